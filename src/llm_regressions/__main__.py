@@ -1,0 +1,22 @@
+"""``python -m llm_regressions``: small commands that do not need a pytest session."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m llm_regressions")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("schema", help="print the JSON Schema of case files (format v1)")
+    args = parser.parse_args(argv)
+    if args.command == "schema":
+        from llm_regressions.schema import render_schema
+
+        sys.stdout.write(render_schema())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

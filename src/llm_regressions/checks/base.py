@@ -1,0 +1,107 @@
+"""What a check is: a binary scorer with validated arguments and a one-line reason.
+
+A check is a class with a ``name``, an ``Args`` type (any pydantic-validatable type: the
+argument as written in YAML is validated against it at collection) and ``__call__``,
+which scores one :class:`~llm_regressions.replay.ReplayResult`. Third-party checks
+subclass :class:`Check` and register under the entry-point group
+``llm_regressions.checks``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from llm_regressions.case import Case
+    from llm_regressions.replay import ReplayResult
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict of one check on one answer.
+
+    ``applicable`` is False when the answer lacks what the check needs (no latency was
+    recorded, say); such a result neither passes nor fails the case.
+    """
+
+    passed: bool
+    reason: str
+    detail: str | None = None
+    applicable: bool = True
+
+    @classmethod
+    def not_applicable(cls, reason: str) -> CheckResult:
+        return cls(passed=True, reason=reason, applicable=False)
+
+
+class CheckArgsError(ValueError):
+    """A check's argument is invalid. ``path`` locates it below the check's name."""
+
+    def __init__(self, message: str, path: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+
+class CheckError(RuntimeError):
+    """A check could not score at all (not a failure of the model: an error)."""
+
+
+class Check:
+    """Base class of every check. Subclasses set ``name`` and ``Args``, implement
+    ``score``, and may override ``setup`` (argument checks beyond types) and
+    ``validate_case`` (checks that need something from the case, e.g. ``expected``)."""
+
+    name: ClassVar[str]
+    Args: ClassVar[Any] = Any
+    #: True for checks that call a model (llm_judge): they run in recorded mode too.
+    needs_model: ClassVar[bool] = False
+
+    def __init__(self, arg: Any) -> None:
+        self.raw_arg = arg
+        self.arg = _validate(type(self), arg)
+        self.setup()
+
+    def setup(self) -> None:
+        """Validate and precompute beyond the argument's type. Raise CheckArgsError."""
+
+    def validate_case(self, case: Case) -> None:
+        """Check that the case gives this check what it needs. Raise CheckArgsError."""
+
+    def score(self, result: ReplayResult, case: Case) -> CheckResult:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Short human form, as written in the case file."""
+        text = repr(self.raw_arg)
+        return f"{self.name}: {text if len(text) <= 60 else text[:57] + '...'}"
+
+    @classmethod
+    def arg_schema(cls) -> dict[str, Any]:
+        """JSON Schema of the argument, for the published case schema."""
+        return _adapter(cls).json_schema()
+
+
+@cache
+def _adapter(check_class: type[Check]) -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(check_class.Args)
+
+
+def _validate(check_class: type[Check], arg: Any) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return _adapter(check_class).validate_python(arg)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        path = tuple(p for p in first["loc"] if isinstance(p, int) or not _is_union_tag(p))
+        raise CheckArgsError(first["msg"], path) from None
+
+
+def _is_union_tag(part: str) -> bool:
+    # pydantic names union members in error locations ("str", "list[str]", "ContainsArgs")
+    return not part.isidentifier() or part[:1].isupper() or part in {"str", "int", "float", "bool"}

@@ -1,0 +1,233 @@
+"""Checks on structured output: valid JSON, a JSON Schema, a value at a path, and a
+deep comparison with the case's expected output."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from llm_regressions.checks.base import Check, CheckArgsError, CheckResult
+from llm_regressions.replay import ReplayResult
+
+_FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
+_MISSING = object()
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def parse_json(text: str | None, allow_code_fence: bool = False) -> tuple[Any, str | None]:
+    """``(value, None)`` when ``text`` is JSON, else ``(None, one-line reason)``."""
+    if text is None or not text.strip():
+        return None, "output is empty, not JSON"
+    if allow_code_fence:
+        fenced = _FENCE.match(text)
+        text = fenced.group(1) if fenced else text
+    try:
+        return json.loads(text), None
+    except ValueError as exc:
+        return None, f"output is not valid JSON: {exc}"
+
+
+class JsonValidArgs(_Args):
+    allow_code_fence: bool = Field(False, description="Accept JSON wrapped in ```json fences.")
+
+
+class JsonValid(Check):
+    """The output parses as JSON."""
+
+    name = "json_valid"
+    Args = Literal[True] | JsonValidArgs
+
+    def setup(self) -> None:
+        self.fence = isinstance(self.arg, JsonValidArgs) and self.arg.allow_code_fence
+
+    def score(self, result, case):
+        _, error = parse_json(result.output, self.fence)
+        return CheckResult(error is None, error or "output is valid JSON")
+
+
+class JsonSchema(Check):
+    """The output is JSON that validates against a JSON Schema (any draft jsonschema
+    knows; ``$schema`` picks it, else 2020-12)."""
+
+    name = "json_schema"
+    Args = dict[str, Any]
+
+    def setup(self) -> None:
+        from jsonschema import exceptions, validators
+
+        validator_class = validators.validator_for(
+            self.arg, default=validators.Draft202012Validator
+        )
+        try:
+            validator_class.check_schema(self.arg)
+        except exceptions.SchemaError as exc:
+            path = tuple(exc.path)
+            raise CheckArgsError(f"invalid JSON Schema: {exc.message}", path) from None
+        self.validator = validator_class(self.arg)
+
+    def score(self, result, case):
+        value, error = parse_json(result.output)
+        if error:
+            return CheckResult(False, error)
+        problem = next(iter(sorted(self.validator.iter_errors(value), key=_error_depth)), None)
+        if problem is None:
+            return CheckResult(True, "output matches the JSON Schema")
+        where = "$" + "".join(f"[{p!r}]" for p in problem.absolute_path)
+        return CheckResult(False, f"schema violation at {where}: {problem.message}")
+
+
+def _error_depth(error: Any) -> int:
+    return len(error.absolute_path)
+
+
+_PATH_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\[['\"]([^'\"]+)['\"]\]")
+
+
+def parse_path(path: str) -> list[str | int]:
+    """Parse the JSONPath subset ``$.a.b[0]['c d']`` into keys and indexes."""
+    text = path.strip()
+    if not text.startswith("$"):
+        text = "$." + text
+    steps: list[str | int] = []
+    position = 1
+    while position < len(text):
+        match = _PATH_TOKEN.match(text, position)
+        if not match:
+            raise CheckArgsError(
+                f"invalid path {path!r} at {text[position:]!r}: use $.key, [0] or ['key']",
+                ("path",),
+            )
+        key, index, quoted = match.groups()
+        steps.append(int(index) if index is not None else (key or quoted))
+        position = match.end()
+    return steps
+
+
+def value_at(data: Any, steps: list[str | int]) -> Any:
+    for step in steps:
+        if isinstance(step, int) and isinstance(data, list) and -len(data) <= step < len(data):
+            data = data[step]
+        elif isinstance(step, str) and isinstance(data, dict) and step in data:
+            data = data[step]
+        else:
+            return _MISSING
+    return data
+
+
+class JsonPathArgs(_Args):
+    path: str = Field(..., description="JSONPath subset: $.key.sub[0]['odd key']")
+    equals: Any = None
+    contains: Any = None
+    exists: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> JsonPathArgs:
+        given = [n for n in ("equals", "contains", "exists") if n in self.model_fields_set]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'equals', 'contains' or 'exists'")
+        return self
+
+
+class JsonPath(Check):
+    """The JSON output has a value at a path that equals, contains, or just exists."""
+
+    name = "json_path"
+    Args = JsonPathArgs
+
+    def setup(self) -> None:
+        self.steps = parse_path(self.arg.path)
+
+    def score(self, result, case):
+        data, error = parse_json(result.output)
+        if error:
+            return CheckResult(False, error)
+        value = value_at(data, self.steps)
+        path, arg = self.arg.path, self.arg
+        if "exists" in arg.model_fields_set:
+            found = value is not _MISSING
+            word = "exists" if found else "is missing"
+            return CheckResult(found == arg.exists, f"{path} {word}")
+        if value is _MISSING:
+            return CheckResult(False, f"{path} is missing from the output")
+        if "equals" in arg.model_fields_set:
+            return CheckResult(value == arg.equals, f"{path} is {value!r} (want {arg.equals!r})")
+        if isinstance(value, str) and isinstance(arg.contains, str):
+            found = arg.contains in value
+        elif isinstance(value, (list, dict)):
+            found = arg.contains in value
+        else:
+            found = False
+        return CheckResult(found, f"{path} is {value!r} (must contain {arg.contains!r})")
+
+
+class MatchesExpectedArgs(_Args):
+    ignore_order: bool = False
+    exclude_paths: list[str] = Field(
+        default_factory=list, description="deepdiff paths to ignore, e.g. root['id']"
+    )
+    significant_digits: int | None = Field(None, ge=0)
+    ignore_case: bool = False
+
+
+class MatchesExpected(Check):
+    """The output matches ``expected.output``: a deepdiff comparison of the parsed JSON
+    when both sides are JSON, else a text comparison (whitespace-trimmed)."""
+
+    name = "matches_expected"
+    Args = Literal[True] | MatchesExpectedArgs
+
+    def setup(self) -> None:
+        self.opts = self.arg if isinstance(self.arg, MatchesExpectedArgs) else MatchesExpectedArgs()
+
+    def validate_case(self, case) -> None:
+        if case.expected is None or case.expected.output is None:
+            raise CheckArgsError("needs 'expected.output' in the case to compare with")
+
+    def score(self, result: ReplayResult, case):
+        want = case.expected.output
+        if isinstance(want, str):
+            want_json, error = parse_json(want)
+            if error:  # plain text on both sides
+                return self._compare_text(result.output or "", want)
+            want = want_json
+        got, error = parse_json(result.output)
+        if error:
+            return CheckResult(False, error)
+        return self._compare_json(got, want)
+
+    def _compare_text(self, got: str, want: str) -> CheckResult:
+        norm = (lambda s: s.strip().casefold()) if self.opts.ignore_case else str.strip
+        if norm(got) == norm(want):
+            return CheckResult(True, "output matches expected.output")
+        import difflib
+
+        diff = "\n".join(
+            difflib.unified_diff(
+                want.splitlines(), got.splitlines(), "expected", "output", lineterm=""
+            )
+        )
+        return CheckResult(False, "output differs from expected.output", detail=diff)
+
+    def _compare_json(self, got: Any, want: Any) -> CheckResult:
+        from deepdiff import DeepDiff
+
+        diff = DeepDiff(
+            want,
+            got,
+            ignore_order=self.opts.ignore_order,
+            exclude_paths=self.opts.exclude_paths or None,
+            significant_digits=self.opts.significant_digits,
+            ignore_string_case=self.opts.ignore_case,
+        )
+        if not diff:
+            return CheckResult(True, "output matches expected.output")
+        kinds = ", ".join(k.replace("_", " ") for k in diff)
+        return CheckResult(
+            False, f"output differs from expected.output ({kinds})", detail=diff.pretty()
+        )

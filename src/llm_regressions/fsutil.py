@@ -1,0 +1,43 @@
+"""File writes that never leave half a file behind and never clobber by accident."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class FileExistsRefused(FileExistsError):
+    """The target exists and the caller did not ask to overwrite it."""
+
+
+def atomic_write(path: Path, text: str, *, overwrite: bool = False) -> None:
+    """Write ``text`` to ``path`` through a temp file in the same folder.
+
+    Readers see either the old file or the whole new one. Without ``overwrite`` an
+    existing file is refused, atomically (``os.link`` fails if the name is taken).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(tmp_name, path)
+            return
+        try:
+            os.link(tmp_name, path)
+        except FileExistsError:
+            raise FileExistsRefused(f"{path} already exists; refusing to overwrite it") from None
+        except OSError:  # file systems without hard links
+            if path.exists():
+                raise FileExistsRefused(
+                    f"{path} already exists; refusing to overwrite it"
+                ) from None
+            os.replace(tmp_name, path)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)

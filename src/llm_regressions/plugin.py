@@ -1,0 +1,56 @@
+"""pytest hooks only: each one reads the settings and hands off to a module.
+
+Importing this module is cheap by design (no litellm, pydantic or yaml): a pytest run
+that does not pass ``--llm-regressions`` pays nothing for the plugin being installed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llm_regressions import options
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare the plugin's options, all under one ``--help`` group."""
+    options.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register markers; when enabled, resolve settings and aim collection at the cases."""
+    config.addinivalue_line("markers", "llm_regression: a YAML LLM regression case")
+    config.addinivalue_line("markers", "golden: a case in the golden set that gates deploys")
+    settings = options.Settings.from_config(config)
+    config.stash[options.SETTINGS_KEY] = settings
+    if settings.enabled and config.args_source != pytest.Config.ArgsSource.ARGS:
+        # No paths on the command line: run the regression set, not the unit tests.
+        root = Path(config.rootpath)
+        config.args[:] = [str(root / p) for p in settings.paths if (root / p).exists()] or [
+            str(root / settings.paths[0])
+        ]
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """Turn case files into collectors; leave every other file alone."""
+    config = parent.config
+    if not options.get_settings(config).enabled:
+        return None
+    from llm_regressions.collect import CaseFile, is_case_file
+
+    if is_case_file(file_path, config):
+        return CaseFile.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtestloop(session: pytest.Session):
+    """Run the cases even when some case files failed to load (each failed file is
+    already reported as a collection error); other collection errors still stop pytest."""
+    if options.get_settings(session.config).enabled and session.testsfailed:
+        from llm_regressions.collect import broken_case_files
+
+        if broken_case_files(session.config) == session.testsfailed:
+            session.config.option.continue_on_collection_errors = True
+    return (yield)

@@ -1,0 +1,69 @@
+"""The one shape every check scores: what a model (or production) answered.
+
+Recorded ``observed``/``expected`` sections and live provider responses are all turned
+into a :class:`ReplayResult`, so checks never care where an answer came from.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call the model asked for. ``arguments`` is parsed JSON when it parses."""
+
+    name: str
+    arguments: Any = field(default_factory=dict)
+    id: str | None = None
+
+    @classmethod
+    def from_openai(cls, raw: dict[str, Any]) -> ToolCall:
+        """Build from OpenAI's ``{"id", "type", "function": {"name", "arguments"}}`` or
+        the flat ``{"name", "arguments"}`` shape used in case files."""
+        function = raw.get("function") or raw
+        arguments = function.get("arguments", {})
+        if isinstance(arguments, str):
+            try:
+                arguments = json.loads(arguments) if arguments.strip() else {}
+            except ValueError:
+                pass  # keep the raw string: tool_args_valid reports it as invalid JSON
+        return cls(name=str(function.get("name", "")), arguments=arguments, id=raw.get("id"))
+
+
+@dataclass
+class ReplayResult:
+    """An answer to score. Fields a source did not record stay ``None``."""
+
+    output: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: dict[str, int] | None = None
+    latency_ms: float | None = None
+    cost_usd: float | None = None
+    model: str | None = None
+    system_fingerprint: str | None = None
+
+    @property
+    def output_tokens(self) -> int | None:
+        if not self.usage:
+            return None
+        value = self.usage.get("completion_tokens", self.usage.get("output_tokens"))
+        return int(value) if value is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form, for reports and xdist transport."""
+        return {
+            "output": self.output,
+            "tool_calls": [
+                {"id": c.id, "name": c.name, "arguments": c.arguments} for c in self.tool_calls
+            ],
+            "finish_reason": self.finish_reason,
+            "usage": self.usage,
+            "latency_ms": self.latency_ms,
+            "cost_usd": self.cost_usd,
+            "model": self.model,
+            "system_fingerprint": self.system_fingerprint,
+        }

@@ -1,0 +1,132 @@
+"""Scoring answers with a case's checks and deciding the case's verdict.
+
+A :class:`ScoredRun` is one answer scored by every check; a :class:`Verdict` is the
+case's outcome over its runs, with the text shown when it fails.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from llm_regressions.case import Case, Expected, Observed, RecordedToolCall
+from llm_regressions.checks import Check, CheckResult, run_checks
+from llm_regressions.loader import LoadedCase
+from llm_regressions.replay import ReplayResult, ToolCall
+
+EXCERPT_CHARS = 300
+
+
+@dataclass
+class ScoredRun:
+    """One answer (``observed``, ``expected`` or a live run) scored by every check."""
+
+    name: str
+    result: ReplayResult
+    outcomes: list[tuple[Check, CheckResult]]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for _, r in self.outcomes if r.applicable)
+
+    @property
+    def failing(self) -> list[tuple[Check, CheckResult]]:
+        return [(c, r) for c, r in self.outcomes if r.applicable and not r.passed]
+
+
+@dataclass
+class Verdict:
+    """The case's outcome. ``problem`` says in one line why it failed, if it did."""
+
+    ok: bool
+    problem: str = ""
+    runs: list[ScoredRun] = field(default_factory=list)
+
+
+def _tool_calls(recorded: list[RecordedToolCall]) -> list[ToolCall]:
+    return [ToolCall(name=c.name, arguments=c.arguments, id=c.id) for c in recorded]
+
+
+def result_from_observed(observed: Observed) -> ReplayResult:
+    return ReplayResult(
+        output=observed.output,
+        tool_calls=_tool_calls(observed.tool_calls),
+        finish_reason=observed.finish_reason,
+        usage=observed.usage,
+        latency_ms=observed.latency_ms,
+        cost_usd=observed.cost_usd,
+        model=observed.model,
+    )
+
+
+def result_from_expected(expected: Expected) -> ReplayResult:
+    output = expected.output
+    if output is not None and not isinstance(output, str):
+        output = json.dumps(output, ensure_ascii=False)
+    return ReplayResult(
+        output=output,
+        tool_calls=_tool_calls(expected.tool_calls),
+        finish_reason=expected.finish_reason,
+    )
+
+
+def score(name: str, loaded: LoadedCase, result: ReplayResult) -> ScoredRun:
+    return ScoredRun(name, result, run_checks(loaded.checks, result, loaded.case))
+
+
+def recorded_verdict(loaded: LoadedCase) -> Verdict:
+    """Offline verification: the checks must FAIL on ``observed`` (the case reproduces
+    its bug) and PASS on ``expected`` when there is one."""
+    case: Case = loaded.case
+    if case.observed is None:
+        return Verdict(
+            False,
+            "case has no 'observed' section: recorded mode cannot show that it catches a bug",
+        )
+    runs = [score("observed", loaded, result_from_observed(case.observed))]
+    if case.expected is not None:
+        runs.append(score("expected", loaded, result_from_expected(case.expected)))
+    if runs[0].passed:
+        return Verdict(
+            False,
+            "this case does not detect its recorded failure: every check passes on 'observed'",
+            runs,
+        )
+    if len(runs) > 1 and not runs[1].passed:
+        return Verdict(False, "the checks reject the known-good 'expected' output", runs)
+    return Verdict(True, "", runs)
+
+
+def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
+    if text is None:
+        return "(no output)"
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more chars]"
+
+
+def render_failure(loaded: LoadedCase, verdict: Verdict) -> str:
+    """The text pytest shows for a failed case: who, why, which checks, what output."""
+    case = loaded.case
+    lines = [
+        f"case:    {case.id}",
+        f"label:   {case.label}" + ("  (golden)" if case.golden else ""),
+        f"status:  {case.status}",
+    ]
+    if case.source and case.source.trace_id:
+        span = f"  span {case.source.span_id}" if case.source.span_id else ""
+        lines.append(f"trace:   {case.source.trace_id}{span}")
+    lines += ["", verdict.problem]
+    for run in verdict.runs:
+        lines += ["", f"on {run.name}:"]
+        for check, result in run.outcomes:
+            mark = "n/a " if not result.applicable else ("ok  " if result.passed else "FAIL")
+            lines.append(f"  {mark} {check.describe()}  -- {result.reason}")
+            if result.detail and result.applicable and not result.passed:
+                lines += ["       " + d for d in result.detail.splitlines()[:40]]
+        lines.append(f"  output: {excerpt(run.result.output)!s}".replace("\n", "\n          "))
+        if run.result.tool_calls:
+            calls = ", ".join(
+                f"{c.name}({json.dumps(c.arguments, ensure_ascii=False)[:80]})"
+                for c in run.result.tool_calls[:8]
+            )
+            lines.append(f"  tool calls: {calls}")
+    return "\n".join(lines)
