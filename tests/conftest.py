@@ -1,0 +1,48 @@
+"""Shared fixtures for the plugin's own tests (which drive real pytest sessions)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+MINIMAL_CASE = """\
+version: 1
+id: {id}
+label: {label}
+model:
+  name: openai/gpt-4o-mini-2024-07-18
+request:
+  messages:
+    - {{role: user, content: "Can I still return my order from 3 weeks ago?"}}
+observed:
+  output: "Yes, you have 30 days to return it."
+expected:
+  output: "Orders can be returned within 14 days of delivery."
+checks:
+  - not_contains: "30 days"
+  - contains: "14 days"
+"""
+
+
+@pytest.fixture
+def write_case(pytester: pytest.Pytester):
+    """Write a case file under ``regressions/`` and return its path.
+
+    ``write_case("rag/refund.yaml", text)`` writes ``text`` (dedented); without text a
+    minimal valid case is written, with ``id``/``label`` filled from keyword arguments.
+    """
+
+    def write(relative: str, text: str | None = None, **fields: str) -> Path:
+        path = pytester.path / "regressions" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if text is None:
+            stem = Path(relative).stem
+            text = MINIMAL_CASE.format(
+                id=fields.get("id", stem), label=fields.get("label", "stale_policy_retrieval")
+            )
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return write
