@@ -107,6 +107,8 @@ def render_failure(loaded: LoadedCase, verdict: Verdict) -> str:
     """The text pytest shows for a failed case: who, why, which checks, what output."""
     case = loaded.case
     lines = [
+        verdict.problem,
+        "",
         f"case:    {case.id}",
         f"label:   {case.label}" + ("  (golden)" if case.golden else ""),
         f"status:  {case.status}",
@@ -114,7 +116,6 @@ def render_failure(loaded: LoadedCase, verdict: Verdict) -> str:
     if case.source and case.source.trace_id:
         span = f"  span {case.source.span_id}" if case.source.span_id else ""
         lines.append(f"trace:   {case.source.trace_id}{span}")
-    lines += ["", verdict.problem]
     for run in verdict.runs:
         lines += ["", f"on {run.name}:"]
         for check, result in run.outcomes:
