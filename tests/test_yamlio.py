@@ -55,3 +55,26 @@ def test_atomic_write_refuses_to_overwrite(tmp_path) -> None:
     atomic_write(target, "three\n", overwrite=True)
     assert target.read_text() == "three\n"
     assert [p.name for p in target.parent.iterdir()] == ["case.yaml"]  # no temp files left
+
+
+def test_merge_keys_and_aliases_are_plain_data() -> None:
+    data, _ = yamlio.load("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\nagain: *b\n")
+    assert data == {"base": {"x": 1, "y": 2}, "use": {"x": 1, "y": 3}, "again": {"x": 1, "y": 2}}
+
+
+def test_alias_bomb_is_refused() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    with pytest.raises(yamlio.YamlSyntaxError, match="aliases expand too far"):
+        yamlio.load("\n".join(lines) + "\n")
+
+
+def test_recursive_alias_is_refused() -> None:
+    with pytest.raises(yamlio.YamlSyntaxError, match="recursive alias"):
+        yamlio.load("a: &a [1, *a]\n")
+
+
+def test_timestamps_stay_as_written_and_scalars_resolve() -> None:
+    data, _ = yamlio.load("t: 2026-11-20T10:14:03Z\ni: 7\nf: 0.5\nb: true\nn: null\ns: '7'\n")
+    assert data == {"t": "2026-11-20T10:14:03Z", "i": 7, "f": 0.5, "b": True, "n": None, "s": "7"}
