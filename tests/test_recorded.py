@@ -140,3 +140,30 @@ def test_live_mode_is_an_error_not_a_failure_until_available(pytester, write_cas
     write_case("a.yaml", case("Yes, 30 days."))
     result = pytester.runpytest("--llm-regressions")
     result.assert_outcomes(errors=1)
+
+
+def test_recorded_tool_call_arguments_may_be_json_strings(pytester, write_case) -> None:
+    write_case(
+        "a.yaml",
+        """\
+        version: 1
+        id: tools
+        label: invalid_tool_arguments
+        model: {name: openai/gpt-4o-mini-2024-07-18}
+        request:
+          messages: [{role: user, content: where is A-1?}]
+          tools:
+            - type: function
+              function:
+                name: lookup_order
+                parameters: {type: object, properties: {order_id: {type: string}}, required: [order_id]}
+        observed:
+          tool_calls: [{name: lookup_order, arguments: '{"id": 1}'}]
+        expected:
+          tool_calls: [{name: lookup_order, arguments: '{"order_id": "A-1"}'}]
+        checks:
+          - tool_args_valid: true
+          - tool_called: {name: lookup_order, args: {order_id: A-1}}
+        """,
+    )
+    pytester.runpytest(*RECORDED).assert_outcomes(passed=1)

@@ -13,6 +13,7 @@ from llm_regressions.case import Case, Expected, Observed, RecordedToolCall
 from llm_regressions.checks import Check, CheckResult, run_checks
 from llm_regressions.loader import LoadedCase
 from llm_regressions.replay import ReplayResult, ToolCall
+from llm_regressions.replay.result import parse_arguments
 
 EXCERPT_CHARS = 300
 
@@ -44,7 +45,9 @@ class Verdict:
 
 
 def _tool_calls(recorded: list[RecordedToolCall]) -> list[ToolCall]:
-    return [ToolCall(name=c.name, arguments=c.arguments, id=c.id) for c in recorded]
+    return [
+        ToolCall(name=c.name, arguments=parse_arguments(c.arguments), id=c.id) for c in recorded
+    ]
 
 
 def result_from_observed(observed: Observed) -> ReplayResult:
