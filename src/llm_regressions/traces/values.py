@@ -1,0 +1,280 @@
+"""Small value conversions shared by the readers: JSON-in-a-string, flattened indexed
+attributes, numbers recorded as strings, timestamps, and OpenAI message shapes.
+
+Trace text is data: JSON is parsed with :func:`json.loads` only, never evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+
+def maybe_json(value: Any) -> Any:
+    """Parse ``value`` when it is a string holding a JSON object or array, else return it."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] in ("{", "[") or text[:1] == '"':
+            try:
+                return json.loads(text)
+            except ValueError:
+                return value
+    return value
+
+
+def as_int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(float(value)) if isinstance(value, (str, float)) else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def as_float(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def as_text(value: Any) -> str | None:
+    """A string, or JSON text for structured values (tool results, arguments)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def iso_to_ns(text: Any) -> int | None:
+    """ISO 8601 (``Z`` or offset, any fraction) -> Unix nanoseconds; None when unparseable."""
+    if not isinstance(text, str) or not text:
+        return None
+    value = text.strip().replace("Z", "+00:00")
+    fraction = ""
+    if "." in value:  # Python < 3.11 only takes 3 or 6 fraction digits
+        head, _, tail = value.partition(".")
+        digits = "".join(c for c in tail if c.isdigit())
+        fraction, value = digits, head + tail[len(digits) :]
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    nanos = int((fraction + "000000000")[:9]) if fraction else 0
+    return int(moment.timestamp()) * 1_000_000_000 + nanos
+
+
+def seconds_to_ns(value: Any) -> int | None:
+    number = as_float(value)
+    return None if number is None else int(number * 1e9)
+
+
+def ns_to_iso(nanos: int | None) -> str | None:
+    if nanos is None:
+        return None
+    moment = datetime.fromtimestamp(nanos / 1e9, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def indexed(attributes: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    """Group ``prefix.N.rest`` attributes into a list of ``{rest: value}`` ordered by N."""
+    groups: dict[int, dict[str, Any]] = {}
+    cut = len(prefix) + 1
+    for key, value in attributes.items():
+        if not key.startswith(prefix) or key[cut - 1 : cut] != ".":
+            continue
+        index, _, rest = key[cut:].partition(".")
+        if index.isdigit():
+            groups.setdefault(int(index), {})[rest] = value
+    return [groups[i] for i in sorted(groups)]
+
+
+def normalise_finish_reason(value: Any) -> str | None:
+    """One finish reason in OpenAI's vocabulary, from a string, a list or a JSON string."""
+    value = maybe_json(value)
+    if isinstance(value, list):
+        value = next((v for v in value if v), None)
+    if not isinstance(value, str) or not value:
+        return None
+    value = value.lower()
+    return {"tool_call": "tool_calls", "function_call": "tool_calls", "max_tokens": "length"}.get(
+        value, value
+    )
+
+
+def openai_tool_call(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
+    """An assistant ``tool_calls`` entry in OpenAI shape (arguments as a JSON string)."""
+    arguments = maybe_json(arguments) if isinstance(arguments, str) else arguments
+    return {
+        "id": call_id if isinstance(call_id, str) else None,
+        "type": "function",
+        "function": {"name": str(name or ""), "arguments": as_text(arguments) or "{}"},
+    }
+
+
+def openai_tool(definition: Any) -> dict[str, Any] | None:
+    """A tool definition in OpenAI shape, from the flat or the nested form."""
+    definition = maybe_json(definition)
+    if not isinstance(definition, dict):
+        return None
+    function = definition.get("function", definition)
+    if not isinstance(function, dict) or not function.get("name"):
+        return None
+    body = {"name": function["name"]}
+    if function.get("description"):
+        body["description"] = function["description"]
+    parameters = maybe_json(function.get("parameters"))
+    if isinstance(parameters, dict):
+        body["parameters"] = parameters
+    return {"type": "function", "function": body}
+
+
+def openai_tools(definitions: Any) -> list[dict[str, Any]]:
+    definitions = maybe_json(definitions)
+    if not isinstance(definitions, list):
+        return []
+    return [tool for tool in map(openai_tool, definitions) if tool]
+
+
+def clean_message(message: dict[str, Any]) -> dict[str, Any]:
+    """Keep the OpenAI message keys a case accepts, dropping the empty ones."""
+    kept: dict[str, Any] = {"role": message.get("role") or "user"}
+    if message.get("content") is not None or not message.get("tool_calls"):
+        kept["content"] = message.get("content")
+    for key in ("name", "tool_calls", "tool_call_id"):
+        if message.get(key):
+            kept[key] = message[key]
+    if kept.get("tool_calls"):
+        kept["tool_calls"] = [
+            openai_tool_call(
+                c.get("id"),
+                (c.get("function") or c).get("name"),
+                (c.get("function") or c).get("arguments"),
+            )
+            for c in kept["tool_calls"]
+            if isinstance(c, dict)
+        ]
+    return kept
+
+
+def parts_to_messages(messages: Any) -> list[dict[str, Any]]:
+    """GenAI "parts" messages (``[{role, parts: [...]}]``) -> OpenAI chat messages.
+
+    A ``tool_call_response`` part becomes its own ``tool`` message, as OpenAI needs one
+    message per tool result.
+    """
+    messages = maybe_json(messages)
+    if not isinstance(messages, list):
+        return []
+    converted: list[dict[str, Any]] = []
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        if "parts" not in message:  # already OpenAI shape
+            converted.append(clean_message(message))
+            continue
+        texts, calls = [], []
+        for part in message.get("parts") or []:
+            kind = part.get("type")
+            if kind == "text":
+                texts.append(str(part.get("content", "")))
+            elif kind == "tool_call":
+                calls.append(
+                    openai_tool_call(part.get("id"), part.get("name"), part.get("arguments"))
+                )
+            elif kind == "tool_call_response":
+                converted.append(
+                    {
+                        "role": "tool",
+                        "tool_call_id": part.get("id"),
+                        "content": as_text(part.get("response")),
+                    }
+                )
+        if texts or calls or message.get("role") != "tool":
+            converted.append(
+                clean_message(
+                    {
+                        "role": message.get("role"),
+                        "content": "".join(texts) if texts else None,
+                        "tool_calls": calls,
+                    }
+                )
+            )
+    return converted
+
+
+def split_output(messages: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
+    """The output text and tool calls of the assistant messages a model produced."""
+    texts = [m["content"] for m in messages if isinstance(m.get("content"), str)]
+    calls = [c for m in messages for c in m.get("tool_calls") or []]
+    return ("".join(texts) if texts else None), calls
+
+
+def usage(prompt: Any, completion: Any, total: Any = None) -> dict[str, int] | None:
+    """OpenAI-named token counts; only the ones recorded."""
+    counts = {
+        "prompt_tokens": as_int(prompt),
+        "completion_tokens": as_int(completion),
+        "total_tokens": as_int(total),
+    }
+    kept = {k: v for k, v in counts.items() if v is not None}
+    return kept or None
+
+
+def kwargs_of(value: Any) -> Any:
+    """A decorated function's arguments: ``{"args": [], "kwargs": {...}}`` -> the kwargs."""
+    value = maybe_json(value)
+    if isinstance(value, dict) and set(value) <= {"args", "kwargs"} and "kwargs" in value:
+        args = value.get("args") or []
+        if not args:
+            return value.get("kwargs") or {}
+        if len(args) == 1 and not value.get("kwargs"):
+            return args[0]
+    return value
+
+
+def first_text(value: Any) -> str | None:
+    """The query text of a retrieval input: a string, ``{"query": ...}`` or ``args[0]``."""
+    value = maybe_json(value)
+    if isinstance(value, dict):
+        if isinstance(value.get("query"), str):
+            return value["query"]
+        args = value.get("args")
+        if isinstance(args, list) and args and isinstance(args[0], str):
+            return args[0]
+        kwargs = value.get("kwargs") or {}
+        return kwargs.get("query") if isinstance(kwargs.get("query"), str) else None
+    return value if isinstance(value, str) else None
+
+
+def documents(value: Any) -> list[dict[str, Any]] | None:
+    """Retrieved documents as ``{id, content, score, metadata}``, from a JSON list of
+    dicts (``content``/``page_content``/``text``); None when ``value`` is not such a list."""
+    value = maybe_json(value)
+    if isinstance(value, dict) and isinstance(value.get("documents"), list):
+        value = value["documents"]
+    if not isinstance(value, list) or not all(isinstance(d, dict) for d in value):
+        return None
+    found = []
+    for doc in value:
+        meta = dict(maybe_json(doc.get("metadata")) or {}) if doc.get("metadata") else {}
+        content = doc.get("content", doc.get("page_content", doc.get("text")))
+        extra = {
+            k: v
+            for k, v in doc.items()
+            if k not in ("id", "content", "page_content", "text", "score", "metadata", "type")
+        }
+        meta.update(extra)
+        found.append(
+            {
+                "id": None if doc.get("id") is None else str(doc["id"]),
+                "content": content if isinstance(content, str) else None,
+                "score": as_float(doc.get("score")),
+                "metadata": meta,
+            }
+        )
+    return found
