@@ -53,6 +53,7 @@ def diagnose(trace: Trace) -> list[Signal]:
     """Every signal in ``trace``, in the order their spans ended."""
     found: list[Signal] = []
     last_llm: dict[str, Span] = {}
+    with_tool_spans = {s.trace_id for s in trace.spans if s.tool is not None}
     for span in sorted(trace.spans, key=lambda s: s.sort_key):
         if span.retrieval is not None:
             found += _retrieval(span)
@@ -60,6 +61,8 @@ def diagnose(trace: Trace) -> list[Signal]:
             found += _tool(span)
         if span.llm is not None:
             found += _llm(span)
+            if span.trace_id not in with_tool_spans:
+                found += _empty_tool_results(span)
         if span.is_error:
             found.append(_error(span, last_llm.get(span.trace_id)))
         if span.llm is not None:
@@ -183,6 +186,28 @@ def _llm(span: Span) -> list[Signal]:
             )
         )
     return found
+
+
+def _empty_tool_results(span: Span) -> list[Signal]:
+    """Formats without tool spans (litellm payloads) still show the tool results the
+    model was given: the tool messages after the last assistant turn."""
+    messages = span.llm.messages
+    last_assistant = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=-1)
+    empty = [
+        m
+        for m in messages[last_assistant + 1 :]
+        if m["role"] == "tool" and _is_empty_data(m.get("content"))
+    ]
+    return [
+        Signal(
+            "tool_empty_success",
+            span,
+            f"the tool result given to the model (call {m.get('tool_call_id') or '?'}) is "
+            f"empty data: {str(m.get('content'))[:120]}",
+            "a silent tool/API failure: the model treats the empty result as a fact",
+        )
+        for m in empty
+    ]
 
 
 def _truncation(span: Span) -> list[Signal]:
