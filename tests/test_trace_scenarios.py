@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from traceutil import FORMATS, sample, written_cases
 
 from llm_regressions.loader import load_case_file
+from traceutil import FORMATS, sample, written_cases
 
 #: scenario -> the signal inspect must report. litellm's logging payload records only
 #: the model calls (no retrieval span), so stale retrieval cannot show in it.

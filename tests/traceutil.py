@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -29,3 +30,78 @@ def sample(pytester: pytest.Pytester, fmt: str, scenario: str) -> Path:
 def written_cases(pytester: pytest.Pytester) -> list[Path]:
     root = pytester.path / "regressions"
     return sorted(root.rglob("*.yaml")) if root.exists() else []
+
+
+def any_value(value: object) -> dict:
+    """Encode a plain value as an OTLP AnyValue."""
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        return {"intValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value}
+    if isinstance(value, list):
+        return {"arrayValue": {"values": [any_value(v) for v in value]}}
+    return {"stringValue": str(value)}
+
+
+def otlp_span(
+    name: str,
+    span_id: str,
+    parent: str | None = None,
+    attributes: dict | None = None,
+    *,
+    trace_id: str = "ab" * 16,
+    start_ms: int = 0,
+    end_ms: int = 10,
+    status: int = 0,
+    message: str = "",
+) -> dict:
+    span = {
+        "traceId": trace_id,
+        "spanId": span_id,
+        "name": name,
+        "kind": 1,
+        "startTimeUnixNano": str(1_795_000_000_000_000_000 + start_ms * 1_000_000),
+        "endTimeUnixNano": str(1_795_000_000_000_000_000 + end_ms * 1_000_000),
+        "attributes": [{"key": k, "value": any_value(v)} for k, v in (attributes or {}).items()],
+        "status": {"code": status, "message": message} if status else {},
+    }
+    if parent:
+        span["parentSpanId"] = parent
+    return span
+
+
+def otlp(*spans: dict) -> dict:
+    """A Collector file-exporter document holding ``spans``."""
+    return {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": []},
+                "scopeSpans": [{"scope": {"name": "t"}, "spans": list(spans)}],
+            }
+        ]
+    }
+
+
+def chat_span(
+    span_id: str, output: str, parent: str | None = None, extra: dict | None = None
+) -> dict:
+    """An OpenLLMetry-style chat span answering ``output``."""
+    attributes = {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.provider.name": "openai",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+        "gen_ai.input.messages": '[{"role": "user", "parts": [{"type": "text", "content": "Hi?"}]}]',
+        "gen_ai.output.messages": '[{"role": "assistant", "parts": [{"type": "text", "content": '
+        + _json(output)
+        + '}], "finish_reason": "stop"}]',
+        "gen_ai.response.finish_reasons": ["stop"],
+        **(extra or {}),
+    }
+    return otlp_span("openai.chat", span_id, parent, attributes, start_ms=20, end_ms=40)
+
+
+def _json(text: str) -> str:
+    return json.dumps(text)

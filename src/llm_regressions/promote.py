@@ -77,6 +77,8 @@ def promote(req: PromoteRequest) -> list[str]:
             f"{_describe(span)} recorded no input messages, so there is nothing to replay"
             + (" (content in log records? pass --promote-logs LOGS.json)" if not req.logs else "")
         )
+    if not data["model"]["name"]:
+        raise PromoteError(f"{_describe(span)} records no model name, so it cannot be replayed")
     data, findings = redactor.data(data)
     lines += [f"redacted {line}" for line in summary(findings)] or ["redacted: nothing found"]
     suggestions = [s.check for s in signals if s.span is span and s.check]

@@ -192,7 +192,9 @@ def _empty_tool_results(span: Span) -> list[Signal]:
     """Formats without tool spans (litellm payloads) still show the tool results the
     model was given: the tool messages after the last assistant turn."""
     messages = span.llm.messages
-    last_assistant = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=-1)
+    last_assistant = max(
+        (i for i, m in enumerate(messages) if m["role"] == "assistant"), default=-1
+    )
     empty = [
         m
         for m in messages[last_assistant + 1 :]

@@ -120,9 +120,10 @@ def _json_problem(path: Path, text: str, exc: ValueError) -> str:
     if not isinstance(exc, json.JSONDecodeError):
         return f"{path}: not JSON: {exc}"
     stripped = len(text.rstrip())
-    if exc.pos >= stripped - 1 and text.lstrip()[:1] in "{[":
+    ends_inside = exc.pos >= stripped - 1 or exc.msg.startswith("Unterminated string")
+    if ends_inside and text.lstrip()[:1] in "{[":
         return (
             f"{path}: truncated JSON: the file ends inside a value (line {exc.lineno}); "
             "was the export cut off?"
         )
-    return f"{path}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    return f"{path}: not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
