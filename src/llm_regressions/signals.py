@@ -8,6 +8,7 @@ produced something bad (a parent that only propagates a child's error ends later
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -264,10 +265,14 @@ def _window(model: str) -> int | None:
     return CONTEXT_WINDOWS[best] if best else None
 
 
+_SNAPSHOT_SUFFIX = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|v\d[\w:.-]*|latest)$")
+
+
 def _same_model(asked: str, served: str) -> bool:
-    """An alias resolved to its dated snapshot is the same model."""
+    """An alias resolved to its dated snapshot (gpt-4o-mini -> gpt-4o-mini-2024-07-18)
+    is the same model; gpt-4o served as gpt-4o-mini is not."""
     asked, served = asked.rsplit("/", 1)[-1].lower(), served.rsplit("/", 1)[-1].lower()
-    return served.startswith(asked) or asked.startswith(served)
+    return _SNAPSHOT_SUFFIX.sub("", asked) == _SNAPSHOT_SUFFIX.sub("", served)
 
 
 def _error(span: Span, previous_llm: Span | None) -> Signal:

@@ -6,6 +6,7 @@ Trace text is data: JSON is parsed with :func:`json.loads` only, never evaluated
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -56,7 +57,7 @@ def iso_to_ns(text: Any) -> int | None:
     fraction = ""
     if "." in value:  # Python < 3.11 only takes 3 or 6 fraction digits
         head, _, tail = value.partition(".")
-        digits = "".join(c for c in tail if c.isdigit())
+        digits = "".join(itertools.takewhile(str.isdigit, tail))
         fraction, value = digits, head + tail[len(digits) :]
     try:
         moment = datetime.fromisoformat(value)

@@ -1,0 +1,115 @@
+"""The trace commands as a user meets them: --help, ini settings, companions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from traceutil import sample
+
+from llm_regressions.loader import load_case_file
+
+OPTIONS = (
+    "--llm-inspect-trace",
+    "--promote-trace",
+    "--label",
+    "--golden",
+    "--promote-span",
+    "--promote-trace-id",
+    "--promote-check",
+    "--promote-expected",
+    "--promote-suggested",
+    "--promote-unverified",
+    "--promote-force",
+    "--promote-redact-pattern",
+    "--promote-logs",
+)
+
+
+def test_options_are_documented_in_the_plugin_group(pytester):
+    text = pytester.runpytest("--help").stdout.str()
+    group = text[text.index("LLM regression cases") :]
+    for option in OPTIONS:
+        assert f"\n  {option}" in group, option
+    assert "llm_regressions_promote_dir" in text
+
+
+def test_importing_the_trace_wiring_stays_light():
+    code = (
+        "import sys, llm_regressions.plugin, llm_regressions.traces.cli; "
+        "print(sorted(m for m in ('litellm', 'pydantic', 'yaml') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_promote_dir_ini_golden_and_expected_from_file(pytester):
+    pytester.makeini(
+        "[pytest]\nllm_regressions_promote_dir = cases\nllm_regressions_paths = cases\n"
+    )
+    path = sample(pytester, "openinference", "rag_stale_retrieval")
+    (pytester.path / "good.txt").write_text("Annual plans: 30 days.", encoding="utf-8")
+    result = pytester.runpytest(
+        "--promote-trace",
+        str(path),
+        "--label",
+        "stale_policy_retrieval",
+        "--golden",
+        "--promote-check",
+        "not_contains: 14 days",
+        "--promote-check",
+        "contains: 30 days",
+        "--promote-expected",
+        "@good.txt",
+    )
+    assert result.ret == 0, result.stdout.str()
+    (case_path,) = (pytester.path / "cases" / "stale_policy_retrieval").glob("*.yaml")
+    (loaded,) = load_case_file(case_path)
+    case = loaded.case
+    assert case.golden and case.expected.output == "Annual plans: 30 days."
+    assert case.model.params["seed"] == 42 and case.request.response_format == {
+        "type": "json_object"
+    }
+    assert [d.id for d in case.context.retrieval] == ["kb-0142", "kb-0977", "kb-1310"]
+    assert case.source.trace_id and case.source.span_id and case.source.content_hash
+    pytester.runpytest("--llm-regressions", "--llm-replay", "recorded").assert_outcomes(passed=1)
+
+
+def test_promote_span_that_is_not_an_llm_span(pytester):
+    path = sample(pytester, "openllmetry", "rag_stale_retrieval")
+    result = pytester.runpytest(
+        "--promote-trace",
+        str(path),
+        "--label",
+        "x_y",
+        "--promote-check",
+        "contains: z",
+        "--promote-span",
+        "0000000000000000",
+    )
+    assert result.ret == 4
+    assert "is not in the trace; LLM spans:" in result.stderr.str()
+
+
+def test_inspect_and_promote_together_is_a_usage_error(pytester):
+    path = sample(pytester, "openllmetry", "rag_stale_retrieval")
+    result = pytester.runpytest("--promote-trace", str(path), "--llm-inspect-trace", str(path))
+    assert result.ret == 4
+
+
+def test_tool_context_is_kept(pytester):
+    path = sample(pytester, "openllmetry", "silent_tool_failure")
+    result = pytester.runpytest(
+        "--promote-trace",
+        str(path),
+        "--label",
+        "silent_tool_failure",
+        "--promote-check",
+        "not_contains: out of stock",
+    )
+    assert result.ret == 0, result.stdout.str()
+    (case_path,) = (pytester.path / "regressions").rglob("*.yaml")
+    (loaded,) = load_case_file(case_path)
+    (call,) = loaded.case.context.tool_calls
+    assert call.name == "check_inventory" and call.result["items"] == []
+    assert call.arguments == {"sku": "HDMI-2M-BLK", "warehouse": "eu-west"}
