@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from traceutil import chat_span, otlp, written_cases
 
 from llm_regressions.redact import Redactor
+from traceutil import chat_span, otlp, written_cases
 
 SECRETS = {
     "openai-key": "sk-proj-" + "A1b2C3d4" * 4,

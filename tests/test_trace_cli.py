@@ -5,9 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from traceutil import sample
-
 from llm_regressions.loader import load_case_file
+from traceutil import sample
 
 OPTIONS = (
     "--llm-inspect-trace",

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from traceutil import TRACES, any_value, otlp, otlp_span
 
 from llm_regressions.traces import TraceError, read_trace
 from llm_regressions.traces.values import normalise_finish_reason
+from traceutil import TRACES, any_value, otlp, otlp_span
 
 
 def write(tmp_path: Path, name: str, data: object) -> Path:

@@ -93,15 +93,15 @@ def chat_span(
         "gen_ai.provider.name": "openai",
         "gen_ai.request.model": "gpt-4o-mini",
         "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
-        "gen_ai.input.messages": '[{"role": "user", "parts": [{"type": "text", "content": "Hi?"}]}]',
-        "gen_ai.output.messages": '[{"role": "assistant", "parts": [{"type": "text", "content": '
-        + _json(output)
-        + '}], "finish_reason": "stop"}]',
+        "gen_ai.input.messages": json.dumps([{"role": "user", "parts": [_text("Hi?")]}]),
+        "gen_ai.output.messages": json.dumps(
+            [{"role": "assistant", "parts": [_text(output)], "finish_reason": "stop"}]
+        ),
         "gen_ai.response.finish_reasons": ["stop"],
         **(extra or {}),
     }
     return otlp_span("openai.chat", span_id, parent, attributes, start_ms=20, end_ms=40)
 
 
-def _json(text: str) -> str:
-    return json.dumps(text)
+def _text(content: str) -> dict:
+    return {"type": "text", "content": content}
