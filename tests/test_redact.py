@@ -7,7 +7,7 @@ import json
 import pytest
 
 from llm_regressions.redact import Redactor
-from traceutil import chat_span, otlp, written_cases
+from traceutil import chat_span, otlp, promote, written_cases
 
 SECRETS = {
     "openai-key": "sk-proj-" + "A1b2C3d4" * 4,
@@ -44,11 +44,9 @@ def test_promotion_redacts_before_writing_and_reports_without_the_secret(pyteste
     span = chat_span("00000000000000a1", f"Your key is {key}; use it at postgres://u:pw12345@db/x")
     path = pytester.path / "leak.json"
     path.write_text(json.dumps(otlp(span)), encoding="utf-8")
-    result = pytester.runpytest(
-        "--promote-trace",
-        str(path),
-        "--label",
-        "leaked_key",
+    result = promote(
+        pytester,
+        path,
         "--promote-check",
         "not_contains: Your key",
         "--promote-redact-pattern",
@@ -71,15 +69,8 @@ def test_promotion_redacts_before_writing_and_reports_without_the_secret(pyteste
 def test_invalid_redact_pattern_is_a_usage_error(pytester):
     path = pytester.path / "t.json"
     path.write_text(json.dumps(otlp(chat_span("00000000000000a1", "Hi"))), encoding="utf-8")
-    result = pytester.runpytest(
-        "--promote-trace",
-        str(path),
-        "--label",
-        "x_y",
-        "--promote-check",
-        "contains: z",
-        "--promote-redact-pattern",
-        "(",
+    result = promote(
+        pytester, path, "--promote-check", "contains: z", "--promote-redact-pattern", "("
     )
     assert result.ret == 4
     assert "invalid regular expression" in result.stderr.str()

@@ -8,13 +8,9 @@ import os
 
 import pytest
 
-from traceutil import chat_span, otlp, otlp_span, sample, written_cases
+from traceutil import chat_span, otlp, otlp_span, promote, sample, written_cases
 
 OK_CHECK = ["--promote-check", "not_contains: Hello"]
-
-
-def promote(pytester: pytest.Pytester, path, *args: str, label: str = "bad_answer"):
-    return pytester.runpytest("--promote-trace", str(path), "--label", label, *args)
 
 
 def write_json(pytester: pytest.Pytester, name: str, data: object) -> os.PathLike:

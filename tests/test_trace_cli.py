@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from llm_regressions.loader import load_case_file
-from traceutil import sample
+from traceutil import promote, sample
 
 OPTIONS = (
     "--llm-inspect-trace",
@@ -48,11 +48,9 @@ def test_promote_dir_ini_golden_and_expected_from_file(pytester):
     )
     path = sample(pytester, "openinference", "rag_stale_retrieval")
     (pytester.path / "good.txt").write_text("Annual plans: 30 days.", encoding="utf-8")
-    result = pytester.runpytest(
-        "--promote-trace",
-        str(path),
-        "--label",
-        "stale_policy_retrieval",
+    result = promote(
+        pytester,
+        path,
         "--golden",
         "--promote-check",
         "not_contains: 14 days",
@@ -60,6 +58,7 @@ def test_promote_dir_ini_golden_and_expected_from_file(pytester):
         "contains: 30 days",
         "--promote-expected",
         "@good.txt",
+        label="stale_policy_retrieval",
     )
     assert result.ret == 0, result.stdout.str()
     (case_path,) = (pytester.path / "cases" / "stale_policy_retrieval").glob("*.yaml")
@@ -76,16 +75,7 @@ def test_promote_dir_ini_golden_and_expected_from_file(pytester):
 
 def test_promote_span_that_is_not_an_llm_span(pytester):
     path = sample(pytester, "openllmetry", "rag_stale_retrieval")
-    result = pytester.runpytest(
-        "--promote-trace",
-        str(path),
-        "--label",
-        "x_y",
-        "--promote-check",
-        "contains: z",
-        "--promote-span",
-        "0000000000000000",
-    )
+    result = promote(pytester, path, "--promote-check", "contains: z", "--promote-span", "0" * 16)
     assert result.ret == 4
     assert "is not in the trace; LLM spans:" in result.stderr.str()
 
@@ -98,14 +88,7 @@ def test_inspect_and_promote_together_is_a_usage_error(pytester):
 
 def test_tool_context_is_kept(pytester):
     path = sample(pytester, "openllmetry", "silent_tool_failure")
-    result = pytester.runpytest(
-        "--promote-trace",
-        str(path),
-        "--label",
-        "silent_tool_failure",
-        "--promote-check",
-        "not_contains: out of stock",
-    )
+    result = promote(pytester, path, "--promote-check", "not_contains: out of stock")
     assert result.ret == 0, result.stdout.str()
     (case_path,) = (pytester.path / "regressions").rglob("*.yaml")
     (loaded,) = load_case_file(case_path)

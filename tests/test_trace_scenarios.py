@@ -9,7 +9,7 @@ import re
 import pytest
 
 from llm_regressions.loader import load_case_file
-from traceutil import FORMATS, sample, written_cases
+from traceutil import FORMATS, promote, sample, written_cases
 
 #: scenario -> the signal inspect must report. litellm's logging payload records only
 #: the model calls (no retrieval span), so stale retrieval cannot show in it.
@@ -67,9 +67,7 @@ def test_inspect_multi_turn_shows_every_turn(pytester, fmt):
 @pytest.mark.parametrize("scenario", sorted(PROMOTE_ARGS))
 def test_promoted_case_catches_its_failure(pytester, fmt, scenario):
     path = sample(pytester, fmt, scenario)
-    result = pytester.runpytest(
-        "--promote-trace", str(path), "--label", scenario, *PROMOTE_ARGS[scenario]
-    )
+    result = promote(pytester, path, *PROMOTE_ARGS[scenario], label=scenario)
     assert result.ret == 0, result.stdout.str()
     (case_path,) = written_cases(pytester)
     assert case_path.parent.name == scenario
@@ -90,9 +88,7 @@ def test_promoted_case_catches_its_failure(pytester, fmt, scenario):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_provider_error_is_refused_with_an_explanation(pytester, fmt):
     path = sample(pytester, fmt, "provider_error_500")
-    result = pytester.runpytest(
-        "--promote-trace", str(path), "--label", "provider_500", "--promote-suggested"
-    )
+    result = promote(pytester, path, "--promote-suggested", label="provider_500")
     assert result.ret == 1
     result.stdout.fnmatch_lines(["*is a provider error*no model behaviour to regress on*"])
     assert "No LLM span in this trace has output" in result.stdout.str()
@@ -102,19 +98,12 @@ def test_provider_error_is_refused_with_an_explanation(pytester, fmt):
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_fallback_trace_points_at_the_span_with_output(pytester, fmt):
     path = sample(pytester, fmt, "provider_error_429_fallback")
-    args = [
-        "--promote-trace",
-        str(path),
-        "--label",
-        "fallback_answer",
-        "--promote-check",
-        "max_chars: 40",
-    ]
-    refused = pytester.runpytest(*args)
+    args = ("--promote-check", "max_chars: 40")
+    refused = promote(pytester, path, *args, label="fallback_answer")
     assert refused.ret == 1 and written_cases(pytester) == []
     text = refused.stdout.str()
     assert "is a provider error" in text
     span_id = re.search(r"--promote-span, e\.g\.:\n\s+(\S+)", text).group(1)
-    result = pytester.runpytest(*args, "--promote-span", span_id)
+    result = promote(pytester, path, *args, "--promote-span", span_id, label="fallback_answer")
     assert result.ret == 0, result.stdout.str()
     pytester.runpytest("--llm-regressions", "--llm-replay", "recorded").assert_outcomes(passed=1)

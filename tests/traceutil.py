@@ -27,6 +27,11 @@ def sample(pytester: pytest.Pytester, fmt: str, scenario: str) -> Path:
     return target
 
 
+def promote(pytester: pytest.Pytester, path: Path, *args: str, label: str = "bad_answer"):
+    """Run ``pytest --promote-trace PATH --label LABEL ARGS...`` in-process."""
+    return pytester.runpytest("--promote-trace", str(path), "--label", label, *args)
+
+
 def written_cases(pytester: pytest.Pytester) -> list[Path]:
     root = pytester.path / "regressions"
     return sorted(root.rglob("*.yaml")) if root.exists() else []

@@ -9,17 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from llm_regressions.traces.model import (
-    AGENT,
-    CHAIN,
-    LLM,
-    RETRIEVAL,
-    TOOL,
-    LlmCall,
-    Retrieval,
-    Span,
-    ToolUse,
-)
+from llm_regressions.traces import model
 from llm_regressions.traces.values import (
     as_float,
     clean_message,
@@ -55,11 +45,11 @@ LOG_MESSAGES = "llm_regressions.log.messages"
 LOG_CHOICES = "llm_regressions.log.choices"
 
 
-def matches(span: Span) -> bool:
+def matches(span: model.Span) -> bool:
     return any(k.startswith(("gen_ai.", "traceloop.", "llm.request.")) for k in span.attributes)
 
 
-def apply(span: Span) -> None:
+def apply(span: model.Span) -> None:
     a = span.attributes
     operation = a.get("gen_ai.operation.name")
     traceloop_kind = a.get("traceloop.span.kind")
@@ -68,18 +58,18 @@ def apply(span: Span) -> None:
     if span.name == "raw_gen_ai_request":
         return
     if _is_llm(span, operation):
-        span.kind, span.llm = LLM, _llm(a)
+        span.kind, span.llm = model.LLM, _llm(a)
     elif operation == "execute_tool" or traceloop_kind == "tool":
-        span.kind, span.tool = TOOL, _tool(span)
+        span.kind, span.tool = model.TOOL, _tool(span)
     elif operation == "retrieval" or _RETRIEVAL_NAME.search(span.name):
-        span.kind, span.retrieval = RETRIEVAL, _retrieval(span)
+        span.kind, span.retrieval = model.RETRIEVAL, _retrieval(span)
     elif operation in ("invoke_agent", "create_agent") or traceloop_kind == "agent":
-        span.kind = AGENT
+        span.kind = model.AGENT
     elif operation == "invoke_workflow" or traceloop_kind in ("workflow", "task"):
-        span.kind = CHAIN
+        span.kind = model.CHAIN
 
 
-def _is_llm(span: Span, operation: Any) -> bool:
+def _is_llm(span: model.Span, operation: Any) -> bool:
     a = span.attributes
     if operation in _LLM_OPERATIONS or span.name == "litellm_request":
         return True
@@ -88,8 +78,8 @@ def _is_llm(span: Span, operation: Any) -> bool:
     return "gen_ai.request.model" in a or a.get("llm.request.type") in ("chat", "completion")
 
 
-def _llm(a: dict[str, Any]) -> LlmCall:
-    call = LlmCall(
+def _llm(a: dict[str, Any]) -> model.LlmCall:
+    call = model.LlmCall(
         request_model=a.get("gen_ai.request.model"),
         response_model=a.get("gen_ai.response.model"),
         provider=a.get("gen_ai.provider.name") or a.get("gen_ai.system"),
@@ -181,11 +171,11 @@ def _response_format(a: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _tool(span: Span) -> ToolUse:
+def _tool(span: model.Span) -> model.ToolUse:
     a = span.attributes
     arguments = a.get("gen_ai.tool.call.arguments")
     result = a.get("gen_ai.tool.call.result")
-    return ToolUse(
+    return model.ToolUse(
         name=str(a.get("gen_ai.tool.name") or a.get("traceloop.entity.name") or span.name),
         arguments=maybe_json(arguments) if arguments is not None else kwargs_of(span.input),
         result=maybe_json(result) if result is not None else span.output,
@@ -193,7 +183,7 @@ def _tool(span: Span) -> ToolUse:
     )
 
 
-def _retrieval(span: Span) -> Retrieval:
+def _retrieval(span: model.Span) -> model.Retrieval:
     a = span.attributes
     query = a.get("gen_ai.retrieval.query.text") or first_text(span.input)
     found = documents(a.get("gen_ai.retrieval.documents"))
@@ -212,10 +202,10 @@ def _retrieval(span: Span) -> Retrieval:
             if extra:
                 doc["content"] = doc["content"] or extra["content"]
                 doc["metadata"] = {**extra["metadata"], **doc["metadata"]}
-    return Retrieval(query=query, documents=found or texts)
+    return model.Retrieval(query=query, documents=found or texts)
 
 
-def attach_logs(span: Span, records: list[dict[str, Any]]) -> None:
+def attach_logs(span: model.Span, records: list[dict[str, Any]]) -> None:
     """GenAI event mode: the latest conventions put the content as structured attributes
     of one ``...inference.operation.details`` record; the v1.30 ones use one record per
     message (``gen_ai.user.message``, ``gen_ai.choice``...)."""

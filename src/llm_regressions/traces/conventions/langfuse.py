@@ -6,17 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llm_regressions.traces.model import (
-    AGENT,
-    CHAIN,
-    LLM,
-    RETRIEVAL,
-    TOOL,
-    LlmCall,
-    Retrieval,
-    Span,
-    ToolUse,
-)
+from llm_regressions.traces import model
 from llm_regressions.traces.values import (
     as_float,
     documents,
@@ -31,35 +21,39 @@ from llm_regressions.traces.values import (
 )
 
 _KINDS = {
-    "generation": LLM,
-    "tool": TOOL,
-    "retriever": RETRIEVAL,
-    "agent": AGENT,
-    "chain": CHAIN,
-    "span": CHAIN,
+    "generation": model.LLM,
+    "tool": model.TOOL,
+    "retriever": model.RETRIEVAL,
+    "agent": model.AGENT,
+    "chain": model.CHAIN,
+    "span": model.CHAIN,
 }
 _PARAM_NAMES = ("temperature", "max_tokens", "seed", "top_p", "frequency_penalty")
 _PARAM_NAMES += ("presence_penalty", "stop", "user")
 _META = "langfuse.observation.metadata."
 
 
-def matches(span: Span) -> bool:
+def matches(span: model.Span) -> bool:
     return "langfuse.observation.type" in span.attributes
 
 
-def apply(span: Span) -> None:
+def apply(span: model.Span) -> None:
     a = span.attributes
-    span.kind = _KINDS.get(str(a.get("langfuse.observation.type")), CHAIN)
+    span.kind = _KINDS.get(str(a.get("langfuse.observation.type")), model.CHAIN)
     span.input = maybe_json(a.get("langfuse.observation.input"))
     span.output = maybe_json(a.get("langfuse.observation.output"))
     if a.get("langfuse.observation.level") == "ERROR" and not span.is_error:
         span.status = "error"
-    if span.kind == LLM:
+    if span.kind == model.LLM:
         span.llm = _llm(span)
-    elif span.kind == TOOL:
-        span.tool = ToolUse(name=span.name, arguments=kwargs_of(span.input), result=span.output)
-    elif span.kind == RETRIEVAL:
-        span.retrieval = Retrieval(query=first_text(span.input), documents=documents(span.output))
+    elif span.kind == model.TOOL:
+        span.tool = model.ToolUse(
+            name=span.name, arguments=kwargs_of(span.input), result=span.output
+        )
+    elif span.kind == model.RETRIEVAL:
+        span.retrieval = model.Retrieval(
+            query=first_text(span.input), documents=documents(span.output)
+        )
     span.status_message = span.status_message or a.get("langfuse.observation.status_message")
 
 
@@ -68,9 +62,9 @@ def metadata(a: dict[str, Any], key: str) -> Any:
     return maybe_json(a.get(_META + key))
 
 
-def _llm(span: Span) -> LlmCall:
+def _llm(span: model.Span) -> model.LlmCall:
     a = span.attributes
-    model = a.get("langfuse.observation.model.name")
+    model_name = a.get("langfuse.observation.model.name")
     params = maybe_json(a.get("langfuse.observation.model.parameters"))
     params = params if isinstance(params, dict) else {}
     given = span.input
@@ -86,10 +80,10 @@ def _llm(span: Span) -> LlmCall:
     counts = counts if isinstance(counts, dict) else {}
     costs = maybe_json(a.get("langfuse.observation.cost_details"))
     response_format = metadata(a, "response_format")
-    return LlmCall(
+    return model.LlmCall(
         # served model on success, requested model on error (see module docstring)
-        request_model=model if span.is_error else None,
-        response_model=None if span.is_error else model,
+        request_model=model_name if span.is_error else None,
+        response_model=None if span.is_error else model_name,
         params={k: params[k] for k in _PARAM_NAMES if params.get(k) is not None},
         messages=parts_to_messages(given),
         tools=tools or openai_tools(metadata(a, "tools")),

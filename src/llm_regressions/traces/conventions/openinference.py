@@ -6,17 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llm_regressions.traces.model import (
-    AGENT,
-    CHAIN,
-    LLM,
-    RETRIEVAL,
-    TOOL,
-    LlmCall,
-    Retrieval,
-    Span,
-    ToolUse,
-)
+from llm_regressions.traces import model
 from llm_regressions.traces.values import (
     as_float,
     clean_message,
@@ -30,31 +20,37 @@ from llm_regressions.traces.values import (
     usage,
 )
 
-_KINDS = {"LLM": LLM, "TOOL": TOOL, "RETRIEVER": RETRIEVAL, "AGENT": AGENT, "CHAIN": CHAIN}
+_KINDS = {
+    "LLM": model.LLM,
+    "TOOL": model.TOOL,
+    "RETRIEVER": model.RETRIEVAL,
+    "AGENT": model.AGENT,
+    "CHAIN": model.CHAIN,
+}
 _PARAM_NAMES = ("temperature", "max_tokens", "max_completion_tokens", "seed", "top_p", "stop")
 _PARAM_NAMES += ("frequency_penalty", "presence_penalty", "user", "n")
 
 
-def matches(span: Span) -> bool:
+def matches(span: model.Span) -> bool:
     return "openinference.span.kind" in span.attributes
 
 
-def apply(span: Span) -> None:
+def apply(span: model.Span) -> None:
     a = span.attributes
-    span.kind = _KINDS.get(str(a.get("openinference.span.kind")).upper(), CHAIN)
+    span.kind = _KINDS.get(str(a.get("openinference.span.kind")).upper(), model.CHAIN)
     span.input = maybe_json(a.get("input.value"))
     span.output = maybe_json(a.get("output.value"))
-    if span.kind == LLM:
+    if span.kind == model.LLM:
         span.llm = _llm(a)
-    elif span.kind == TOOL:
-        span.tool = ToolUse(
+    elif span.kind == model.TOOL:
+        span.tool = model.ToolUse(
             name=str(a.get("tool.name") or span.name), arguments=span.input, result=span.output
         )
-    elif span.kind == RETRIEVAL:
-        span.retrieval = Retrieval(query=first_text(span.input), documents=_documents(a))
+    elif span.kind == model.RETRIEVAL:
+        span.retrieval = model.Retrieval(query=first_text(span.input), documents=_documents(a))
 
 
-def _llm(a: dict[str, Any]) -> LlmCall:
+def _llm(a: dict[str, Any]) -> model.LlmCall:
     invocation = maybe_json(a.get("llm.invocation_parameters"))
     invocation = invocation if isinstance(invocation, dict) else {}
     model_name = a.get("llm.model_name")
@@ -64,7 +60,7 @@ def _llm(a: dict[str, Any]) -> LlmCall:
     if outputs and output is None and not calls:
         output = None  # an empty answer has no content key: the text is not recorded
     raw = a.get("output.value")
-    call = LlmCall(
+    call = model.LlmCall(
         request_model=request_model,
         response_model=model_name if model_name != request_model else _raw_model(raw),
         provider=a.get("llm.provider") or a.get("llm.system"),
