@@ -97,3 +97,25 @@ def test_signals_ordered_by_span_end():
     parent = span("agent", 0, 100, status=ERROR, status_message="MaxIterations")
     child = span("llm", 10, 20, llm=LlmCall(output="", finish_reason="stop"))
     assert codes(parent, child) == ["empty_output", "error_status"]
+
+
+def test_hallucinated_tool_arguments():
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "get",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"id": {"type": "string"}},
+                    "required": ["id"],
+                },
+            },
+        }
+    ]
+    bad = {"id": "c1", "type": "function", "function": {"name": "get", "arguments": '{"order": 1}'}}
+    (signal,) = diagnose(
+        Trace("test", [span("llm", 0, 1, llm=LlmCall(tools=tools, tool_calls=[bad]))])
+    )
+    assert signal.code == "tool_args_invalid" and signal.check == {"tool_args_valid": True}
+    assert "'id' is a required property" in signal.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -95,3 +96,60 @@ def test_tool_context_is_kept(pytester):
     (call,) = loaded.case.context.tool_calls
     assert call.name == "check_inventory" and call.result["items"] == []
     assert call.arguments == {"sku": "HDMI-2M-BLK", "warehouse": "eu-west"}
+    assert "not recorded in the trace: seed" in loaded.case.context.notes  # OpenLLMetry drops it
+    assert "pinned to the served snapshot 'gpt-4o-mini-2024-07-18'" in loaded.case.context.notes
+
+
+def test_content_in_log_records_needs_promote_logs(pytester):
+    from test_trace_readers import any_value_kv
+    from traceutil import otlp, otlp_span
+
+    span = otlp_span(
+        "chat gpt-4o-mini",
+        "00000000000000a1",
+        None,
+        {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini"},
+    )
+    spans_path = pytester.path / "spans.json"
+    spans_path.write_text(json.dumps(otlp(span)), encoding="utf-8")
+    record = {
+        "eventName": "gen_ai.client.inference.operation.details",
+        "traceId": "ab" * 16,
+        "spanId": "00000000000000a1",
+        "attributes": [
+            {
+                "key": "gen_ai.input.messages",
+                "value": any_value_kv(
+                    [{"role": "user", "parts": [{"type": "text", "content": "Hi"}]}]
+                ),
+            },
+            {
+                "key": "gen_ai.output.messages",
+                "value": any_value_kv(
+                    [
+                        {
+                            "role": "assistant",
+                            "parts": [{"type": "text", "content": "I cannot help with that."}],
+                            "finish_reason": "stop",
+                        }
+                    ]
+                ),
+            },
+        ],
+    }
+    logs_path = pytester.path / "logs.json"
+    logs_path.write_text(
+        json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}), encoding="utf-8"
+    )
+    without = promote(pytester, spans_path, "--promote-suggested", label="refusal")
+    assert without.ret == 1 and "pass --promote-logs" in without.stdout.str()
+    result = promote(
+        pytester,
+        spans_path,
+        "--promote-suggested",
+        "--promote-logs",
+        str(logs_path),
+        label="refusal",
+    )
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["verified: fails on observed: not_refusal: True -- refusal *"])

@@ -105,6 +105,7 @@ def test_litellm_otel_logger(tmp_path):
     call = only_llm(read_trace(write(tmp_path, "t.json", otlp(*spans))))
     assert call.tool_calls[0]["function"]["name"] == "check_inventory"
     assert call.finish_reason == "tool_calls" and call.cost_usd == 0.0012
+    assert call.params == {"seed": 7}  # from the raw_gen_ai_request child
 
 
 def test_genai_v130_content_in_log_records(tmp_path):

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from llm_regressions.case import FORMAT_VERSION
-from llm_regressions.traces.model import LlmCall, Span, Trace
+from llm_regressions.traces.model import LlmCall, Span, ToolUse, Trace
 from llm_regressions.traces.values import maybe_json, ns_to_iso
 
 MAX_CONTEXT_ITEMS = 20
@@ -70,19 +70,16 @@ def build_case(
         request["response_format"] = call.response_format
     observed = _observed(span)
     missing = _missing(call)
-    context = _context(trace, span)
-    session, user = (
-        _ancestry_value(trace, span, "session_id"),
-        _ancestry_value(trace, span, "user_id"),
-    )
+    context, textless = _context(trace, span)
+    session = _ancestry_value(trace, span, "session_id")
+    user = _ancestry_value(trace, span, "user_id")
     notes = [n for n in (pin_note,) if n]
     if missing:
         notes.append("not recorded in the trace: " + ", ".join(missing))
     if session or user:
         notes.append(f"session {session or '-'}, user {user or '-'}")
-    if context.pop("_textless", 0):
-        notes.append(f"{context.pop('_textless_ids')} retrieved document(s) had no text recorded")
-    context = {k: v for k, v in context.items() if v and not k.startswith("_")}
+    if textless:
+        notes.append(f"no text recorded for retrieved document(s): {', '.join(textless[:5])}")
     if notes:
         context["notes"] = "\n".join(notes)
     digest = content_hash(span.trace_id, span.span_id, request, observed)
@@ -142,50 +139,54 @@ def _missing(call: LlmCall) -> list[str]:
         "finish reason": call.finish_reason,
         "token usage": call.usage,
         "output text": call.output if not call.tool_calls else "",
+        "tool definitions": (call.tools or None) if _uses_tools(call) else [],
     }
     return [name for name, value in checks.items() if value is None]
 
 
-def _context(trace: Trace, span: Span) -> dict[str, Any]:
-    """Retrieval documents and tool executions of the same trace, before this span."""
-    before = [
-        s
-        for s in trace.spans
-        if s.trace_id == span.trace_id
-        and s is not span
-        and (s.start_ns or 0) <= (span.start_ns or 0)
-    ]
-    before.sort(key=lambda s: s.sort_key)
+def _uses_tools(call: LlmCall) -> bool:
+    return bool(call.tool_calls) or any(m.get("role") == "tool" for m in call.messages)
+
+
+def _context(trace: Trace, span: Span) -> tuple[dict[str, Any], list[str]]:
+    """Retrieval documents and tool executions of the same trace that started before
+    this span, and the ids of documents whose text was not recorded."""
+    before = sorted(
+        (
+            s
+            for s in trace.spans
+            if s.trace_id == span.trace_id
+            and s is not span
+            and (s.start_ns or 0) <= (span.start_ns or 0)
+        ),
+        key=lambda s: s.sort_key,
+    )
     documents, textless = [], []
     for other in before:
         for doc in (other.retrieval.documents or []) if other.retrieval else []:
             if doc.get("content") is None:
                 textless.append(doc.get("id") or "?")
-                continue
-            kept = {k: v for k, v in doc.items() if v not in (None, {}, "") or k == "content"}
-            documents.append(kept)
-    tool_calls = [
-        {
-            k: v
-            for k, v in {
-                "id": o.tool.call_id,
-                "name": o.tool.name,
-                "arguments": o.tool.arguments
-                if isinstance(o.tool.arguments, (dict, str))
-                else json.dumps(o.tool.arguments, default=str),
-                "result": o.tool.result,
-            }.items()
-            if v is not None
-        }
-        for o in before
-        if o.tool is not None
-    ]
-    return {
+            else:
+                documents.append({k: v for k, v in doc.items() if v not in (None, {})})
+    tool_calls = [_recorded_tool(o.tool) for o in before if o.tool is not None]
+    context = {
         "retrieval": documents[:MAX_CONTEXT_ITEMS],
         "tool_calls": tool_calls[-MAX_CONTEXT_ITEMS:],
-        "_textless": len(textless),
-        "_textless_ids": ", ".join(textless[:5]),
     }
+    return {k: v for k, v in context.items() if v}, textless
+
+
+def _recorded_tool(tool: ToolUse) -> dict[str, Any]:
+    arguments = tool.arguments
+    if not isinstance(arguments, (dict, str)):
+        arguments = json.dumps(arguments, default=str)
+    recorded = {
+        "id": tool.call_id,
+        "name": tool.name,
+        "arguments": arguments,
+        "result": tool.result,
+    }
+    return {k: v for k, v in recorded.items() if v is not None}
 
 
 def _ancestry_value(trace: Trace, span: Span, attribute: str) -> str | None:

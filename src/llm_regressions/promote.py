@@ -68,7 +68,7 @@ def promote(req: PromoteRequest) -> list[str]:
         raise PromoteError(str(exc)) from None
     trace = _one_trace(trace, req)
     signals = diagnose(trace)
-    span, why = _pick(trace, signals, req.span_id)
+    span, why = _pick(trace, signals, req)
     lines = [f"{req.trace}: read as {trace.format}; promoting {_describe(span)} ({why})"]
     data, notes = build_case(trace, span, req.trace.name, label, req.golden)
     lines += [f"note: {n}" for n in notes]
@@ -194,7 +194,7 @@ def _describe(span: Span) -> str:
     return f"span {span.name!r} ({span.span_id})"
 
 
-def _pick(trace: Trace, signals: list[Signal], span_id: str | None) -> tuple[Span, str]:
+def _pick(trace: Trace, signals: list[Signal], req: PromoteRequest) -> tuple[Span, str]:
     """--promote-span, else the LLM span the signals point at, else the last LLM span."""
     llm_spans = sorted(trace.llm_spans(), key=lambda s: s.sort_key)
     if not llm_spans:
@@ -202,6 +202,7 @@ def _pick(trace: Trace, signals: list[Signal], span_id: str | None) -> tuple[Spa
             f"no LLM span in this trace ({len(trace.spans)} spans); nothing to promote. "
             "Inspect it with --llm-inspect-trace"
         )
+    span_id = req.span_id
     if span_id is not None:
         span = trace.find(span_id)
         if span is None or span.llm is None:
@@ -209,19 +210,21 @@ def _pick(trace: Trace, signals: list[Signal], span_id: str | None) -> tuple[Spa
             raise PromoteError(
                 f"--promote-span {span_id} {what}; LLM spans:\n{_list(llm_spans)}", USAGE
             )
-        return _with_output(span, llm_spans), "chosen with --promote-span"
+        return _with_output(span, llm_spans, req), "chosen with --promote-span"
     for signal in signals:
         if signal.span.llm is not None:
-            return _with_output(signal.span, llm_spans), f"signal {signal.code}"
+            return _with_output(signal.span, llm_spans, req), f"signal {signal.code}"
         after = [s for s in llm_spans if (s.start_ns or 0) >= (signal.span.end_ns or 0)]
         if after:
-            return _with_output(after[0], llm_spans), (
+            return _with_output(after[0], llm_spans, req), (
                 f"first LLM span after the {signal.code} signal in {signal.span.name!r}"
             )
-    return _with_output(llm_spans[-1], llm_spans), "last LLM span; no signal points elsewhere"
+    return _with_output(llm_spans[-1], llm_spans, req), "last LLM span; no signal points elsewhere"
 
 
-def _with_output(span: Span, llm_spans: list[Span]) -> Span:
+def _with_output(span: Span, llm_spans: list[Span], req: PromoteRequest) -> Span:
+    """The span itself when it carries model output; else refuse, saying why and which
+    spans could be promoted instead."""
     if span.llm.has_output:
         return span
     others = [s for s in llm_spans if s.llm.has_output]
@@ -230,6 +233,11 @@ def _with_output(span: Span, llm_spans: list[Span]) -> Span:
         if others
         else "\nNo LLM span in this trace has output."
     )
+    if not span.is_error:
+        logs = "" if req.logs else " (content in log records? pass --promote-logs LOGS.json)"
+        raise PromoteError(
+            f"{_describe(span)} recorded no model output, so there is nothing to check{logs}" + hint
+        )
     raise PromoteError(
         f"{_describe(span)} is a provider error ({span.status_message or 'no output'}): the "
         "model produced no output, so there is no model behaviour to regress on. Handle "

@@ -11,11 +11,12 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from llm_regressions.checks.registry import build_check
 from llm_regressions.checks.structure import parse_json
-from llm_regressions.replay import ReplayResult
+from llm_regressions.replay import ReplayResult, ToolCall
 from llm_regressions.traces.model import Span, Trace
 from llm_regressions.traces.values import iso_to_ns, maybe_json
 
@@ -174,6 +175,7 @@ def _llm(span: Span) -> list[Signal]:
                         {"json_valid": True},
                     )
                 )
+    found += _tool_args(span)
     found += _truncation(span)
     found += _context(span)
     served, asked = call.response_model, call.request_model
@@ -187,6 +189,28 @@ def _llm(span: Span) -> list[Signal]:
             )
         )
     return found
+
+
+def _tool_args(span: Span) -> list[Signal]:
+    """Tool calls naming a tool that was not offered, or with arguments the offered
+    schema rejects (scored by the ``tool_args_valid`` check itself)."""
+    call = span.llm
+    if not call.tool_calls or not call.tools:
+        return []
+    offered = SimpleNamespace(request=SimpleNamespace(tools=call.tools))
+    calls = [ToolCall.from_openai(c) for c in call.tool_calls]
+    verdict = build_check("tool_args_valid", True).score(ReplayResult(tool_calls=calls), offered)
+    if verdict.passed:
+        return []
+    return [
+        Signal(
+            "tool_args_invalid",
+            span,
+            verdict.reason,
+            "the model hallucinated a tool or its arguments (tool descriptions/schema unclear)",
+            {"tool_args_valid": True},
+        )
+    ]
 
 
 def _empty_tool_results(span: Span) -> list[Signal]:

@@ -23,7 +23,9 @@ def read(documents: list[Any]) -> Trace:
         objects.extend(doc if isinstance(doc, list) else [doc])
     if not objects or not all(_is_span(o) for o in objects):
         raise Declined("not console-exporter spans (need 'name', 'context.span_id', 'attributes')")
-    return Trace(FORMAT, [_span(o) for o in objects])
+    spans = [_span(o) for o in objects]
+    conventions.link(spans)
+    return Trace(FORMAT, spans)
 
 
 def _is_span(obj: Any) -> bool:

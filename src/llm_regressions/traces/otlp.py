@@ -65,6 +65,7 @@ def read(documents: list[Any], logs: list[Any] | None = None) -> Trace:
                 spans.append(_span(raw, scope, resource, records))
     if not spans:
         raise Declined("'resourceSpans' holds no spans")
+    conventions.link(spans)
     return Trace(FORMAT, spans)
 
 

@@ -40,6 +40,11 @@ def interpret(span: Span, resource: dict[str, Any]) -> None:
         _error_details(span)
 
 
+def link(spans: list[Span]) -> None:
+    """Cross-span fix-ups, once every span is interpreted."""
+    genai.link(spans)
+
+
 def attach_logs(span: Span, records: list[dict[str, Any]]) -> None:
     """Content recorded in log records (GenAI event mode) -> span attributes."""
     genai.attach_logs(span, records)

@@ -12,6 +12,7 @@ from typing import Any
 from llm_regressions.traces import model
 from llm_regressions.traces.values import (
     as_float,
+    as_int,
     clean_message,
     documents,
     first_text,
@@ -38,7 +39,6 @@ _PARAMS = {
     "gen_ai.request.stop_sequences": "stop",
     "gen_ai.user": "user",
     "llm.user": "user",
-    "llm.openai.seed": "seed",
 }
 _RETRIEVAL_NAME = re.compile(r"retriev|vector.?search|similarity.?search", re.IGNORECASE)
 LOG_MESSAGES = "llm_regressions.log.messages"
@@ -229,3 +229,16 @@ def attach_logs(span: model.Span, records: list[dict[str, Any]]) -> None:
         a[LOG_MESSAGES] = messages
     if choices:
         a[LOG_CHOICES] = choices
+
+
+def link(spans: list[model.Span]) -> None:
+    """litellm's OTel logger records the seed only on the ``raw_gen_ai_request`` child
+    (as a Python repr string): give it to the parent LLM span."""
+    by_id = {(s.trace_id, s.span_id): s for s in spans}
+    for span in spans:
+        if span.name != "raw_gen_ai_request" or not span.parent_id:
+            continue
+        parent = by_id.get((span.trace_id, span.parent_id))
+        seed = as_int(span.attributes.get("llm.openai.seed"))
+        if parent is not None and parent.llm is not None and seed is not None:
+            parent.llm.params.setdefault("seed", seed)
