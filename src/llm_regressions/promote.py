@@ -51,6 +51,16 @@ class PromoteRequest:
     trace_id: str | None = None
     redact_patterns: list[str] = field(default_factory=list)
     logs: Path | None = None
+    base: Path | None = None  # paths are shown relative to this folder (the cwd)
+
+    def show(self, path: Path) -> str:
+        """``path`` as the user typed it: relative to ``base`` when below it."""
+        if self.base is not None:
+            try:
+                return str(path.resolve().relative_to(self.base.resolve()))
+            except ValueError:
+                pass
+        return str(path)
 
 
 def promote(req: PromoteRequest) -> list[str]:
@@ -69,7 +79,7 @@ def promote(req: PromoteRequest) -> list[str]:
     trace = _one_trace(trace, req)
     signals = diagnose(trace)
     span, why = _pick(trace, signals, req)
-    lines = [f"{req.trace}: read as {trace.format}; promoting {_describe(span)} ({why})"]
+    lines = [f"{req.show(req.trace)}: read as {trace.format}; promoting {_describe(span)} ({why})"]
     data, notes = build_case(trace, span, req.trace.name, label, req.golden)
     lines += [f"note: {n}" for n in notes]
     if not data["request"]["messages"]:
@@ -85,9 +95,9 @@ def promote(req: PromoteRequest) -> list[str]:
     checks = user_checks + (suggestions if req.suggested else [])
     if not checks:
         raise PromoteError(_no_checks_message(suggestions, req), USAGE)
-    data["checks"] = _unique(checks)
     if expected is not None:
         data["expected"] = {"output": expected}
+    data["checks"] = _unique(checks)
     text = _verified(data, req, lines)
     target = _target(req.out_dir, label, data["id"])
     _refuse_duplicate(req.out_dir, data["source"]["content_hash"], req.force)
@@ -98,8 +108,8 @@ def promote(req: PromoteRequest) -> list[str]:
     except OSError as exc:
         raise PromoteError(f"cannot write {target}: {exc.strerror or exc}") from None
     lines += [
-        f"wrote {target}",
-        f"next: pytest --llm-regressions --llm-replay recorded {target}",
+        f"wrote {req.show(target)}",
+        f"next: pytest --llm-regressions --llm-replay recorded {req.show(target)}",
     ]
     return lines
 
@@ -254,7 +264,7 @@ def _list(spans: list[Span]) -> str:
 
 
 def _no_checks_message(suggestions: list[dict[str, Any]], req: PromoteRequest) -> str:
-    base = f"pytest --promote-trace {req.trace} --label {req.label}"
+    base = f"pytest --promote-trace {req.show(req.trace)} --label {req.label}"
     if suggestions:
         shown = "\n".join(f"  - {yamlio.dump(s).strip()}" for s in _unique(suggestions))
         return (

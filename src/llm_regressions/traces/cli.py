@@ -174,6 +174,7 @@ def _promote(config: pytest.Config, path: Path, logs: Path | None) -> int:
         trace_id=config.getoption("promote_trace_id"),
         redact_patterns=config.getoption("promote_redact_patterns"),
         logs=logs,
+        base=invocation,
     )
     try:
         lines = promote(request)
