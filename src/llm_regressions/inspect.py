@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from llm_regressions.redact import Redactor
 from llm_regressions.signals import Signal, diagnose
+from llm_regressions.traces.detect import describe_format
 from llm_regressions.traces.model import Span, Trace
 from llm_regressions.traces.tree import ordered
 from llm_regressions.traces.values import ns_to_iso
@@ -17,7 +18,10 @@ def render(trace: Trace, display: str, redactor: Redactor | None = None) -> str:
     redactor = redactor or Redactor()
     signals = diagnose(trace)
     ids = trace.trace_ids()
-    lines = [f"{display}: read as {trace.format}, {len(trace.spans)} span(s), {len(ids)} trace(s)"]
+    lines = [
+        f"{display}: read as {describe_format(trace)}, {len(trace.spans)} span(s), "
+        f"{len(ids)} trace(s)"
+    ]
     lines += [f"note: {n}" for n in trace.notes]
     by_trace: dict[str, list[Signal]] = {}
     for signal in signals:
@@ -28,12 +32,12 @@ def render(trace: Trace, display: str, redactor: Redactor | None = None) -> str:
         first = next(s for _, s in rows if s.trace_id == trace_id)
         session = f"  session {first.session_id}" if first.session_id else ""
         lines += ["", f"trace {trace_id}  started {ns_to_iso(first.start_ns) or '?'}{session}"]
-        lines += [_row(d, s, id(s) in flagged) for d, s in rows if s.trace_id == trace_id]
+        lines += [_row(d, s, id(s) in flagged, redactor) for d, s in rows if s.trace_id == trace_id]
         lines += _signals(by_trace.get(trace_id, []), redactor)
     return "\n".join(lines) + "\n"
 
 
-def _row(depth: int, span: Span, flagged: bool) -> str:
+def _row(depth: int, span: Span, flagged: bool, redactor: Redactor) -> str:
     name = ("  " * depth + span.name)[: MAX_NAME + 2 * min(depth, 6)]
     latency = f"{span.latency_ms:8.0f} ms" if span.latency_ms is not None else "       - ms"
     status = {"error": "ERROR", "ok": "ok", "unset": "-"}[span.status]
@@ -49,7 +53,7 @@ def _row(depth: int, span: Span, flagged: bool) -> str:
     else:
         parts += [" " * 12, status]
     if span.is_error and span.status_message:
-        parts.append(f"({span.status_message[:60]})")
+        parts.append(f"({redactor.text(span.status_message)[0][:60]})")
     return "  ".join(parts).rstrip()
 
 

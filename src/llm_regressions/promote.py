@@ -23,6 +23,7 @@ from llm_regressions.loader import CaseFormatError, load_case_text
 from llm_regressions.redact import Redactor, summary
 from llm_regressions.signals import Signal, diagnose
 from llm_regressions.traces import Trace, TraceError, read_trace
+from llm_regressions.traces.detect import describe_format
 from llm_regressions.traces.model import Span
 from llm_regressions.verdict import recorded_verdict, render_failure
 
@@ -79,7 +80,10 @@ def promote(req: PromoteRequest) -> list[str]:
     trace = _one_trace(trace, req)
     signals = diagnose(trace)
     span, why = _pick(trace, signals, req)
-    lines = [f"{req.show(req.trace)}: read as {trace.format}; promoting {_describe(span)} ({why})"]
+    lines = [
+        f"{req.show(req.trace)}: read as {describe_format(trace)}",
+        f"promoting {_describe(span)} ({why})",
+    ]
     data, notes = build_case(trace, span, req.trace.name, label, req.golden)
     lines += [f"note: {n}" for n in notes]
     if not data["request"]["messages"]:

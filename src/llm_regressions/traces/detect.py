@@ -66,6 +66,14 @@ def read_trace(path: Path, logs: Path | None = None) -> Trace:
     )
 
 
+def describe_format(trace: Trace) -> str:
+    """The format name, plus the attribute conventions its spans used (OTLP formats)."""
+    used = sorted(
+        {s.attributes[KNOWN].split(" (")[0] for s in trace.spans if KNOWN in s.attributes}
+    )
+    return f"{trace.format} ({', '.join(used)})" if used else trace.format
+
+
 def parse_documents(path: Path) -> list[Any]:
     """The JSON values in ``path``: one document, JSON Lines, or concatenated objects."""
     try:
@@ -78,7 +86,10 @@ def parse_documents(path: Path) -> list[Any]:
             f"{MAX_TRACE_BYTES // 1_048_576} MB. Export just the incident's trace "
             "(filter by trace id) and try again."
         )
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TraceError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if b"\x00" in data[:65536]:
         raise TraceError(f"{path}: binary data (NUL bytes), not a JSON trace file")
     try:
