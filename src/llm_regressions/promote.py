@@ -73,23 +73,13 @@ def promote(req: PromoteRequest) -> list[str]:
     for value, what in ((req.span_id, "--promote-span"), (req.trace_id, "--promote-trace-id")):
         if value is not None and not _ID.match(value):
             raise PromoteError(f"{what} {value!r} is not a span/trace id", USAGE)
-    try:
-        trace = read_trace(req.trace, req.logs)
-    except TraceError as exc:
-        raise PromoteError(str(exc)) from None
-    trace = _one_trace(trace, req)
-    signals = diagnose(trace)
-    span, why = _pick(trace, signals, req)
-    lines = [
-        f"{req.show(req.trace)}: read as {describe_format(trace)}",
-        f"promoting {_describe(span)} ({why})",
-    ]
+    trace, signals, span, lines = _select(req)
     data, notes = build_case(trace, span, req.trace.name, label, req.golden)
     lines += [f"note: {n}" for n in notes]
     if not data["request"]["messages"]:
         raise PromoteError(
             f"{_describe(span)} recorded no input messages, so there is nothing to replay"
-            + (" (content in log records? pass --promote-logs LOGS.json)" if not req.logs else "")
+            + _logs_hint(req)
         )
     if not data["model"]["name"]:
         raise PromoteError(f"{_describe(span)} records no model name, so it cannot be replayed")
@@ -103,6 +93,27 @@ def promote(req: PromoteRequest) -> list[str]:
         data["expected"] = {"output": expected}
     data["checks"] = _unique(checks)
     text = _verified(data, req, lines)
+    return lines + _write(req, label, data, text)
+
+
+def _select(req: PromoteRequest) -> tuple[Trace, list[Signal], Span, list[str]]:
+    """Read the file, keep one trace, diagnose it and pick the span to promote."""
+    try:
+        trace = read_trace(req.trace, req.logs)
+    except TraceError as exc:
+        raise PromoteError(str(exc)) from None
+    trace = _one_trace(trace, req)
+    signals = diagnose(trace)
+    span, why = _pick(trace, signals, req)
+    lines = [
+        f"{req.show(req.trace)}: read as {describe_format(trace)}",
+        f"promoting {_describe(span)} ({why})",
+    ]
+    return trace, signals, span, lines
+
+
+def _write(req: PromoteRequest, label: str, data: dict[str, Any], text: str) -> list[str]:
+    """Write the case atomically, refusing duplicates and overwrites unless forced."""
     target = _target(req.out_dir, label, data["id"])
     _refuse_duplicate(req.out_dir, data["source"]["content_hash"], req.force)
     try:
@@ -111,11 +122,14 @@ def promote(req: PromoteRequest) -> list[str]:
         raise PromoteError(f"{target} already exists; pass --promote-force to replace it") from None
     except OSError as exc:
         raise PromoteError(f"cannot write {target}: {exc.strerror or exc}") from None
-    lines += [
+    return [
         f"wrote {req.show(target)}",
         f"next: pytest --llm-regressions --llm-replay recorded {req.show(target)}",
     ]
-    return lines
+
+
+def _logs_hint(req: PromoteRequest) -> str:
+    return "" if req.logs else " (content in log records? pass --promote-logs LOGS.json)"
 
 
 def _label(label: str | None) -> str:
@@ -248,9 +262,10 @@ def _with_output(span: Span, llm_spans: list[Span], req: PromoteRequest) -> Span
         else "\nNo LLM span in this trace has output."
     )
     if not span.is_error:
-        logs = "" if req.logs else " (content in log records? pass --promote-logs LOGS.json)"
         raise PromoteError(
-            f"{_describe(span)} recorded no model output, so there is nothing to check{logs}" + hint
+            f"{_describe(span)} recorded no model output, so there is nothing to check"
+            + _logs_hint(req)
+            + hint
         )
     raise PromoteError(
         f"{_describe(span)} is a provider error ({span.status_message or 'no output'}): the "
