@@ -407,3 +407,36 @@ def test_logs_only_go_with_otlp(tmp_path):
     payload = TRACES / "litellm-standard-logging-payload" / "empty_completion.json"
     with pytest.raises(TraceError, match="logs file only goes with an OTLP/JSON trace"):
         read_trace(payload, write(tmp_path, "logs.json", {"resourceLogs": []}))
+
+
+def test_openinference_over_litellm_keeps_the_provider_prefix(tmp_path):
+    raw = {
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{"message": {"content": "ok"}, "finish_reason": "stop"}],
+    }
+    attributes = {
+        "openinference.span.kind": "LLM",
+        "llm.provider": "openai",
+        "llm.model_name": "openai/gpt-4o-mini",
+        "llm.invocation_parameters": json.dumps(
+            {"model": "openai/gpt-4o-mini", "api_base": "http://x"}
+        ),
+        "llm.input_messages.0.message.role": "user",
+        "llm.input_messages.0.message.content": "Hi",
+        "output.value": json.dumps(raw),
+        "llm.cost.total": 0.5,
+    }
+    call = only_llm(
+        read_trace(write(tmp_path, "t.json", otlp(otlp_span("completion", "a1", None, attributes))))
+    )
+    assert (call.request_model, call.response_model) == (
+        "openai/gpt-4o-mini",
+        "gpt-4o-mini-2024-07-18",
+    )
+    assert call.output == "ok" and call.cost_usd == 0.5 and call.params == {}
+
+    from llm_regressions.casebuild import pinned_model
+
+    name, note = pinned_model(call)
+    assert name == "openai/gpt-4o-mini-2024-07-18"
+    assert "the request asked for 'openai/gpt-4o-mini'" in note
