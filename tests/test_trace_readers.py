@@ -440,3 +440,42 @@ def test_openinference_over_litellm_keeps_the_provider_prefix(tmp_path):
     name, note = pinned_model(call)
     assert name == "openai/gpt-4o-mini-2024-07-18"
     assert "the request asked for 'openai/gpt-4o-mini'" in note
+
+
+def test_langfuse_api_observations(tmp_path):
+    def obs(id_, type_, parent=None, **fields):
+        return {
+            "id": id_,
+            "traceId": "t-1",
+            "parentObservationId": parent,
+            "type": type_,
+            "name": id_,
+            "startTime": "2026-01-01T10:00:00.000Z",
+            "endTime": "2026-01-01T10:00:01.250Z",
+            **fields,
+        }
+
+    data = {
+        "data": [
+            obs("root", "SPAN", sessionId="s-9"),
+            obs(
+                "gen",
+                "GENERATION",
+                "root",
+                model="gpt-4o-mini-2024-07-18",
+                modelParameters={"temperature": 0, "max_tokens": 50},
+                input=[{"role": "user", "content": "Hi"}],
+                output={"role": "assistant", "content": "Hello"},
+                usageDetails={"input": 5, "output": 1, "total": 6},
+                metadata={"response_format": {"type": "json_object"}},
+                sessionId="s-9",
+            ),
+        ],
+        "meta": {"cursor": None},
+    }
+    trace = read_trace(write(tmp_path, "api.json", data))
+    span = trace.find("gen")
+    assert trace.format == "langfuse-api" and span.parent_id == "root" and span.session_id == "s-9"
+    assert span.llm.output == "Hello" and span.llm.params == {"temperature": 0, "max_tokens": 50}
+    assert span.llm.usage == {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}
+    assert span.llm.response_format == {"type": "json_object"} and span.latency_ms == 1250

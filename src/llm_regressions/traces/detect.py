@@ -13,7 +13,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from llm_regressions.traces import console, langsmith, litellm_payload, native, otlp, tree
+from llm_regressions.traces import (
+    console,
+    langfuse_api,
+    langsmith,
+    litellm_payload,
+    native,
+    otlp,
+    tree,
+)
 from llm_regressions.traces.conventions import FAMILIES, KNOWN
 from llm_regressions.traces.errors import Declined, TraceError
 from llm_regressions.traces.model import Trace
@@ -28,6 +36,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     (console.FORMAT, console.read),
     (litellm_payload.FORMAT, litellm_payload.read),
     (langsmith.FORMAT, langsmith.read),
+    (langfuse_api.FORMAT, langfuse_api.read),
 )
 _CONVENTION_FORMATS = (otlp.FORMAT, console.FORMAT)
 
