@@ -239,3 +239,14 @@ def test_many_traces_need_a_trace_id(pytester):
     result = promote(pytester, path, *OK_CHECK, "--promote-trace-id", "cd" * 16)
     assert result.ret == 0, result.stdout.str()
     assert "00000000000000a2" in written_cases(pytester)[0].read_text(encoding="utf-8")
+
+
+def test_expected_that_the_checks_reject(pytester, good_trace):
+    result = promote(pytester, good_trace, *OK_CHECK, "--promote-expected", "Hello, fixed")
+    assert_refused(result, 1, "the checks reject the known-good 'expected' output")
+    assert written_cases(pytester) == []
+
+
+def test_expected_file_that_does_not_exist(pytester, good_trace):
+    result = promote(pytester, good_trace, *OK_CHECK, "--promote-expected=@missing.txt")
+    assert_refused(result, 4, "--promote-expected @missing.txt: cannot read")

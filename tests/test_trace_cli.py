@@ -48,7 +48,7 @@ def test_promote_dir_ini_golden_and_expected_from_file(pytester):
         "[pytest]\nllm_regressions_promote_dir = cases\nllm_regressions_paths = cases\n"
     )
     path = sample(pytester, "openinference", "rag_stale_retrieval")
-    (pytester.path / "good.txt").write_text("Annual plans: 30 days.", encoding="utf-8")
+    (pytester.path / "good.txt").write_text("Annual plans:\n30 days.\n", encoding="utf-8")
     result = promote(
         pytester,
         path,
@@ -57,15 +57,14 @@ def test_promote_dir_ini_golden_and_expected_from_file(pytester):
         "not_contains: 14 days",
         "--promote-check",
         "contains: 30 days",
-        "--promote-expected",
-        "@good.txt",
+        "--promote-expected=@good.txt",  # with '=': pytest expands a lone @file itself
         label="stale_policy_retrieval",
     )
     assert result.ret == 0, result.stdout.str()
     (case_path,) = (pytester.path / "cases" / "stale_policy_retrieval").glob("*.yaml")
     (loaded,) = load_case_file(case_path)
     case = loaded.case
-    assert case.golden and case.expected.output == "Annual plans: 30 days."
+    assert case.golden and case.expected.output == "Annual plans:\n30 days.\n"
     assert case.model.params["seed"] == 42 and case.request.response_format == {
         "type": "json_object"
     }

@@ -71,7 +71,9 @@ def add_options(parser: pytest.Parser) -> None:
         "--promote-expected",
         metavar="TEXT|@FILE",
         dest="promote_expected",
-        help="A known-good answer (the checks must pass on it); @FILE reads it from a file.",
+        help="A known-good answer (the checks must pass on it). --promote-expected=@FILE "
+        "reads it from FILE (write the '=': pytest itself expands a separate @FILE "
+        "argument, one argument per line).",
     )
     group.addoption(
         "--promote-suggested",
