@@ -7,7 +7,14 @@ import subprocess
 import sys
 
 from llm_regressions.loader import load_case_file
-from traceutil import promote, sample
+from traceutil import (
+    event_mode_chat_span,
+    operation_details,
+    otlp,
+    otlp_logs,
+    promote,
+    sample,
+)
 
 OPTIONS = (
     "--llm-inspect-trace",
@@ -100,46 +107,12 @@ def test_tool_context_is_kept(pytester):
 
 
 def test_content_in_log_records_needs_promote_logs(pytester):
-    from test_trace_readers import any_value_kv
-    from traceutil import otlp, otlp_span
-
-    span = otlp_span(
-        "chat gpt-4o-mini",
-        "00000000000000a1",
-        None,
-        {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini"},
-    )
+    span = event_mode_chat_span("00000000000000a1")
     spans_path = pytester.path / "spans.json"
     spans_path.write_text(json.dumps(otlp(span)), encoding="utf-8")
-    record = {
-        "eventName": "gen_ai.client.inference.operation.details",
-        "traceId": "ab" * 16,
-        "spanId": "00000000000000a1",
-        "attributes": [
-            {
-                "key": "gen_ai.input.messages",
-                "value": any_value_kv(
-                    [{"role": "user", "parts": [{"type": "text", "content": "Hi"}]}]
-                ),
-            },
-            {
-                "key": "gen_ai.output.messages",
-                "value": any_value_kv(
-                    [
-                        {
-                            "role": "assistant",
-                            "parts": [{"type": "text", "content": "I cannot help with that."}],
-                            "finish_reason": "stop",
-                        }
-                    ]
-                ),
-            },
-        ],
-    }
     logs_path = pytester.path / "logs.json"
-    logs_path.write_text(
-        json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}), encoding="utf-8"
-    )
+    record = operation_details("00000000000000a1", "Hi", "I cannot help with that.")
+    logs_path.write_text(json.dumps(otlp_logs(record)), encoding="utf-8")
     without = promote(pytester, spans_path, "--promote-suggested", label="refusal")
     assert without.ret == 1 and "pass --promote-logs" in without.stdout.str()
     result = promote(

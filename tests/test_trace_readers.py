@@ -10,7 +10,15 @@ import pytest
 
 from llm_regressions.traces import TraceError, read_trace
 from llm_regressions.traces.values import normalise_finish_reason
-from traceutil import TRACES, any_value, otlp, otlp_span
+from traceutil import (
+    TRACES,
+    event_mode_chat_span,
+    log_record,
+    operation_details,
+    otlp,
+    otlp_logs,
+    otlp_span,
+)
 
 
 def write(tmp_path: Path, name: str, data: object) -> Path:
@@ -109,47 +117,21 @@ def test_litellm_otel_logger(tmp_path):
 
 
 def test_genai_v130_content_in_log_records(tmp_path):
-    span = otlp_span(
-        "chat gpt-4o-mini",
-        "a1",
-        None,
-        {
-            "gen_ai.operation.name": "chat",
-            "gen_ai.request.model": "gpt-4o-mini",
-            "gen_ai.system": "openai",
-        },
-    )
+    span = event_mode_chat_span("a1")
 
-    def record(event, body):
-        return {
-            "eventName": event,
-            "traceId": "ab" * 16,
-            "spanId": "a1",
-            "body": any_value_kv(body),
-        }
-
-    logs = {
-        "resourceLogs": [
+    logs = otlp_logs(
+        log_record("a1", "gen_ai.system.message", {"content": "Be brief."}),
+        log_record("a1", "gen_ai.user.message", {"content": "Hi"}),
+        log_record(
+            "a1",
+            "gen_ai.choice",
             {
-                "scopeLogs": [
-                    {
-                        "logRecords": [
-                            record("gen_ai.system.message", {"content": "Be brief."}),
-                            record("gen_ai.user.message", {"content": "Hi"}),
-                            record(
-                                "gen_ai.choice",
-                                {
-                                    "index": 0,
-                                    "finish_reason": "stop",
-                                    "message": {"role": "assistant", "content": "Hello!"},
-                                },
-                            ),
-                        ]
-                    }
-                ]
-            }
-        ]
-    }
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": "Hello!"},
+            },
+        ),
+    )
     spans_path = write(tmp_path, "spans.json", otlp(span))
     call = only_llm(read_trace(spans_path, write(tmp_path, "logs.json", logs)))
     assert [m["role"] for m in call.messages] == ["system", "user"]
@@ -160,66 +142,13 @@ def test_genai_v130_content_in_log_records(tmp_path):
 
 
 def test_genai_latest_operation_details_record(tmp_path):
-    span = otlp_span(
-        "chat gpt-4o-mini",
-        "a1",
-        None,
-        {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini"},
-    )
-    messages = [{"role": "user", "parts": [{"type": "text", "content": "Hi"}]}]
-    output = [
-        {
-            "role": "assistant",
-            "parts": [{"type": "text", "content": "Hey"}],
-            "finish_reason": "stop",
-        }
-    ]
-    logs = {
-        "resourceLogs": [
-            {
-                "scopeLogs": [
-                    {
-                        "logRecords": [
-                            {
-                                "eventName": "gen_ai.client.inference.operation.details",
-                                "traceId": "ab" * 16,
-                                "spanId": "a1",
-                                "body": {},
-                                "attributes": [
-                                    {
-                                        "key": "gen_ai.input.messages",
-                                        "value": any_value_kv(messages),
-                                    },
-                                    {
-                                        "key": "gen_ai.output.messages",
-                                        "value": any_value_kv(output),
-                                    },
-                                ],
-                            }
-                        ]
-                    }
-                ]
-            }
-        ]
-    }
+    span = event_mode_chat_span("a1")
+    logs = otlp_logs(operation_details("a1", "Hi", "Hey"))
     call = only_llm(
         read_trace(write(tmp_path, "s.json", otlp(span)), write(tmp_path, "l.json", logs))
     )
     assert call.messages == [{"role": "user", "content": "Hi"}]
     assert call.output == "Hey" and call.finish_reason == "stop"
-
-
-def any_value_kv(value):
-    """AnyValue with kvlists for dicts (the encoding log bodies use)."""
-    if isinstance(value, dict):
-        return {
-            "kvlistValue": {
-                "values": [{"key": k, "value": any_value_kv(v)} for k, v in value.items()]
-            }
-        }
-    if isinstance(value, list):
-        return {"arrayValue": {"values": [any_value_kv(v) for v in value]}}
-    return any_value(value)
 
 
 def test_langsmith_runs(tmp_path):

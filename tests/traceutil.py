@@ -47,6 +47,10 @@ def any_value(value: object) -> dict:
         return {"doubleValue": value}
     if isinstance(value, list):
         return {"arrayValue": {"values": [any_value(v) for v in value]}}
+    if isinstance(value, dict):
+        return {
+            "kvlistValue": {"values": [{"key": k, "value": any_value(v)} for k, v in value.items()]}
+        }
     return {"stringValue": str(value)}
 
 
@@ -110,3 +114,41 @@ def chat_span(
 
 def _text(content: str) -> dict:
     return {"type": "text", "content": content}
+
+
+def log_record(
+    span_id: str, event: str, body: object = None, attributes: dict | None = None
+) -> dict:
+    """One OTLP log record attached to ``span_id`` (GenAI event mode)."""
+    return {
+        "eventName": event,
+        "traceId": "ab" * 16,
+        "spanId": span_id,
+        "body": any_value(body) if body is not None else {},
+        "attributes": [{"key": k, "value": any_value(v)} for k, v in (attributes or {}).items()],
+    }
+
+
+def otlp_logs(*records: dict) -> dict:
+    """A Collector file-exporter logs document holding ``records``."""
+    return {"resourceLogs": [{"scopeLogs": [{"logRecords": list(records)}]}]}
+
+
+def operation_details(span_id: str, question: str, answer: str) -> dict:
+    """The latest GenAI conventions' one record per call, content as structured values."""
+    return log_record(
+        span_id,
+        "gen_ai.client.inference.operation.details",
+        attributes={
+            "gen_ai.input.messages": [{"role": "user", "parts": [_text(question)]}],
+            "gen_ai.output.messages": [
+                {"role": "assistant", "parts": [_text(answer)], "finish_reason": "stop"}
+            ],
+        },
+    )
+
+
+def event_mode_chat_span(span_id: str) -> dict:
+    """A GenAI chat span whose content went to log records: no messages on the span."""
+    attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini"}
+    return otlp_span("chat gpt-4o-mini", span_id, None, attributes)
