@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from llm_regressions.traces import TraceError, read_trace
-from llm_regressions.traces.values import normalise_finish_reason
+from llm_regressions.traces.shapes import normalise_finish_reason
 from traceutil import (
     TRACES,
     event_mode_chat_span,

@@ -19,8 +19,9 @@ from llm_regressions.traces.model import (
     ToolUse,
     Trace,
 )
-from llm_regressions.traces.openai_shape import llm_call
-from llm_regressions.traces.values import documents, first_text, iso_to_ns, usage
+from llm_regressions.traces.openai_call import llm_call
+from llm_regressions.traces.shapes import documents, first_text, usage
+from llm_regressions.traces.values import iso_to_ns
 
 FORMAT = "langsmith"
 _KINDS = {"llm": LLM, "tool": TOOL, "retriever": RETRIEVAL}

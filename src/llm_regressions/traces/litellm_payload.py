@@ -10,8 +10,9 @@ from typing import Any
 
 from llm_regressions.traces.errors import Declined
 from llm_regressions.traces.model import ERROR, LLM, OK, Span, Trace
-from llm_regressions.traces.openai_shape import llm_call
-from llm_regressions.traces.values import as_float, as_int, seconds_to_ns, usage
+from llm_regressions.traces.openai_call import llm_call
+from llm_regressions.traces.shapes import usage
+from llm_regressions.traces.values import as_float, as_int, seconds_to_ns
 
 FORMAT = "litellm-payload"
 _REQUIRED = ("call_type", "messages", "model")

@@ -10,15 +10,11 @@ import re
 from typing import Any
 
 from llm_regressions.traces import model
-from llm_regressions.traces.values import (
-    as_float,
-    as_int,
+from llm_regressions.traces.shapes import (
     clean_message,
     documents,
     first_text,
-    indexed,
     kwargs_of,
-    maybe_json,
     normalise_finish_reason,
     openai_tool_call,
     openai_tools,
@@ -26,6 +22,7 @@ from llm_regressions.traces.values import (
     split_output,
     usage,
 )
+from llm_regressions.traces.values import as_float, as_int, indexed, maybe_json
 
 _LLM_OPERATIONS = {"chat", "text_completion", "generate_content", "completion"}
 _NOT_LLM = {"execute_tool", "invoke_agent", "create_agent", "retrieval", "invoke_workflow"}

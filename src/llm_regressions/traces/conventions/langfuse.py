@@ -7,18 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from llm_regressions.traces import model
-from llm_regressions.traces.values import (
-    as_float,
+from llm_regressions.traces.shapes import (
     documents,
     first_text,
     kwargs_of,
-    maybe_json,
     normalise_finish_reason,
     openai_tools,
     parts_to_messages,
     split_output,
     usage,
 )
+from llm_regressions.traces.values import as_float, maybe_json
 
 _KINDS = {
     "generation": model.LLM,

@@ -7,18 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from llm_regressions.traces import model
-from llm_regressions.traces.values import (
-    as_float,
+from llm_regressions.traces.shapes import (
     clean_message,
     first_text,
-    indexed,
-    maybe_json,
     normalise_finish_reason,
     openai_tool_call,
     openai_tools,
     split_output,
     usage,
 )
+from llm_regressions.traces.values import as_float, indexed, maybe_json
 
 _KINDS = {
     "LLM": model.LLM,

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from llm_regressions.traces.model import LlmCall
-from llm_regressions.traces.values import (
-    as_float,
+from llm_regressions.traces.shapes import (
     clean_message,
     normalise_finish_reason,
     openai_tools,
     usage,
 )
+from llm_regressions.traces.values import as_float
 
 PARAM_NAMES = ("temperature", "max_tokens", "max_completion_tokens", "seed", "top_p", "stop")
 PARAM_NAMES += ("frequency_penalty", "presence_penalty", "user", "n")
