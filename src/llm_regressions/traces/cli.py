@@ -21,7 +21,8 @@ def add_options(parser: pytest.Parser) -> None:
         help="Print FILE's span tree in time order (kind, latency, tokens, status, model, "
         "finish reason), the failure signals found and the first suspect span, then exit "
         "without running tests. Reads OTLP/JSON (OpenLLMetry, OpenInference, GenAI, "
-        "Langfuse, litellm OTel), litellm logging payloads, LangSmith runs, console "
+        "Langfuse, litellm OTel), litellm logging payloads, LangSmith runs, Langfuse API "
+        "observations, console "
         "exporter output and the plugin's own JSON.",
     )
     group.addoption(
