@@ -22,8 +22,7 @@ def add_options(parser: pytest.Parser) -> None:
         "finish reason), the failure signals found and the first suspect span, then exit "
         "without running tests. Reads OTLP/JSON (OpenLLMetry, OpenInference, GenAI, "
         "Langfuse, litellm OTel), litellm logging payloads, LangSmith runs, Langfuse API "
-        "observations, console "
-        "exporter output and the plugin's own JSON.",
+        "observations, console exporter output and the plugin's own JSON.",
     )
     group.addoption(
         "--promote-trace",
