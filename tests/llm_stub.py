@@ -78,11 +78,28 @@ class StubServer:
         self._thread: threading.Thread | None = None
         self.port = 0
         self._ids = itertools.count()
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     @property
     def url(self) -> str:
         """The ``api_base`` to give litellm."""
         return f"http://127.0.0.1:{self.port}/v1"
+
+    def args(self, *extra: str, gc_checks: bool = False) -> list[str]:
+        """pytest arguments for a live run against this server, with short timeouts.
+
+        pytest's unraisable-exception plugin runs several full ``gc.collect()`` per
+        session, slow with litellm loaded; it is off unless ``gc_checks``."""
+        quick = [] if gc_checks else ["-p", "no:unraisableexception"]
+        return [
+            "--llm-regressions",
+            f"--llm-api-base={self.url}",
+            "--llm-timeout=2",
+            "--llm-retries=1",
+            *quick,
+            *extra,
+        ]
 
     def script(self, match: str, *answers: Answer) -> None:
         """Requests whose last user message (or model) contains ``match`` get ``answers``
@@ -133,6 +150,10 @@ class StubServer:
         async def close() -> None:
             if self._server is not None:
                 self._server.close()
+            others = asyncio.all_tasks() - {asyncio.current_task()}
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
             loop.stop()
 
         asyncio.run_coroutine_threadsafe(close(), loop)
@@ -168,11 +189,16 @@ class StubServer:
             _write(writer, 400, _error("request body is not JSON", "invalid_request_error"))
             return True
         answer = self._answer_for(body)
-        if isinstance(answer, Fault):
-            return await self._fault(answer, body, writer)
-        await asyncio.sleep(self.latency if answer.latency is None else answer.latency)
-        _write(writer, 200, self._completion(answer, body))
-        return True
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if isinstance(answer, Fault):
+                return await self._fault(answer, body, writer)
+            await asyncio.sleep(self.latency if answer.latency is None else answer.latency)
+            _write(writer, 200, self._completion(answer, body))
+            return True
+        finally:
+            self.in_flight -= 1
 
     async def _fault(
         self, fault: Fault, body: dict[str, Any], writer: asyncio.StreamWriter

@@ -13,7 +13,7 @@ from llm_regressions.replay.classify import ProviderTrouble
 from llm_regressions.replay.engine import NotSent
 from llm_regressions.replay.judging import judging
 from llm_regressions.replay.result import ReplayResult
-from llm_regressions.replay.session import SESSION_KEY
+from llm_regressions.replay.session import replay_session
 from llm_regressions.replay.summary import record_outcome
 from llm_regressions.verdict import Verdict, live_verdict, recorded_verdict, render_failure
 
@@ -26,8 +26,14 @@ class CaseFailed(Exception):
         self.verdict = verdict
 
 
-class CaseError(Exception):
-    """The case could not be scored (no model behaviour was judged): shown in one line."""
+class CaseError(pytest.fail.Exception):
+    """The case could not be scored (no model behaviour was judged): shown in one line.
+
+    A ``pytest.fail`` outcome without traceback, so raised from ``setup()`` it reports
+    as an ERROR showing only the message (pytest renders setup errors itself)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, pytrace=False)
 
 
 class CaseItem(pytest.Item):
@@ -51,7 +57,7 @@ class CaseItem(pytest.Item):
         # case from being judged at all (provider trouble, a check that cannot run) is
         # a pytest ERROR, while a wrong answer is a FAILURE in runtest.
         settings = get_settings(self.config)
-        replay = self.config.stash[SESSION_KEY]
+        replay = replay_session(self.config)
         access = replay.judge_access()
         try:
             with judging(access):

@@ -72,6 +72,18 @@ def _configure(module: ModuleType) -> None:
     module.num_retries = None
 
 
+async def aclose() -> None:
+    """Stop litellm's background logging worker, which lives on the engine's loop."""
+    if _module is None:
+        return
+    try:
+        from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER
+
+        await GLOBAL_LOGGING_WORKER.stop()
+    except Exception:  # noqa: BLE001 - an older/newer litellm without it: nothing to stop
+        pass
+
+
 def missing_credentials(model: str) -> tuple[str, ...]:
     """API key variables litellm needs for ``model`` that are not set (local check)."""
     try:
@@ -88,6 +100,10 @@ async def complete(
     kwargs = request.call_kwargs()
     if api_base and "api_base" not in kwargs and "base_url" not in kwargs:
         kwargs["api_base"] = api_base
+    if kwargs.get("tools") and not any(t.get("type") == "mcp" for t in kwargs["tools"]):
+        # Plain function tools: skip litellm's MCP bridge, which would import the
+        # optional `mcp` package (and fail without it) on every call that offers tools.
+        kwargs["_skip_mcp_handler"] = True
     module = litellm()
     started = time.perf_counter()
     try:
@@ -154,4 +170,11 @@ def _cost(response: Any, model: str, usage: dict[str, int] | None) -> float | No
     return float(prompt + completion)
 
 
-__all__ = ["ProviderTrouble", "begin_import", "complete", "litellm", "missing_credentials"]
+__all__ = [
+    "ProviderTrouble",
+    "aclose",
+    "begin_import",
+    "complete",
+    "litellm",
+    "missing_credentials",
+]

@@ -179,4 +179,11 @@ class Engine:
             _, _, _, future = self._queue.get_nowait()
             future.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
+        from llm_regressions.replay import client
+
+        await client.aclose()
+        others = asyncio.all_tasks() - {asyncio.current_task()}
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
         asyncio.get_running_loop().stop()

@@ -25,7 +25,14 @@ if TYPE_CHECKING:
     from llm_regressions.items import CaseItem
     from llm_regressions.options import Settings
 
-SESSION_KEY = pytest.StashKey["ReplaySession"]()
+#: Registered under this name as a pytest plugin object: looked up by name, so a
+#: re-imported module (pytester's in-process runs) still finds the live session.
+PLUGIN_NAME = "llm-regressions-replay"
+
+
+def replay_session(config: pytest.Config) -> ReplaySession | None:
+    """This process's replay session (None when --llm-regressions is off)."""
+    return config.pluginmanager.get_plugin(PLUGIN_NAME)
 
 
 class ReplaySession:

@@ -10,10 +10,11 @@ import pytest
 from llm_regressions.options import Settings, get_settings
 from llm_regressions.replay import pins
 from llm_regressions.replay.session import (
-    SESSION_KEY,
+    PLUGIN_NAME,
     ReplaySession,
     is_xdist_controller,
     is_xdist_worker,
+    replay_session,
 )
 from llm_regressions.replay.summary import LiveSummary
 
@@ -22,7 +23,7 @@ SUMMARY_PLUGIN = "llm-regressions-summary"
 
 def configure(config: pytest.Config, settings: Settings) -> None:
     """Create the session's replay state; start importing litellm while pytest collects."""
-    config.stash[SESSION_KEY] = ReplaySession(config, settings)
+    config.pluginmanager.register(ReplaySession(config, settings), PLUGIN_NAME)
     if not is_xdist_worker(config):
         config.pluginmanager.register(LiveSummary(), SUMMARY_PLUGIN)
     if settings.calls_models and not is_xdist_controller(config):
@@ -38,17 +39,17 @@ def start_run(session: pytest.Session) -> None:
         return
     if session.testsfailed and not config.option.continue_on_collection_errors:
         return  # pytest is about to stop on collection errors: send nothing
-    config.stash[SESSION_KEY].submit(session.items)
+    replay_session(config).submit(session.items)
 
 
 def before_test(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     if is_xdist_worker(item.config):
-        replay = item.config.stash[SESSION_KEY]
+        replay = replay_session(item.config)
         replay.submit(replay.upcoming(item.session, item, nextitem))
 
 
 def after_test(item: pytest.Item) -> None:
-    item.config.stash[SESSION_KEY].stop_if_stopping(item.session)
+    replay_session(item.config).stop_if_stopping(item.session)
 
 
 def warn_unpinned(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -81,6 +82,6 @@ def header(config: pytest.Config) -> list[str]:
 
 
 def finish(config: pytest.Config) -> None:
-    replay = config.stash.get(SESSION_KEY, None)
+    replay = replay_session(config)
     if replay is not None:
         replay.close()
