@@ -136,6 +136,7 @@ class StubServer:
             self._loop.run_until_complete(self._bind())
             ready.set()
             self._loop.run_forever()
+            self._loop.close()
 
         self._thread = threading.Thread(target=run, name="llm-stub", daemon=True)
         self._thread.start()

