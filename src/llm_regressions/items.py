@@ -69,7 +69,8 @@ class CaseItem(pytest.Item):
             self.user_properties.append(("llm_trouble", f"{exc.provider}: {exc.kind}"))
             raise CaseError(str(exc)) from None
         except NotSent as exc:
-            pytest.skip(str(exc))
+            # reported at the case file's line, not at this one
+            raise pytest.skip.Exception(str(exc), _use_item_location=True) from None
         except CheckError as exc:
             raise CaseError(str(exc)) from None
         finally:

@@ -143,7 +143,7 @@ class Engine:
                 return hit
         limit = self.policy.max_cost
         if limit is not None and self.spent >= limit:
-            raise NotSent(f"not sent: --llm-max-cost ${limit:g} reached (spent ${self.spent:.4f})")
+            raise NotSent(f"not sent: --llm-max-cost ${limit:g} reached (spent ${self.spent:.6g})")
         self._check_credentials(request)
         from llm_regressions.replay import client
 

@@ -83,7 +83,7 @@ class LiveSummary:
         if self.skipped_unsent:
             out.append(f"{self.skipped_unsent} case(s) skipped without being sent (see reasons)")
         if self.spent:
-            out.append(f"spent ${self.spent:.4f} on model calls (litellm's cost table)")
+            out.append(f"spent ${self.spent:.6g} on model calls (litellm's cost table)")
         return out
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
