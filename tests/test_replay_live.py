@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from llm_stub import Reply, tool_call
 from replay_support import live_case
 

@@ -125,11 +125,12 @@ def test_live_mode_imports_litellm_while_collecting(pytester, write_case):
     write_case("a.yaml")
     pytester.makeconftest(
         """
+        import sys
         import threading
 
         def pytest_collection_finish(session):
-            names = [t.name for t in threading.enumerate()]
-            print("IMPORTER RUNNING OR DONE:", "llm-import" in names or __import__("sys").modules.get("litellm") is not None)
+            running = "llm-import" in [t.name for t in threading.enumerate()]
+            print("IMPORTER RUNNING OR DONE:", running or "litellm" in sys.modules)
         """
     )
     result = pytester.runpytest_subprocess("--llm-regressions", "--collect-only", "-s")
