@@ -46,7 +46,7 @@ PLAIN_SCRIPT = textwrap.dedent(
         async def one(i):
             async with gate:
                 return await litellm.acompletion(
-                    model="%s", api_base=URL, num_retries=2,
+                    model="MODEL_NAME", api_base=URL, num_retries=2,
                     messages=[{"role": "user", "content": f"question {i}"}],
                 )
 
@@ -58,8 +58,7 @@ PLAIN_SCRIPT = textwrap.dedent(
 
     asyncio.run(main())
     """
-    % MODEL
-)
+).replace("MODEL_NAME", MODEL)
 
 ENGINE_SCRIPT = textwrap.dedent(
     """
@@ -72,7 +71,7 @@ ENGINE_SCRIPT = textwrap.dedent(
     client.litellm()
     engine = Engine(CallPolicy(concurrency=C, api_base=URL, retries=2))
     requests = [
-        ProviderRequest(model="%s", messages=[{"role": "user", "content": f"question {i}"}])
+        ProviderRequest(model="MODEL_NAME", messages=[{"role": "user", "content": f"question {i}"}])
         for i in range(N)
     ]
     engine.submit(requests[:1])[0].result()  # warm the connection pool, as plain does
@@ -83,8 +82,7 @@ ENGINE_SCRIPT = textwrap.dedent(
     print(f"CALLS {(N - 1) / wall:.1f} {1000 * (time.process_time() - cpu) / (N - 1):.2f}")
     engine.close()
     """
-    % MODEL
-)
+).replace("MODEL_NAME", MODEL)
 
 CASE = """\
 version: 1
