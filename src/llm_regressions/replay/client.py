@@ -43,6 +43,9 @@ def begin_import() -> None:
 def _quiet_load() -> None:
     try:
         litellm()
+        # litellm reaches OpenAI-compatible endpoints through the openai SDK, whose
+        # resource classes load lazily on the first call (~1 s): load them here too.
+        import openai.resources.chat  # noqa: F401
     except Exception:  # noqa: BLE001 - the first real use imports again and reports it
         pass
 
