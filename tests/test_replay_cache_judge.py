@@ -165,3 +165,22 @@ def test_judge_trouble_is_an_error(pytester, write_case, llm_stub, monkeypatch):
     result.stdout.fnmatch_lines(
         ["*llm_judge: OPENAI_API_KEY is not set for openai/gpt-4o-2024-08-06*"]
     )
+
+
+def test_judge_calls_respect_the_budget(pytester, write_case, llm_stub):
+    llm_stub.script("judge me", Reply("14 days"))
+    llm_stub.script("gpt-4o-2024-08-06", verdict(True, "fine"))
+    judge_case(write_case)
+    # the replayed answer (4.5e-06) already reaches the budget: the judge is not asked
+    result = pytester.runpytest(*llm_stub.args("--llm-max-cost=0.000001", "-rs"))
+    result.assert_outcomes(skipped=1)
+    assert [b["model"] for b in llm_stub.received()] == ["gpt-4o-mini-2024-07-18"]
+    result.stdout.fnmatch_lines(["*not sent: --llm-max-cost $1e-06 reached*"])
+
+
+def test_api_base_from_ini(pytester, write_case, llm_stub):
+    pytester.makeini(f"[pytest]\nllm_regressions_api_base = {llm_stub.url}\n")
+    llm_stub.script("via ini", Reply("14 days"))
+    write_case("i.yaml", live_case("ini", "via ini"))
+    pytester.runpytest("--llm-regressions").assert_outcomes(passed=1)
+    assert len(llm_stub.received("via ini")) == 1

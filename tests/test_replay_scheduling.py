@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from llm_stub import Reply
+from llm_stub import Fault, Reply
 from replay_support import live_case
 
 
@@ -84,12 +84,18 @@ def test_last_failed_replays_only_the_failures(pytester, write_case, llm_stub):
 def test_xdist_workers_replay_their_own_cases_once(pytester, write_case, llm_stub):
     llm_stub.latency = 0.05
     llm_stub.script("question", Reply("14 days"))
+    llm_stub.script("broken", Fault("status", 500))
     names = write_cases(write_case, 10)
-    result = pytester.runpytest_subprocess(*llm_stub.args("-n", "2", "--llm-concurrency=3"))
-    result.assert_outcomes(passed=10)
+    write_case("broken.yaml", live_case("broken"))
+    result = pytester.runpytest_subprocess(
+        *llm_stub.args("-n", "2", "--llm-concurrency=3", "--llm-retries=0")
+    )
+    result.assert_outcomes(passed=10, errors=1)
     sent = sorted(body["messages"][-1]["content"] for body in llm_stub.received())
-    assert sent == sorted(f"{name} question" for name in names)
+    assert sent == sorted([*(f"{name} question" for name in names), "broken"])
     assert llm_stub.max_in_flight > 1  # workers queue ahead, not one call per test
+    # the controller writes the summary from the workers' reports
+    result.stdout.fnmatch_lines(["1 case could not reach openai: server error"])
 
 
 def test_plain_pytest_run_does_not_import_litellm(pytester):

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 #: Queue priorities: judge calls jump ahead of queued replays (an item is waiting on them).
 URGENT, NORMAL = 0, 1
+#: On close, calls already in flight get this long to finish before they are cancelled.
+CLOSE_GRACE_SECONDS = 2.0
 
 
 class NotSent(Exception):
@@ -55,6 +57,7 @@ class Engine:
         self.sent = 0
         self.cache_hits = 0
         self._stopped: str | None = None
+        self._busy = 0
         self._order = itertools.count()
         self._credentials: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
@@ -126,12 +129,15 @@ class Engine:
             _, _, request, future = await self._queue.get()
             if not future.set_running_or_notify_cancel():
                 continue
+            self._busy += 1
             try:
                 result = await self._answer(request)
             except Exception as exc:  # noqa: BLE001 - handed to the waiting item
                 future.set_exception(exc)
             else:
                 future.set_result(result)
+            finally:
+                self._busy -= 1
 
     async def _answer(self, request: ProviderRequest) -> ReplayResult:
         if self._stopped:
@@ -172,6 +178,12 @@ class Engine:
             raise missing_key(request.model, list(missing))
 
     async def _shutdown(self) -> None:
+        # Let calls in flight end cleanly (cancelling litellm mid-call leaves its
+        # coroutines unawaited); queued ones already fail fast with NotSent.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(CLOSE_GRACE_SECONDS, self.policy.timeout)
+        while self._busy and loop.time() < deadline:
+            await asyncio.sleep(0.01)
         for task in self._workers:
             task.cancel()
         assert self._queue is not None
