@@ -12,6 +12,7 @@ from llm_regressions.options import Settings, get_settings
 from llm_regressions.replay.classify import ProviderTrouble
 from llm_regressions.replay.engine import NotSent
 from llm_regressions.replay.judging import judging
+from llm_regressions.replay.request import effective_model
 from llm_regressions.replay.result import ReplayResult
 from llm_regressions.replay.session import replay_session
 from llm_regressions.replay.summary import record_outcome
@@ -81,7 +82,7 @@ class CaseItem(pytest.Item):
         from llm_regressions.replay import pins
 
         case = self.loaded.case
-        model = settings.model_override or case.model.name
+        model = effective_model(case, settings)
         if settings.strict_pins and not pins.is_pinned(model, settings.unpinned_ok):
             raise CaseError(pins.unpinned_message(model) + " (--llm-strict-pins)")
         results = replay.results(self)

@@ -18,10 +18,12 @@ import pytest
 
 from llm_regressions.replay.engine import CallPolicy, Engine
 from llm_regressions.replay.judging import JudgeAccess
-from llm_regressions.replay.request import replay_requests
+from llm_regressions.replay.pins import is_pinned
+from llm_regressions.replay.request import effective_model, replay_requests
 from llm_regressions.replay.result import ReplayResult
 
 if TYPE_CHECKING:
+    from llm_regressions.case import Case
     from llm_regressions.items import CaseItem
     from llm_regressions.options import Settings
 
@@ -74,8 +76,16 @@ class ReplaySession:
             return
         for item in items:
             if isinstance(item, CaseItem) and item.nodeid not in self._pending:
-                requests = replay_requests(item.loaded.case, self.settings)
+                case = item.loaded.case
+                if not self._allowed(case):
+                    continue  # the item errors in setup; nothing to send
+                requests = replay_requests(case, self.settings)
                 self._pending[item.nodeid] = self.engine.submit(requests)
+
+    def _allowed(self, case: Case) -> bool:
+        """False for a case on an unpinned model under --llm-strict-pins."""
+        s = self.settings
+        return not s.strict_pins or is_pinned(effective_model(case, s), s.unpinned_ok)
 
     def results(self, item: CaseItem) -> list[ReplayResult]:
         """This item's answers, in run order; raises ProviderTrouble or NotSent."""

@@ -9,6 +9,7 @@ import pytest
 
 from llm_regressions.options import Settings, get_settings
 from llm_regressions.replay import pins
+from llm_regressions.replay.request import effective_model
 from llm_regressions.replay.session import (
     PLUGIN_NAME,
     ReplaySession,
@@ -63,7 +64,7 @@ def warn_unpinned(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if not isinstance(item, CaseItem):
             continue
-        model = settings.model_override or item.loaded.case.model.name
+        model = effective_model(item.loaded.case, settings)
         if model not in seen and not pins.is_pinned(model, settings.unpinned_ok):
             seen.add(model)
             item.warn(pins.UnpinnedModelWarning(pins.unpinned_message(model)))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from llm_regressions.replay.pins import drift
+from llm_regressions.replay.request import effective_model
 from llm_regressions.verdict import pass_rate_line
 
 if TYPE_CHECKING:
@@ -27,10 +28,16 @@ def record_outcome(item: CaseItem) -> None:
     verdict, case = item.verdict, item.loaded.case
     if verdict is None or not item.results:
         return
-    passed = sum(run.passed for run in verdict.runs)
-    if not verdict.ok and case.status == "fixed":
-        item.user_properties.append(("llm_runs", (passed, len(verdict.runs), case.min_pass_rate)))
-    model = get_settings(item.config).model_override or case.model.name
+    passed, total = sum(run.passed for run in verdict.runs), len(verdict.runs)
+    if 0 < passed < total:
+        kind = "flaky"
+    elif passed == 0 and not verdict.ok and case.status == "fixed":
+        kind = "failed"
+    else:
+        kind = None
+    if kind:
+        item.user_properties.append(("llm_runs", (kind, passed, total, case.min_pass_rate)))
+    model = effective_model(case, get_settings(item.config))
     moved = next(filter(None, (drift(model, r.model) for r in item.results)), None)
     if moved:
         item.user_properties.append(("llm_model_drift", moved))
@@ -62,9 +69,9 @@ class LiveSummary:
         if "llm_model_drift" in notes:
             self.drifted.append(f"{name}: {notes['llm_model_drift']}")
         if "llm_runs" in notes:
-            passed, total, need = notes["llm_runs"]
+            kind, passed, total, need = notes["llm_runs"]
             line = f"{name} ({pass_rate_line(passed, total, need)})"
-            (self.flaky if 0 < passed < total else self.failed_every_run).append(line)
+            (self.flaky if kind == "flaky" else self.failed_every_run).append(line)
 
     def lines(self) -> list[str]:
         out = [
