@@ -7,6 +7,7 @@ their HTTP status and class name, so this module does not import litellm.
 
 from __future__ import annotations
 
+import json
 import re
 
 RECORDED_HINT = "or run with --llm-replay recorded"
@@ -133,8 +134,21 @@ def _detail(exc: BaseException) -> str:
     for _ in range(3):
         text = _PREFIX.sub("", text, count=1).strip()
     text = _RETRIED.sub("", text).strip()
+    text = _error_body_message(text)
     first = text.splitlines()[0] if text else type(exc).__name__
     return first if len(first) <= 160 else first[:157] + "..."
+
+
+def _error_body_message(text: str) -> str:
+    """An OpenAI-style error body (``{"error": {"message": ...}}``) -> its message."""
+    if not text.startswith("{"):
+        return text
+    try:
+        error = json.loads(text).get("error")
+    except ValueError:
+        return text
+    message = error.get("message") if isinstance(error, dict) else error
+    return str(message) if message else text
 
 
 def _is_connection_problem(exc: BaseException, name: str, detail: str) -> bool:
@@ -143,7 +157,12 @@ def _is_connection_problem(exc: BaseException, name: str, detail: str) -> bool:
     lowered = detail.lower()
     return any(
         marker in lowered
-        for marker in ("connection error", "connect call failed", "connection refused")
+        for marker in (
+            "connection error",
+            "connect call failed",
+            "connection refused",
+            "server disconnected",
+        )
     )
 
 
