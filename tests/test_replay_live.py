@@ -197,12 +197,19 @@ def test_llm_model_replays_on_another_model_and_names_both(pytester, write_case,
 
 def test_model_drift_is_reported_next_to_the_verdict(pytester, write_case, llm_stub):
     llm_stub.script("drifted", Reply("30 days", model="gpt-4o-mini-2025-01-01"))
+    llm_stub.script("moved", Reply("14 days", model="gpt-4o-mini-2025-01-01"))
     write_case("d.yaml", live_case("drifted"))
-    result = pytester.runpytest(*llm_stub.args())
-    result.assert_outcomes(failed=1)
+    write_case("m.yaml", live_case("moved"))
+    result = pytester.runpytest(*llm_stub.args("-v"))
+    result.assert_outcomes(failed=1, passed=1)
     drift = "openai/gpt-4o-mini-2024-07-18 -> gpt-4o-mini-2025-01-01"
     result.stdout.fnmatch_lines(
-        [f"model drift: {drift}", "*model drift, the provider served another model (1):*"]
+        [
+            "*d.yaml::drifted FAILED (model drift)*",
+            "*m.yaml::moved PASSED (model drift)*",
+            f"model drift: {drift}",
+            "*model drift, the provider served another model (2):*",
+        ]
     )
 
 

@@ -14,7 +14,7 @@ from llm_regressions.replay.engine import NotSent
 from llm_regressions.replay.judging import judging
 from llm_regressions.replay.request import effective_model
 from llm_regressions.replay.result import ReplayResult
-from llm_regressions.replay.session import replay_session
+from llm_regressions.replay.session import ReplaySession, replay_session
 from llm_regressions.replay.summary import record_outcome
 from llm_regressions.verdict import Verdict, live_verdict, recorded_verdict, render_failure
 
@@ -78,7 +78,7 @@ class CaseItem(pytest.Item):
             self._record_cost(access.spent)
         record_outcome(self)
 
-    def _live_verdict(self, settings: Settings, replay: Any) -> Verdict:
+    def _live_verdict(self, settings: Settings, replay: ReplaySession) -> Verdict:
         from llm_regressions.replay import pins
 
         case = self.loaded.case

@@ -86,6 +86,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         setup.warn_unpinned(config, items)
 
 
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    """Say "model drift" next to the verdict of a case the provider served another model."""
+    if options.get_settings(config).calls_models:
+        from llm_regressions.replay.summary import teststatus
+
+        return teststatus(report)
+    return None
+
+
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     """Say how cases get their answers (mode, model override, concurrency)."""
     if not options.get_settings(config).enabled:

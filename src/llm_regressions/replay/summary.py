@@ -45,6 +45,18 @@ def record_outcome(item: CaseItem) -> None:
         item.user_properties.append(("llm_model", f"{model} (case pins {case.model.name})"))
 
 
+def teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
+    """``PASSED (model drift)`` / ``FAILED (model drift)`` in verbose output."""
+    if report.when != "call" or hasattr(report, "wasxfail"):
+        return None
+    if "llm_model_drift" not in dict(report.user_properties):
+        return None
+    letter = {"passed": ".", "failed": "F"}.get(report.outcome)
+    if letter is None:
+        return None
+    return report.outcome, letter, f"{report.outcome.upper()} (model drift)"
+
+
 class LiveSummary:
     """Collects per-case notes from reports; writes the ``llm regressions`` section."""
 
