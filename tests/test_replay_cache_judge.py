@@ -136,14 +136,10 @@ def test_judge_without_a_model_errors(pytester, write_case, llm_stub):
 def test_judge_is_called_in_recorded_mode(pytester, write_case, llm_stub):
     llm_stub.script("30 days", verdict(False, "stale window"))
     llm_stub.script("14 days", verdict(True, "current window"))
-    write_case(
-        "j.yaml",
-        live_case(
-            "judged",
-            checks=[{"llm_judge": {"criteria": "States the 14-day window?", "model": JUDGE}}],
-            observed={"output": "You have 30 days."},
-            expected={"output": "You have 14 days."},
-        ),
+    judge_case(
+        write_case,
+        observed={"output": "You have 30 days."},
+        expected={"output": "You have 14 days."},
     )
     result = pytester.runpytest(*llm_stub.args("--llm-replay=recorded"))
     result.assert_outcomes(passed=1)
@@ -152,14 +148,7 @@ def test_judge_is_called_in_recorded_mode(pytester, write_case, llm_stub):
 
 def test_judge_trouble_is_an_error(pytester, write_case, llm_stub, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY")
-    write_case(
-        "j.yaml",
-        live_case(
-            "judged",
-            checks=[{"llm_judge": {"criteria": "14 days?", "model": JUDGE}}],
-            observed={"output": "30 days"},
-        ),
-    )
+    judge_case(write_case, observed={"output": "30 days"})
     result = pytester.runpytest(*llm_stub.args("--llm-replay=recorded"))
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
