@@ -52,10 +52,8 @@ def write_case(pytester: pytest.Pytester):
 def _litellm_imported() -> None:
     """Import our modules and litellm once, before any in-process pytester run.
 
-    pytester restores ``sys.modules`` after each run; anything first imported inside a
-    run would be imported again in the next (litellm takes seconds), and litellm's
-    import adds an ``importlib_metadata`` finder that, orphaned, hides every pytest11
-    entry point from later runs.
+    pytester restores ``sys.modules`` after each run: anything first imported inside a
+    run would be imported again in the next, and litellm takes seconds to import.
     """
     import llm_regressions.items  # noqa: F401
     from llm_regressions.replay import client, setup  # noqa: F401
