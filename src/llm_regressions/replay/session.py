@@ -59,10 +59,6 @@ class ReplaySession:
             self._engine = Engine(policy, cache)
         return self._engine
 
-    @property
-    def started(self) -> bool:
-        return self._engine is not None
-
     def judge_access(self) -> JudgeAccess:
         return JudgeAccess(
             lambda: self.engine, self.settings.judge_model, self.settings.judge_repeat
@@ -88,9 +84,13 @@ class ReplaySession:
         return not s.strict_pins or is_pinned(effective_model(case, s), s.unpinned_ok)
 
     def results(self, item: CaseItem) -> list[ReplayResult]:
-        """This item's answers, in run order; raises ProviderTrouble or NotSent."""
-        self.submit([item])
-        futures, self._pending[item.nodeid] = self._pending[item.nodeid], []
+        """This item's answers, in run order; raises ProviderTrouble or NotSent.
+
+        Taken answers are forgotten, so a rerun of the item (pytest-rerunfailures)
+        asks the model again."""
+        futures = self._pending.pop(item.nodeid, None)
+        if futures is None:
+            futures = self.engine.submit(replay_requests(item.loaded.case, self.settings))
         return [future.result() for future in futures]
 
     def upcoming(
