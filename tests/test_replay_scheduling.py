@@ -50,6 +50,30 @@ def test_results_are_reported_in_pytest_order(pytester, write_case, llm_stub):
     assert reported == names
 
 
+def test_first_results_are_reported_while_later_calls_are_in_flight(pytester, write_case, llm_stub):
+    llm_stub.script("case00", Reply("14 days", latency=0.0))
+    llm_stub.script("case01", Reply("14 days", latency=1.5))
+    write_cases(write_case, 2)
+    pytester.makeconftest(
+        """
+        import time
+
+        seen = {}
+
+        def pytest_runtest_logreport(report):
+            if report.when == "call":
+                seen[report.nodeid.rsplit("::", 1)[-1]] = time.perf_counter()
+
+        def pytest_sessionfinish(session):
+            print("REPORTED-GAP", round(seen["case01"] - seen["case00"], 2))
+        """
+    )
+    result = pytester.runpytest(*llm_stub.args("-s"))
+    result.assert_outcomes(passed=2)
+    gap = float(next(line for line in result.outlines if "REPORTED-GAP" in line).split()[-1])
+    assert gap > 1.0  # case00 was reported long before case01's answer arrived
+
+
 def test_nothing_is_sent_for_deselected_cases(pytester, write_case, llm_stub):
     llm_stub.script("question", Reply("14 days"))
     write_cases(write_case, 5)
