@@ -117,8 +117,9 @@ def _add_replay_options(group: pytest.OptionGroup) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="Retries, with backoff, after a 429, 5xx, timeout or dropped connection "
-        f"(ini llm_regressions_retries, default {DEFAULT_RETRIES}).",
+        help="Retries of a failed model call, done by litellm: with exponential backoff "
+        "after a 429, at once after other failures (ini llm_regressions_retries, "
+        f"default {DEFAULT_RETRIES}).",
     )
     group.addoption(
         "--llm-max-cost",
@@ -135,9 +136,13 @@ def _add_replay_ini(parser: pytest.Parser) -> None:
     parser.addini(
         "llm_regressions_concurrency",
         default=str(DEFAULT_CONCURRENCY),
-        help="Model calls in flight at once, per process.",
+        help="Model calls in flight at once, per process (--llm-concurrency wins).",
     )
-    parser.addini("llm_regressions_api_base", default="", help="See --llm-api-base.")
+    parser.addini(
+        "llm_regressions_api_base",
+        default="",
+        help="OpenAI-compatible endpoint for every model call (--llm-api-base wins).",
+    )
     parser.addini(
         "llm_regressions_unpinned_models",
         type="args",
@@ -151,12 +156,20 @@ def _add_replay_ini(parser: pytest.Parser) -> None:
         help="Pinned model for llm_judge checks that do not name one.",
     )
     parser.addini(
-        "llm_regressions_timeout", default=str(DEFAULT_TIMEOUT), help="See --llm-timeout."
+        "llm_regressions_timeout",
+        default=str(DEFAULT_TIMEOUT),
+        help="Seconds one model call attempt may take (--llm-timeout wins).",
     )
     parser.addini(
-        "llm_regressions_retries", default=str(DEFAULT_RETRIES), help="See --llm-retries."
+        "llm_regressions_retries",
+        default=str(DEFAULT_RETRIES),
+        help="Retries of a failed model call (--llm-retries wins).",
     )
-    parser.addini("llm_regressions_max_cost", default="", help="See --llm-max-cost.")
+    parser.addini(
+        "llm_regressions_max_cost",
+        default="",
+        help="Session budget in US dollars; empty means no limit (--llm-max-cost wins).",
+    )
     parser.addini(
         "llm_regressions_cache_dir",
         default=DEFAULT_CACHE_DIR,
