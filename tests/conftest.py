@@ -46,3 +46,31 @@ def write_case(pytester: pytest.Pytester):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def _litellm_imported() -> None:
+    """Import our modules and litellm once, before any in-process pytester run.
+
+    pytester restores ``sys.modules`` after each run: anything first imported inside a
+    run would be imported again in the next, and litellm takes seconds to import.
+    """
+    import llm_regressions.items  # noqa: F401
+    from llm_regressions.replay import client, setup  # noqa: F401
+
+    client.litellm()
+
+
+@pytest.fixture
+def llm_stub(monkeypatch: pytest.MonkeyPatch, _litellm_imported: None):
+    """A loopback OpenAI-compatible server (``tests/llm_stub.py``), fresh per test.
+
+    ``OPENAI_API_KEY`` is set to a dummy so the credentials check passes; give a
+    pytester run ``*llm_stub.args()`` to aim every call at the stub.
+    """
+    from llm_stub import StubServer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    server = StubServer().start()
+    yield server
+    server.stop()

@@ -8,8 +8,15 @@ import pytest
 
 from llm_regressions.checks import CheckError
 from llm_regressions.loader import LoadedCase
-from llm_regressions.options import get_settings
-from llm_regressions.verdict import Verdict, recorded_verdict, render_failure
+from llm_regressions.options import Settings, get_settings
+from llm_regressions.replay.classify import ProviderTrouble
+from llm_regressions.replay.engine import NotSent
+from llm_regressions.replay.judging import judging
+from llm_regressions.replay.request import effective_model
+from llm_regressions.replay.result import ReplayResult
+from llm_regressions.replay.session import ReplaySession, replay_session
+from llm_regressions.replay.summary import record_outcome
+from llm_regressions.verdict import Verdict, live_verdict, recorded_verdict, render_failure
 
 
 class CaseFailed(Exception):
@@ -20,8 +27,14 @@ class CaseFailed(Exception):
         self.verdict = verdict
 
 
-class CaseError(Exception):
-    """The case could not be scored (no model behaviour was judged): shown in one line."""
+class CaseError(pytest.fail.Exception):
+    """The case could not be scored (no model behaviour was judged): shown in one line.
+
+    A ``pytest.fail`` outcome without traceback, so raised from ``setup()`` it reports
+    as an ERROR showing only the message (pytest renders setup errors itself)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, pytrace=False)
 
 
 class CaseItem(pytest.Item):
@@ -32,6 +45,7 @@ class CaseItem(pytest.Item):
         super().__init__(**kwargs)
         self.loaded = loaded
         self.verdict: Verdict | None = None
+        self.results: list[ReplayResult] = []
         case = loaded.case
         self.add_marker("llm_regression")
         if case.golden:
@@ -44,26 +58,69 @@ class CaseItem(pytest.Item):
         # case from being judged at all (provider trouble, a check that cannot run) is
         # a pytest ERROR, while a wrong answer is a FAILURE in runtest.
         settings = get_settings(self.config)
-        if settings.replay != "recorded":
-            raise CaseError(
-                f"--llm-replay {settings.replay} is not available in this version; "
-                "run with --llm-replay recorded"
-            )
+        replay = replay_session(self.config)
+        access = replay.judge_access()
         try:
-            self.verdict = recorded_verdict(self.loaded)
+            with judging(access):
+                if settings.calls_models:
+                    self.verdict = self._live_verdict(settings, replay)
+                else:
+                    self.verdict = recorded_verdict(self.loaded)
+        except ProviderTrouble as exc:
+            self.user_properties.append(("llm_trouble", f"{exc.provider}: {exc.kind}"))
+            raise CaseError(str(exc)) from None
+        except NotSent as exc:
+            # reported at the case file's line, not at this one
+            raise pytest.skip.Exception(str(exc), _use_item_location=True) from None
         except CheckError as exc:
             raise CaseError(str(exc)) from None
+        finally:
+            self._record_cost(access.spent)
+        record_outcome(self)
+
+    def _live_verdict(self, settings: Settings, replay: ReplaySession) -> Verdict:
+        from llm_regressions.replay import pins
+
+        case = self.loaded.case
+        model = effective_model(case, settings)
+        if settings.strict_pins and not pins.is_pinned(model, settings.unpinned_ok):
+            raise CaseError(pins.unpinned_message(model) + " (--llm-strict-pins)")
+        results = replay.results(self)
+        self.results = results
+        return live_verdict(self.loaded, results, case.min_pass_rate)
+
+    def _record_cost(self, judge_spent: float) -> None:
+        spent = judge_spent + sum(r.cost_usd or 0.0 for r in self.results)
+        if spent:
+            self.user_properties.append(("llm_cost_usd", spent))
 
     def runtest(self) -> None:
+        if self.verdict.expected_failure:
+            pytest.xfail(f"status: open -- {self.verdict.problem}")
         if not self.verdict.ok:
             raise CaseFailed(self.verdict)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
         if isinstance(excinfo.value, CaseFailed):
-            return render_failure(self.loaded, excinfo.value.verdict)
+            return render_failure(self.loaded, excinfo.value.verdict, self._model_notes())
         if isinstance(excinfo.value, CaseError):
             return f"{self.loaded.case.id}: {excinfo.value}"
         return super().repr_failure(excinfo, style=style)
+
+    def teardown(self) -> None:
+        # The report is written: keep nothing per case that thousands of cases would pile up.
+        self.results = []
+        if self.verdict is not None and self.verdict.ok:
+            self.verdict.runs = []
+
+    def _model_notes(self) -> tuple[str, ...]:
+        notes = dict(self.user_properties)
+        lines = []
+        if "llm_model" in notes:
+            lines.append(f"model:   {notes['llm_model']}")
+        if "llm_model_drift" in notes:
+            lines.append(f"model drift: {notes['llm_model_drift']}")
+        return tuple(lines)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         case = self.loaded.case

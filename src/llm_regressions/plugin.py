@@ -35,6 +35,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "golden: a case in the golden set that gates deploys")
     settings = options.Settings.from_config(config)
     config.stash[options.SETTINGS_KEY] = settings
+    if settings.enabled:
+        from llm_regressions.replay import setup
+
+        setup.configure(config, settings)
     if settings.enabled and config.args_source != pytest.Config.ArgsSource.ARGS:
         # No paths on the command line: run the regression set, not the unit tests.
         root = Path(config.rootpath)
@@ -64,4 +68,56 @@ def pytest_runtestloop(session: pytest.Session):
 
         if broken_case_files(session.config) == session.testsfailed:
             session.config.option.continue_on_collection_errors = True
+    if options.get_settings(session.config).enabled:
+        from llm_regressions.replay import setup
+
+        setup.start_run(session)
     return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Queue the calls of tests xdist just scheduled here; send nothing new after -x."""
+    if not options.get_settings(item.config).enabled:
+        return (yield)
+    from llm_regressions.replay import setup
+
+    setup.before_test(item, nextitem)
+    try:
+        return (yield)
+    finally:
+        setup.after_test(item)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Warn about cases replayed on a model name not pinned to a snapshot."""
+    if options.get_settings(config).calls_models:
+        from llm_regressions.replay import setup
+
+        setup.warn_unpinned(config, items)
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    """Say "model drift" next to the verdict of a case the provider served another model."""
+    if options.get_settings(config).calls_models:
+        from llm_regressions.replay.summary import teststatus
+
+        return teststatus(report)
+    return None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    """Say how cases get their answers (mode, model override, concurrency)."""
+    if not options.get_settings(config).enabled:
+        return None
+    from llm_regressions.replay import setup
+
+    return setup.header(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the replay engine's thread, if one was started."""
+    if options.get_settings(config).enabled:
+        from llm_regressions.replay import setup
+
+        setup.finish(config)

@@ -42,6 +42,10 @@ class Verdict:
     ok: bool
     problem: str = ""
     runs: list[ScoredRun] = field(default_factory=list)
+    #: An open case failing as expected: reported as xfail, not as a failure.
+    expected_failure: bool = False
+    #: Live runs only: some runs passed and some failed.
+    flaky: bool = False
 
 
 def _tool_calls(recorded: list[RecordedToolCall]) -> list[ToolCall]:
@@ -100,14 +104,43 @@ def recorded_verdict(loaded: LoadedCase) -> Verdict:
     return Verdict(True, "", runs)
 
 
+def pass_rate_line(passed: int, total: int, need: float) -> str:
+    return f"{passed}/{total} run{'s' if total != 1 else ''} passed, need {need:.2f}"
+
+
+def live_verdict(loaded: LoadedCase, results: list[ReplayResult], min_pass_rate: float) -> Verdict:
+    """Live/cached replay: the pass rate over the runs against ``min_pass_rate``, read
+    through the case's lifecycle. ``fixed`` must pass; ``open`` is a strict xfail
+    (failing is expected, passing means the bug looks fixed and fails the run)."""
+    runs = [score(f"run {i + 1}/{len(results)}", loaded, r) for i, r in enumerate(results)]
+    passed = sum(run.passed for run in runs)
+    rate_line = pass_rate_line(passed, len(runs), min_pass_rate)
+    meets = passed >= min_pass_rate * len(runs) - 1e-9
+    flaky = 0 < passed < len(runs)
+    if loaded.case.status == "open":
+        if meets:
+            return Verdict(
+                False,
+                f"fixed? set status: fixed -- this open case now passes ({rate_line})",
+                runs,
+                flaky=flaky,
+            )
+        return Verdict(True, f"open bug still reproduces ({rate_line})", runs, True, flaky)
+    if meets:
+        return Verdict(True, rate_line, runs, flaky=flaky)
+    kind = "flaky: " if flaky else ""
+    return Verdict(False, f"{kind}{rate_line}", runs, flaky=flaky)
+
+
 def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
     if text is None:
         return "(no output)"
     return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more chars]"
 
 
-def render_failure(loaded: LoadedCase, verdict: Verdict) -> str:
-    """The text pytest shows for a failed case: who, why, which checks, what output."""
+def render_failure(loaded: LoadedCase, verdict: Verdict, notes: tuple[str, ...] = ()) -> str:
+    """The text pytest shows for a failed case: who, why, which checks, what output.
+    ``notes`` are extra header lines (the model replayed on, model drift)."""
     case = loaded.case
     lines = [
         verdict.problem,
@@ -115,6 +148,7 @@ def render_failure(loaded: LoadedCase, verdict: Verdict) -> str:
         f"case:    {case.id}",
         f"label:   {case.label}" + ("  (golden)" if case.golden else ""),
         f"status:  {case.status}",
+        *notes,
     ]
     if case.source and case.source.trace_id:
         span = f"  span {case.source.span_id}" if case.source.span_id else ""

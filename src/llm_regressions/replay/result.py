@@ -66,6 +66,14 @@ class ReplayResult:
         value = self.usage.get("completion_tokens", self.usage.get("output_tokens"))
         return int(value) if value is not None else None
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ReplayResult:
+        """Inverse of :meth:`to_dict` (cache entries, xdist transport)."""
+        calls = [
+            ToolCall(c["name"], c.get("arguments", {}), c.get("id")) for c in data["tool_calls"]
+        ]
+        return cls(**{**data, "tool_calls": calls})
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form, for reports and xdist transport."""
         return {

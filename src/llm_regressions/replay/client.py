@@ -1,0 +1,187 @@
+"""The only module that imports litellm: lazily, configured for a test runner.
+
+litellm is imported on first use (or early, in a background thread, while pytest
+collects: :func:`begin_import`), with its model cost map read from the installed
+package rather than fetched, its telemetry and debug banners off, and its per-call
+bookkeeping that a test runner never reads switched off (see :func:`_configure`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from types import ModuleType
+from typing import Any
+
+from llm_regressions.replay.classify import ProviderTrouble, classify, malformed
+from llm_regressions.replay.request import ProviderRequest
+from llm_regressions.replay.result import ReplayResult, ToolCall
+
+_lock = threading.Lock()
+_module: ModuleType | None = None
+_importer: threading.Thread | None = None
+
+#: Environment read by litellm at import or call time. Set only if the user has not.
+LITELLM_ENV = {
+    # The cost table ships with litellm; never download it at import.
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    # OpenAI-compatible calls through litellm's own HTTP handler on its aiohttp
+    # transport, not through the openai SDK's request/response models: the same wire
+    # format for about 20% less CPU per call and ~1 s less import, and litellm's
+    # num_retries then counts retries exactly. Set it to "false" to use the SDK path.
+    "EXPERIMENTAL_OPENAI_BASE_LLM_HTTP_HANDLER": "true",
+}
+
+
+def begin_import() -> None:
+    """Start importing litellm in a daemon thread, so the ~2 s import overlaps with
+    pytest's collection. Safe to call more than once."""
+    global _importer
+    with _lock:
+        if _module is not None or _importer is not None:
+            return
+        _importer = threading.Thread(target=_quiet_load, name="llm-import", daemon=True)
+        _importer.start()
+
+
+def _quiet_load() -> None:
+    try:
+        litellm()
+    except Exception:  # noqa: BLE001 - the first real use imports again and reports it
+        pass
+
+
+def litellm() -> ModuleType:
+    """The configured litellm module (imported on first call)."""
+    global _module
+    if _module is not None:
+        return _module
+    with _lock:
+        if _module is None:
+            for name, value in LITELLM_ENV.items():
+                os.environ.setdefault(name, value)
+            import litellm as module
+
+            _configure(module)
+            _module = module
+    return _module
+
+
+def _configure(module: ModuleType) -> None:
+    """Turn off what a test runner does not need: it costs CPU on every call."""
+    module.telemetry = False
+    module.suppress_debug_info = True
+    module.set_verbose = False
+    # Retries are asked for per call (num_retries); a global setting would double them.
+    module.num_retries = None
+
+
+async def aclose() -> None:
+    """Stop litellm's background logging worker, which lives on the engine's loop."""
+    if _module is None:
+        return
+    try:
+        from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER
+
+        await GLOBAL_LOGGING_WORKER.stop()
+    except Exception:  # noqa: BLE001 - an older/newer litellm without it: nothing to stop
+        pass
+
+
+def missing_credentials(model: str) -> tuple[str, ...]:
+    """API key variables litellm needs for ``model`` that are not set (local check)."""
+    try:
+        report = litellm().validate_environment(model=model)
+    except Exception:  # noqa: BLE001 - unknown provider: let the call itself report it
+        return ()
+    return tuple(k for k in report.get("missing_keys", []) if k.endswith(("_API_KEY", "_TOKEN")))
+
+
+async def complete(
+    request: ProviderRequest, *, api_base: str | None, timeout: float, retries: int
+) -> ReplayResult:
+    """Send one request; return the scored-ready result or raise ProviderTrouble."""
+    kwargs = request.call_kwargs()
+    if api_base and "api_base" not in kwargs and "base_url" not in kwargs:
+        kwargs["api_base"] = api_base
+    if kwargs.get("tools") and not any(t.get("type") == "mcp" for t in kwargs["tools"]):
+        # Plain function tools: skip litellm's MCP bridge, which would import the
+        # optional `mcp` package (and fail without it) on every call that offers tools.
+        kwargs["_skip_mcp_handler"] = True
+    module = litellm()
+    started = time.perf_counter()
+    try:
+        # litellm's own retries (num_retries; they need tenacity): exponential backoff
+        # on 429, immediate on other failures.
+        response = await module.acompletion(**kwargs, timeout=timeout, num_retries=retries)
+    except Exception as exc:  # noqa: BLE001 - every provider failure becomes one line
+        raise classify(exc, request.model, timeout=timeout, retries=retries) from None
+    latency_ms = (time.perf_counter() - started) * 1000
+    return to_result(response, request, latency_ms)
+
+
+def to_result(response: Any, request: ProviderRequest, latency_ms: float) -> ReplayResult:
+    """litellm's ModelResponse -> ReplayResult. Keeps nothing else of the response."""
+    choices = getattr(response, "choices", None)
+    if not choices:
+        raise malformed(request.model, "no choices")
+    choice = choices[0]
+    message = getattr(choice, "message", None)
+    if message is None:
+        raise malformed(request.model, "choice without a message")
+    raw_calls = getattr(message, "tool_calls", None) or []
+    usage = _usage(getattr(response, "usage", None))
+    return ReplayResult(
+        output=getattr(message, "content", None),
+        tool_calls=[ToolCall.from_openai(_plain(call)) for call in raw_calls],
+        finish_reason=getattr(choice, "finish_reason", None),
+        usage=usage,
+        latency_ms=round(latency_ms, 1),
+        cost_usd=_cost(response, request.model, usage),
+        model=getattr(response, "model", None),
+        system_fingerprint=getattr(response, "system_fingerprint", None),
+    )
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    return value.model_dump() if hasattr(value, "model_dump") else dict(value)
+
+
+def _usage(usage: Any) -> dict[str, int] | None:
+    if usage is None:
+        return None
+    fields = ("prompt_tokens", "completion_tokens", "total_tokens")
+    found = {name: getattr(usage, name, None) for name in fields}
+    return {name: int(value) for name, value in found.items() if isinstance(value, int)}
+
+
+def _cost(response: Any, model: str, usage: dict[str, int] | None) -> float | None:
+    """Cost from litellm's local price table; None for models it has no price for."""
+    hidden = getattr(response, "_hidden_params", None) or {}
+    cost = hidden.get("response_cost")
+    if isinstance(cost, (int, float)):
+        return float(cost)
+    if not usage:
+        return None
+    try:
+        prompt, completion = litellm().cost_per_token(
+            model=model,
+            prompt_tokens=usage.get("prompt_tokens", 0),
+            completion_tokens=usage.get("completion_tokens", 0),
+        )
+    except Exception:  # noqa: BLE001 - an unpriced (local) model has no cost
+        return None
+    return float(prompt + completion)
+
+
+__all__ = [
+    "ProviderTrouble",
+    "aclose",
+    "begin_import",
+    "complete",
+    "litellm",
+    "missing_credentials",
+]

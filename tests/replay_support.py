@@ -1,0 +1,32 @@
+"""Case files for the live replay tests: small, explicit, one request each."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+
+
+def live_case(
+    case_id: str,
+    message: str | None = None,
+    *,
+    checks: list[dict[str, Any]] | None = None,
+    status: str = "fixed",
+    model: str = "openai/gpt-4o-mini-2024-07-18",
+    **extra: Any,
+) -> str:
+    """YAML of a case whose last user message is ``message`` (default: the id), so the
+    stub can script its answers by that text."""
+    case: dict[str, Any] = {
+        "version": 1,
+        "id": case_id,
+        "label": "stale_policy_retrieval",
+        "status": status,
+        "model": {"name": model, "params": {"temperature": 0}},
+        "request": {"messages": [{"role": "user", "content": message or case_id}]},
+        "checks": checks or [{"contains": "14 days"}],
+        **extra,
+    }
+    return yaml.safe_dump(json.loads(json.dumps(case)), sort_keys=False)
