@@ -48,16 +48,25 @@ def write_case(pytester: pytest.Pytester):
     return write
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def _litellm_imported() -> None:
-    """Import our modules and litellm once, before any in-process pytester run.
+    """Import all our modules and litellm once, before any in-process pytester run.
 
     pytester restores ``sys.modules`` after each run: anything first imported inside a
-    run would be imported again in the next, and litellm takes seconds to import.
+    run is imported again in the next, so a background thread left from one run (the
+    replay loop, litellm's import) could meet a second copy of a module (a second
+    ``NotSent`` class, a half-imported litellm). Importing everything first, in every
+    worker, gives all runs the same modules. litellm takes seconds: it is done once.
     """
-    import llm_regressions.items  # noqa: F401
-    from llm_regressions.replay import client, setup  # noqa: F401
+    import importlib
+    import pkgutil
 
+    import llm_regressions
+    from llm_regressions.replay import client
+
+    for module in pkgutil.walk_packages(llm_regressions.__path__, "llm_regressions."):
+        if module.name != "llm_regressions.__main__":
+            importlib.import_module(module.name)
     client.litellm()
 
 

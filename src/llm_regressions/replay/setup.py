@@ -21,12 +21,21 @@ from llm_regressions.replay.summary import LiveSummary
 
 SUMMARY_PLUGIN = "llm-regressions-summary"
 
+#: Warnings litellm's own code raises while it works, which say nothing about the
+#: user's cases (pydantic building schemas of litellm's response types, lazily).
+THIRD_PARTY_NOISE = (
+    "ignore:Item .* is using the .ReadOnly. qualifier:UserWarning",
+    "ignore:Pydantic serializer warnings:UserWarning",
+)
+
 
 def configure(config: pytest.Config, settings: Settings) -> None:
     """Create the session's replay state; start importing litellm while pytest collects."""
     config.pluginmanager.register(ReplaySession(config, settings), PLUGIN_NAME)
     if not is_xdist_worker(config):
         config.pluginmanager.register(LiveSummary(), SUMMARY_PLUGIN)
+    for line in THIRD_PARTY_NOISE:  # any mode may call a model (llm_judge does in recorded)
+        config.addinivalue_line("filterwarnings", line)
     if settings.calls_models and not is_xdist_controller(config):
         from llm_regressions.replay import client
 
