@@ -90,26 +90,20 @@ def test_last_failed_reruns_only_the_failed_case(pytester, write_case) -> None:
     pytester.runpytest(*args, "--lf").assert_outcomes(failed=1)
 
 
-def test_several_cases_in_one_file(pytester, write_case) -> None:
-    write_case(
-        "many.yaml",
-        """\
-        version: 1
-        cases:
-          - id: first
-            label: stale_policy_retrieval
-            model: {name: openai/gpt-4o-mini-2024-07-18}
-            request: {messages: [{role: user, content: hi}]}
-            observed: {output: "30 days"}
-            checks: [{not_contains: "30 days"}]
-          - id: second
-            label: stale_policy_retrieval
-            model: {name: openai/gpt-4o-mini-2024-07-18}
-            request: {messages: [{role: user, content: hi}]}
-            observed: {output: "30 days"}
-            checks: [{not_contains: "30 days"}]
-        """,
+def listed_case(case_id: str) -> str:
+    """One entry of a ``cases:`` list that catches its bug in recorded mode."""
+    return (
+        f"  - id: {case_id}\n"
+        "    label: stale_policy_retrieval\n"
+        "    model: {name: openai/gpt-4o-mini-2024-07-18}\n"
+        "    request: {messages: [{role: user, content: hi}]}\n"
+        '    observed: {output: "30 days"}\n'
+        '    checks: [{not_contains: "30 days"}]\n'
     )
+
+
+def test_several_cases_in_one_file(pytester, write_case) -> None:
+    write_case("many.yaml", "version: 1\ncases:\n" + listed_case("first") + listed_case("second"))
     result = pytester.runpytest("--llm-regressions", "--llm-replay", "recorded", "-v")
     result.stdout.fnmatch_lines(["*many.yaml::first PASSED*", "*many.yaml::second PASSED*"])
 
@@ -130,19 +124,7 @@ def test_a_case_file_named_on_the_command_line_is_collected(pytester, write_case
 
 
 def test_location_points_at_the_case_line(pytester, write_case) -> None:
-    write_case(
-        "many.yaml",
-        """\
-        version: 1
-        cases:
-          - id: first
-            label: stale_policy_retrieval
-            model: {name: openai/gpt-4o-mini-2024-07-18}
-            request: {messages: [{role: user, content: hi}]}
-            observed: {output: "30 days"}
-            checks: [{not_contains: "30 days"}]
-        """,
-    )
+    write_case("many.yaml", "version: 1\ncases:\n" + listed_case("first"))
     items, _ = pytester.inline_genitems("--llm-regressions")
     assert items[0].location == ("regressions/many.yaml", 2, "first [stale_policy_retrieval]")
 

@@ -83,43 +83,30 @@ def test_case_without_observed_cannot_be_verified(pytester, write_case) -> None:
     result.stdout.fnmatch_lines(["*case has no 'observed' section*"])
 
 
-def test_structured_diff_is_shown_for_matches_expected(pytester, write_case) -> None:
-    write_case(
-        "a.yaml",
-        """\
-        version: 1
-        id: invoice
-        label: malformed_json_output
-        model: {name: openai/gpt-4o-mini-2024-07-18}
-        request: {messages: [{role: user, content: total?}]}
-        observed: {output: '{"total": 12.0, "currency": "USD"}'}
-        expected: {output: {total: 12.5, currency: USD}}
-        checks: [{matches_expected: true}]
-        """,
-    )
-    # Pass the expected one but show the diff by turning the case around.
+INVOICE = """\
+version: 1
+id: invoice
+label: malformed_json_output
+model: {{name: openai/gpt-4o-mini-2024-07-18}}
+request: {{messages: [{{role: user, content: total?}}]}}
+observed: {{output: '{{"total": {observed_total}, "currency": "USD"}}'}}
+expected: {{output: {{total: 12.5, currency: USD}}}}
+checks: {checks}
+"""
+
+
+def test_matches_expected_compares_structured_output(pytester, write_case) -> None:
+    write_case("a.yaml", INVOICE.format(observed_total="12.0", checks="[{matches_expected: true}]"))
     pytester.runpytest(*RECORDED).assert_outcomes(passed=1)
-    path = pytester.path / "regressions" / "a.yaml"
-    path.write_text(path.read_text().replace("12.0", "12.5"))
+    write_case("a.yaml", INVOICE.format(observed_total="12.5", checks="[{matches_expected: true}]"))
     result = pytester.runpytest(*RECORDED)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*every check passes on 'observed'*"])
 
 
 def test_matches_expected_failure_shows_deepdiff(pytester, write_case) -> None:
-    write_case(
-        "a.yaml",
-        """\
-        version: 1
-        id: invoice
-        label: malformed_json_output
-        model: {name: openai/gpt-4o-mini-2024-07-18}
-        request: {messages: [{role: user, content: total?}]}
-        observed: {output: '{"total": 12.0, "currency": "USD"}'}
-        expected: {output: {total: 12.5, currency: USD}}
-        checks: [{matches_expected: true}, {contains: "EUR"}]
-        """,
-    )
+    checks = '[{matches_expected: true}, {contains: "EUR"}]'
+    write_case("a.yaml", INVOICE.format(observed_total="12.0", checks=checks))
     result = pytester.runpytest(*RECORDED)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
