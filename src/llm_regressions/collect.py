@@ -8,6 +8,7 @@ was named on the command line and looks like a case (a top-level ``version:`` pl
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,16 +31,28 @@ def broken_case_files(config: pytest.Config) -> int:
     return config.stash.get(_BROKEN_FILES, 0)
 
 
-def case_roots(config: pytest.Config) -> list[Path]:
-    root = Path(config.rootpath)
-    return [(root / p).resolve() for p in get_settings(config).paths]
+_ROOTS = pytest.StashKey[tuple[str, ...]]()
+
+
+def case_roots(config: pytest.Config) -> tuple[str, ...]:
+    """The case folders as path prefixes (both as written and resolved), computed once."""
+    if _ROOTS not in config.stash:
+        root = Path(config.rootpath)
+        folders = [root / p for p in get_settings(config).paths]
+        config.stash[_ROOTS] = tuple(
+            {str(f) + os.sep for f in folders} | {str(f.resolve()) + os.sep for f in folders}
+        )
+    return config.stash[_ROOTS]
 
 
 def is_case_file(path: Path, config: pytest.Config) -> bool:
     if path.suffix not in CASE_SUFFIXES:
         return False
+    # Cheap string test first: this runs for every file pytest walks past.
+    if str(path).startswith(case_roots(config)):
+        return True
     resolved = path.resolve()
-    if any(resolved.is_relative_to(root) for root in case_roots(config)):
+    if str(resolved).startswith(case_roots(config)):
         return True
     return _named_on_command_line(resolved, config) and _looks_like_case(path)
 
@@ -60,14 +73,6 @@ def _looks_like_case(path: Path) -> bool:
     return b"version" in keys and bool(keys & {b"id", b"cases"})
 
 
-def display_path(path: Path, config: pytest.Config) -> str:
-    """The path as the user should see it: relative to the rootdir when possible."""
-    try:
-        return str(path.resolve().relative_to(Path(config.rootpath).resolve()))
-    except ValueError:
-        return str(path)
-
-
 class CaseFile(pytest.File):
     """A YAML file holding one case (or several under ``cases:``)."""
 
@@ -75,7 +80,7 @@ class CaseFile(pytest.File):
         from llm_regressions.items import CaseItem
         from llm_regressions.loader import CaseFormatError, load_case_file
 
-        display = display_path(self.path, self.config)
+        display = self.nodeid or str(self.path)  # relative to the rootdir
         try:
             loaded = load_case_file(self.path, display)
         except CaseFormatError as exc:

@@ -108,7 +108,12 @@ def read_case_text(path: Path, display: str) -> str:
 def load_case_file(path: Path, display: str | None = None) -> list[LoadedCase]:
     """Load every case in ``path``. Raises :class:`CaseFormatError`."""
     display = display or str(path)
-    text = read_case_text(path, display)
+    return load_case_text(read_case_text(path, display), path, display)
+
+
+def load_case_text(text: str, path: Path, display: str) -> list[LoadedCase]:
+    """Load every case in ``text`` (the contents of ``path``), e.g. before it is written.
+    Raises :class:`CaseFormatError`."""
     if not text.strip():
         raise CaseFormatError(display, [Problem(1, "", "file is empty; expected a case")])
     try:

@@ -16,6 +16,17 @@ from llm_regressions import options
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Declare the plugin's options, all under one ``--help`` group."""
     options.add_options(parser)
+    from llm_regressions.traces import cli
+
+    cli.add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--llm-inspect-trace`` / ``--promote-trace`` are commands: run them, no tests."""
+    from llm_regressions.traces import cli
+
+    return cli.run(config) if cli.wants_command(config) else None
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -13,6 +13,7 @@ from llm_regressions.case import Case, Expected, Observed, RecordedToolCall
 from llm_regressions.checks import Check, CheckResult, run_checks
 from llm_regressions.loader import LoadedCase
 from llm_regressions.replay import ReplayResult, ToolCall
+from llm_regressions.replay.result import parse_arguments
 
 EXCERPT_CHARS = 300
 
@@ -48,7 +49,9 @@ class Verdict:
 
 
 def _tool_calls(recorded: list[RecordedToolCall]) -> list[ToolCall]:
-    return [ToolCall(name=c.name, arguments=c.arguments, id=c.id) for c in recorded]
+    return [
+        ToolCall(name=c.name, arguments=parse_arguments(c.arguments), id=c.id) for c in recorded
+    ]
 
 
 def result_from_observed(observed: Observed) -> ReplayResult:
@@ -140,6 +143,8 @@ def render_failure(loaded: LoadedCase, verdict: Verdict, notes: tuple[str, ...] 
     ``notes`` are extra header lines (the model replayed on, model drift)."""
     case = loaded.case
     lines = [
+        verdict.problem,
+        "",
         f"case:    {case.id}",
         f"label:   {case.label}" + ("  (golden)" if case.golden else ""),
         f"status:  {case.status}",
@@ -148,7 +153,6 @@ def render_failure(loaded: LoadedCase, verdict: Verdict, notes: tuple[str, ...] 
     if case.source and case.source.trace_id:
         span = f"  span {case.source.span_id}" if case.source.span_id else ""
         lines.append(f"trace:   {case.source.trace_id}{span}")
-    lines += ["", verdict.problem]
     for run in verdict.runs:
         lines += ["", f"on {run.name}:"]
         for check, result in run.outcomes:

@@ -8,7 +8,6 @@ order as given, block style for multi-line strings) so promoted cases diff well.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -53,40 +52,111 @@ class LineMap:
         return LineMap({p[n:]: line for p, line in self._lines.items() if p[:n] == prefix})
 
 
+#: Alias expansion beyond this many values is refused (a "billion laughs" file).
+MAX_VALUES = 200_000
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+_SAFE = yaml.constructor.SafeConstructor()
+# Scalar tags a case file may hold, with PyYAML's own converters (YAML 1.1 rules for
+# 0x10, 1_000, .inf, yes/no...). Timestamps stay text, exactly as written.
+_SCALARS = {
+    "tag:yaml.org,2002:null": _SAFE.construct_yaml_null,
+    "tag:yaml.org,2002:bool": _SAFE.construct_yaml_bool,
+    "tag:yaml.org,2002:int": _SAFE.construct_yaml_int,
+    "tag:yaml.org,2002:float": _SAFE.construct_yaml_float,
+    "tag:yaml.org,2002:timestamp": lambda node: node.value,
+}
+
+
 def load(text: str) -> tuple[Any, LineMap]:
-    """Parse one YAML document safely. Raises :class:`YamlSyntaxError`."""
+    """Parse one YAML document safely. Raises :class:`YamlSyntaxError`.
+
+    The C parser (when available) builds the node tree; values are then built from the
+    nodes here, in one pass that also records each field's line. Only plain data is
+    ever built: any tag other than YAML's standard scalar, mapping and sequence tags is
+    refused, so no Python object can be constructed from a case file.
+    """
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        if node is None:
-            return None, LineMap({(): 1})
-        data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or str(exc)
-        if exc.context and "constructor" in (exc.context or ""):
-            problem = f"{exc.context} {problem}".strip()
-        raise YamlSyntaxError(_one_line(problem), line) from None
+        raise YamlSyntaxError(
+            _one_line(exc.problem or str(exc)), mark.line + 1 if mark else None
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(_one_line(str(exc)), None) from None
     finally:
         loader.dispose()
-    return data, LineMap(dict(_walk(node, ())))
+    if node is None:
+        return None, LineMap({(): 1})
+    builder = _Builder()
+    return builder.build(node, ()), LineMap(builder.lines)
 
 
-def _walk(node: yaml.Node, path: Path) -> Iterator[tuple[Path, int]]:
-    yield path, node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
+class _Builder:
+    """Node tree -> plain data plus a field-path -> line map."""
+
+    def __init__(self) -> None:
+        self.lines: dict[Path, int] = {}
+        self.count = 0
+        self.active: set[int] = set()  # nodes on the current path, to catch recursion
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise self._error(node, f"more than {MAX_VALUES} values (aliases expand too far)")
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
+        if id(node) in self.active:
+            raise self._error(node, "recursive alias")
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
+                return self._mapping(node, path)
+            raise self._error(node, f"could not determine a constructor for the tag {node.tag!r}")
+        finally:
+            self.active.discard(id(node))
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _STR:
+            return node.value
+        convert = _SCALARS.get(node.tag)
+        if convert is None:
+            raise self._error(node, f"could not determine a constructor for the tag {node.tag!r}")
+        return convert(node)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        merged: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            if key_node.tag == _MERGE:
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
+                for source in sources:
+                    value = self.build(source, path)
+                    if not isinstance(value, dict):
+                        raise self._error(source, "a merge key ('<<') needs a mapping")
+                    merged = {**value, **merged}
+                continue
+            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None or isinstance(key, (list, dict)):
+                raise self._error(key_node, "mapping keys must be plain scalars")
             child = (*path, key)
-            yield from _walk(value_node, child)
-            # A scalar value on the key's own line: point at the key.
-            yield child, key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _walk(item, (*path, index))
+            self.lines[child] = key_node.start_mark.line + 1
+            result[key] = self.build(value_node, child)
+        return {**merged, **result} if merged else result
+
+    @staticmethod
+    def _error(node: yaml.Node, message: str) -> YamlSyntaxError:
+        return YamlSyntaxError(message, node.start_mark.line + 1)
 
 
 def _one_line(text: str) -> str:

@@ -36,6 +36,17 @@ class CheckResult:
         return cls(passed=True, reason=reason, applicable=False)
 
 
+def same_json(a: Any, b: Any) -> bool:
+    """JSON equality: unlike Python's ``==``, ``true`` is not ``1`` and ``1.0`` is ``1``."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
 class CheckArgsError(ValueError):
     """A check's argument is invalid. ``path`` locates it below the check's name."""
 

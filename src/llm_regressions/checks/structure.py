@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from llm_regressions.checks.base import Check, CheckArgsError, CheckResult
+from llm_regressions.checks.base import Check, CheckArgsError, CheckResult, same_json
 from llm_regressions.replay import ReplayResult
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n\s*```\s*$", re.DOTALL)
@@ -156,10 +156,14 @@ class JsonPath(Check):
         if value is _MISSING:
             return CheckResult(False, f"{path} is missing from the output")
         if "equals" in arg.model_fields_set:
-            return CheckResult(value == arg.equals, f"{path} is {value!r} (want {arg.equals!r})")
+            return CheckResult(
+                same_json(value, arg.equals), f"{path} is {value!r} (want {arg.equals!r})"
+            )
         if isinstance(value, str) and isinstance(arg.contains, str):
             found = arg.contains in value
-        elif isinstance(value, (list, dict)):
+        elif isinstance(value, list):
+            found = any(same_json(item, arg.contains) for item in value)
+        elif isinstance(value, dict):
             found = arg.contains in value
         else:
             found = False

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from llm_regressions.checks.base import Check, CheckArgsError, CheckResult
+from llm_regressions.checks.base import Check, CheckArgsError, CheckResult, same_json
 from llm_regressions.replay import ReplayResult, ToolCall
 
 
@@ -22,7 +22,7 @@ def _is_subset(want: Any, got: Any) -> bool:
         return isinstance(got, dict) and all(
             k in got and _is_subset(v, got[k]) for k, v in want.items()
         )
-    return want == got
+    return same_json(want, got)
 
 
 def _names(calls: list[ToolCall]) -> str:

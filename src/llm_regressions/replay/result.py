@@ -24,13 +24,26 @@ class ToolCall:
         """Build from OpenAI's ``{"id", "type", "function": {"name", "arguments"}}`` or
         the flat ``{"name", "arguments"}`` shape used in case files."""
         function = raw.get("function") or raw
-        arguments = function.get("arguments", {})
-        if isinstance(arguments, str):
-            try:
-                arguments = json.loads(arguments) if arguments.strip() else {}
-            except ValueError:
-                pass  # keep the raw string: tool_args_valid reports it as invalid JSON
-        return cls(name=str(function.get("name", "")), arguments=arguments, id=raw.get("id"))
+        return cls(
+            name=str(function.get("name", "")),
+            arguments=parse_arguments(function.get("arguments", {})),
+            id=raw.get("id"),
+        )
+
+
+def parse_arguments(arguments: Any) -> Any:
+    """Tool arguments as data: OpenAI sends a JSON string, case files may hold either.
+
+    A string that is not JSON is kept as it is, so ``tool_args_valid`` can report it.
+    """
+    if not isinstance(arguments, str):
+        return arguments
+    if not arguments.strip():
+        return {}
+    try:
+        return json.loads(arguments)
+    except ValueError:
+        return arguments
 
 
 @dataclass

@@ -1,0 +1,70 @@
+"""Attribute conventions on top of OTLP: which spans are LLM/tool/retrieval spans and
+where their fields live. One module per family, tried most specific first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llm_regressions.traces.conventions import genai, langfuse, openinference
+from llm_regressions.traces.model import Span
+
+#: (name shown when a file is refused, module); the first whose ``matches`` is True wins.
+FAMILIES = (
+    ("Langfuse (langfuse.observation.*)", langfuse),
+    ("OpenInference (openinference.span.kind, llm.*)", openinference),
+    ("OpenTelemetry GenAI / OpenLLMetry / litellm (gen_ai.*, traceloop.*)", genai),
+)
+KNOWN = "llm_regressions.convention"
+
+_SESSION_KEYS = (
+    "session.id",
+    "traceloop.association.properties.session_id",
+    "gen_ai.conversation.id",
+    "langfuse.session.id",
+)
+_USER_KEYS = ("user.id", "traceloop.association.properties.user_id", "langfuse.user.id")
+
+
+def interpret(span: Span, resource: dict[str, Any]) -> None:
+    """Fill ``span``'s kind and LLM/tool/retrieval data from its attributes."""
+    attributes = span.attributes
+    for name, family in FAMILIES:
+        if family.matches(span):
+            family.apply(span)
+            span.attributes[KNOWN] = name
+            break
+    span.session_id = _first(attributes, _SESSION_KEYS)
+    span.user_id = _first(attributes, _USER_KEYS)
+    if span.is_error:
+        _error_details(span)
+
+
+def link(spans: list[Span]) -> None:
+    """Cross-span fix-ups, once every span is interpreted."""
+    genai.link(spans)
+
+
+def attach_logs(span: Span, records: list[dict[str, Any]]) -> None:
+    """Content recorded in log records (GenAI event mode) -> span attributes."""
+    genai.attach_logs(span, records)
+
+
+def _first(attributes: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = attributes.get(key)
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def _error_details(span: Span) -> None:
+    attributes = span.attributes
+    exception = next((e for e in span.events if e.get("name") == "exception"), None)
+    exc_attrs = exception["attributes"] if exception else {}
+    span.error_type = (
+        attributes.get("error.type") or exc_attrs.get("exception.type") or span.error_type
+    )
+    if not span.status_message:
+        message = exc_attrs.get("exception.message") or attributes.get("error.message")
+        span.status_message = str(message) if message else span.error_type

@@ -1,0 +1,126 @@
+"""The neutral span tree every reader produces and every consumer reads.
+
+Readers translate a format's fields into these dataclasses and nothing else; inspect,
+diagnosis and promotion never look at a format's raw attributes. A field a trace did
+not record stays ``None`` (or empty): values are never invented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Span kinds, from the point of view of debugging an LLM pipeline.
+LLM, TOOL, RETRIEVAL, AGENT, CHAIN, SPAN = "llm", "tool", "retrieval", "agent", "chain", "span"
+OK, ERROR, UNSET = "ok", "error", "unset"
+
+
+@dataclass
+class LlmCall:
+    """One model call, normalised to OpenAI chat shapes."""
+
+    request_model: str | None = None
+    response_model: str | None = None
+    provider: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    tool_choice: Any = None
+    response_format: dict[str, Any] | None = None
+    output: str | None = None
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: dict[str, int] | None = None
+    cost_usd: float | None = None
+    context_window: int | None = None
+    streaming: bool | None = None
+
+    @property
+    def has_output(self) -> bool:
+        """True when the provider answered at all (text, even empty, or tool calls)."""
+        return self.output is not None or bool(self.tool_calls) or self.finish_reason is not None
+
+    @property
+    def wants_json(self) -> bool:
+        kind = (self.response_format or {}).get("type")
+        return kind in ("json_object", "json_schema", "json")
+
+
+@dataclass
+class ToolUse:
+    """One tool execution: what it was called with and what it returned."""
+
+    name: str
+    arguments: Any = None
+    result: Any = None
+    call_id: str | None = None
+
+
+@dataclass
+class Retrieval:
+    """One retrieval step: the query and the documents it returned."""
+
+    query: str | None = None
+    documents: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class Span:
+    """A span in any format, with the LLM/tool/retrieval data its conventions carry."""
+
+    trace_id: str
+    span_id: str
+    name: str
+    parent_id: str | None = None
+    kind: str = SPAN
+    start_ns: int | None = None
+    end_ns: int | None = None
+    status: str = UNSET
+    status_message: str | None = None
+    error_type: str | None = None
+    session_id: str | None = None
+    user_id: str | None = None
+    input: Any = None
+    output: Any = None
+    attributes: dict[str, Any] = field(default_factory=dict, repr=False)
+    events: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    scope: str | None = None
+    llm: LlmCall | None = None
+    tool: ToolUse | None = None
+    retrieval: Retrieval | None = None
+
+    @property
+    def latency_ms(self) -> float | None:
+        if self.start_ns is None or self.end_ns is None:
+            return None
+        return max(0.0, (self.end_ns - self.start_ns) / 1e6)
+
+    @property
+    def is_error(self) -> bool:
+        return self.status == ERROR
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        return (self.start_ns or 0, self.end_ns or 0)
+
+
+@dataclass
+class Trace:
+    """Every span a file held, plus the format it was read as."""
+
+    format: str
+    spans: list[Span]
+    notes: list[str] = field(default_factory=list)
+
+    def trace_ids(self) -> list[str]:
+        return list(dict.fromkeys(s.trace_id for s in self.spans))
+
+    def only(self, trace_id: str) -> Trace:
+        return Trace(self.format, [s for s in self.spans if s.trace_id == trace_id], self.notes)
+
+    def llm_spans(self) -> list[Span]:
+        return [s for s in self.spans if s.llm is not None]
+
+    def find(self, span_id: str) -> Span | None:
+        wanted = span_id.lower().removeprefix("0x")
+        return next((s for s in self.spans if s.span_id.lower() == wanted), None)

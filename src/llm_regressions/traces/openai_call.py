@@ -1,0 +1,46 @@
+"""Readers whose source records OpenAI-shaped requests and responses (litellm's
+logging payload, LangSmith runs) share this: request kwargs + response dict -> LlmCall."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llm_regressions.traces.model import LlmCall
+from llm_regressions.traces.shapes import (
+    clean_message,
+    normalise_finish_reason,
+    openai_tools,
+    usage,
+)
+from llm_regressions.traces.values import as_float
+
+PARAM_NAMES = ("temperature", "max_tokens", "max_completion_tokens", "seed", "top_p", "stop")
+PARAM_NAMES += ("frequency_penalty", "presence_penalty", "user", "n")
+
+
+def llm_call(request: dict[str, Any], response: Any, model: str | None) -> LlmCall:
+    """``request``: the chat.completions kwargs; ``response``: the chat.completion dict."""
+    response = response if isinstance(response, dict) else {}
+    choices = response.get("choices") if isinstance(response.get("choices"), list) else []
+    choice = choices[0] if choices and isinstance(choices[0], dict) else {}
+    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+    counts = response.get("usage") if isinstance(response.get("usage"), dict) else {}
+    content = message.get("content")
+    format_ = request.get("response_format")
+    return LlmCall(
+        request_model=model or request.get("model"),
+        response_model=response.get("model"),
+        params={k: request[k] for k in PARAM_NAMES if request.get(k) is not None},
+        messages=[clean_message(m) for m in request.get("messages") or [] if isinstance(m, dict)],
+        tools=openai_tools(request.get("tools")),
+        tool_choice=request.get("tool_choice"),
+        response_format=format_ if isinstance(format_, dict) else None,
+        output=content if isinstance(content, str) else None,
+        tool_calls=clean_message({"role": "assistant", **message}).get("tool_calls", []),
+        finish_reason=normalise_finish_reason(choice.get("finish_reason")),
+        usage=usage(
+            counts.get("prompt_tokens"), counts.get("completion_tokens"), counts.get("total_tokens")
+        ),
+        cost_usd=as_float(response.get("cost")),
+        streaming=request.get("stream"),
+    )

@@ -1,0 +1,95 @@
+"""Scalar conversions shared by the readers: JSON in a string, flattened indexed
+attributes, numbers recorded as strings, and timestamps.
+
+Trace text is data: JSON is parsed with :func:`json.loads` only, never evaluated.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+
+def maybe_json(value: Any) -> Any:
+    """Parse ``value`` when it is a string holding a JSON object, array or quoted string
+    (Langfuse JSON-quotes its metadata values), else return it unchanged."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] in ("{", "[") or text[:1] == '"':
+            try:
+                return json.loads(text)
+            except ValueError:
+                return value
+    return value
+
+
+def as_int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(float(value)) if isinstance(value, (str, float)) else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def as_float(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def as_text(value: Any) -> str | None:
+    """A string, or JSON text for structured values (tool results, arguments)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def iso_to_ns(text: Any) -> int | None:
+    """ISO 8601 (``Z`` or offset, any fraction) -> Unix nanoseconds; None when unparseable."""
+    if not isinstance(text, str) or not text:
+        return None
+    value = text.strip().replace("Z", "+00:00")
+    fraction = ""
+    if "." in value:  # Python < 3.11 only takes 3 or 6 fraction digits
+        head, _, tail = value.partition(".")
+        digits = "".join(itertools.takewhile(str.isdigit, tail))
+        fraction, value = digits, head + tail[len(digits) :]
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    nanos = int((fraction + "000000000")[:9]) if fraction else 0
+    return int(moment.timestamp()) * 1_000_000_000 + nanos
+
+
+def seconds_to_ns(value: Any) -> int | None:
+    number = as_float(value)
+    return None if number is None else int(number * 1e9)
+
+
+def ns_to_iso(nanos: int | None) -> str | None:
+    if nanos is None:
+        return None
+    moment = datetime.fromtimestamp(nanos / 1e9, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def indexed(attributes: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    """Group ``prefix.N.rest`` attributes into a list of ``{rest: value}`` ordered by N."""
+    groups: dict[int, dict[str, Any]] = {}
+    cut = len(prefix) + 1
+    for key, value in attributes.items():
+        if not key.startswith(prefix) or key[cut - 1 : cut] != ".":
+            continue
+        index, _, rest = key[cut:].partition(".")
+        if index.isdigit():
+            groups.setdefault(int(index), {})[rest] = value
+    return [groups[i] for i in sorted(groups)]
