@@ -48,7 +48,7 @@ def write_case(pytester: pytest.Pytester):
     return write
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def _litellm_imported() -> None:
     """Import our modules and litellm once, before any in-process pytester run.
 
