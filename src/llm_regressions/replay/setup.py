@@ -26,7 +26,10 @@ def configure(config: pytest.Config, settings: Settings) -> None:
     """Create the session's replay state; start importing litellm while pytest collects."""
     config.pluginmanager.register(ReplaySession(config, settings), PLUGIN_NAME)
     if not is_xdist_worker(config):
+        from llm_regressions.promptcase import PromptSummary
+
         config.pluginmanager.register(LiveSummary(), SUMMARY_PLUGIN)
+        config.pluginmanager.register(PromptSummary(), "llm-regressions-prompts")
     if settings.calls_models and not is_xdist_controller(config):
         from llm_regressions.replay import client
 

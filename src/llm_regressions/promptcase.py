@@ -1,0 +1,308 @@
+"""A case's ``prompt:`` section at run time: checked at collection, rendered once, sent
+(``--llm-prompt current``) or only compared (``frozen``), and reported.
+
+Problems a user can fix in a file (a template error, a missing or unused variable, a
+render hook that cannot be imported or called with the variables) are collection errors
+located in the case file; a render hook that raises is the app's bug (a failure with its
+traceback), like a target that raises.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from llm_regressions import yamlio
+from llm_regressions.prompts import (
+    PromptError,
+    Rendered,
+    Template,
+    call_app,
+    load_template,
+    render_template,
+    rendered_from_hook,
+    resolve_hook,
+    signature_problems,
+    variable_problems,
+)
+
+if TYPE_CHECKING:
+    from llm_regressions.loader import LoadedCase
+    from llm_regressions.replay.request import ProviderRequest
+
+PROMPT_MODES = ("current", "frozen")
+MAX_DIFF_LINES = 40
+_TEMPLATES = pytest.StashKey[dict[Path, Template]]()
+
+
+class AppRaised(Exception):
+    """App code (a render hook or a target) raised: the app's bug, shown with the app's
+    traceback as the case's failure."""
+
+    def __init__(self, what: str, exc: BaseException) -> None:
+        frames = traceback.format_exception(type(exc), exc, exc.__traceback__)
+        # Drop the plugin's own frames: the first frame shown is the app's.
+        text = "".join(frames[:1] + _app_frames(exc) + frames[-1:])
+        super().__init__(f"{what} raised {type(exc).__name__}: {exc}\n\n{text.rstrip()}")
+        self.original = exc
+
+
+def _app_frames(exc: BaseException) -> list[str]:
+    tb = exc.__traceback__
+    while tb is not None and "llm_regressions" in tb.tb_frame.f_code.co_filename:
+        tb = tb.tb_next
+    return traceback.format_list(traceback.extract_tb(tb)) if tb is not None else []
+
+
+@dataclass
+class CurrentPrompt:
+    """The case's current prompt: a checked template or an importable render hook.
+    Rendered on first use, and the outcome (or the app's exception) kept."""
+
+    template: Template | None = None
+    hook: Any = None
+    reference: str = ""
+    variables: dict[str, Any] = dataclasses.field(default_factory=dict)
+    _outcome: Rendered | BaseException | None = None
+
+    def rendered(self) -> Rendered:
+        """The rendering; raises AppRaised or PromptError (the same one every time)."""
+        if self._outcome is None:
+            try:
+                self._outcome = self._render()
+            except PromptError as exc:
+                self._outcome = exc
+            except Exception as exc:  # noqa: BLE001 - the app's bug, reported as such
+                self._outcome = AppRaised(f"render hook {self.reference}", exc)
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        return self._outcome
+
+    def _render(self) -> Rendered:
+        if self.template is not None:
+            return render_template(self.template, self.variables)
+        return rendered_from_hook(self.reference, call_app(self.hook, self.variables))
+
+
+def prepare(loaded: LoadedCase, config: pytest.Config, display: str) -> CurrentPrompt | None:
+    """Check the app code a case names (its ``prompt:`` template or hook, its ``target``)
+    so that mistakes are collection errors located in the case file
+    (``file:line: prompt.x: ...``). Raises PromptError."""
+    from llm_regressions.options import get_settings
+
+    case, calls_models = loaded.case, get_settings(config).calls_models
+    if case.target is not None and calls_models:
+        from llm_regressions.targets import TargetError, check_target
+
+        try:
+            check_target(case.target, case.input or {})
+        except TargetError as exc:
+            raise PromptError(_at(loaded, display, ("target",), str(exc))) from None
+    prompt = case.prompt
+    if prompt is None or (prompt.render is not None and not calls_models):
+        return None  # render hooks are app code: imported only when replaying live
+    variables = dict(prompt.variables)
+    if prompt.render is not None:
+        try:
+            hook = resolve_hook(prompt.render)
+        except PromptError as exc:
+            raise PromptError(_at(loaded, display, ("prompt", "render"), str(exc))) from None
+        problems = signature_problems(hook, variables)
+        if problems:
+            raise PromptError(
+                _at(loaded, display, ("prompt", "variables"), f"{prompt.render}: {problems[0]}")
+            )
+        return CurrentPrompt(hook=hook, reference=prompt.render, variables=variables)
+    cache = config.stash.setdefault(_TEMPLATES, {})
+    path = Path(config.rootpath) / prompt.template
+    try:
+        template = cache.get(path) or load_template(path, prompt.template)
+    except PromptError as exc:
+        raise PromptError(_at(loaded, display, ("prompt", "template"), str(exc))) from None
+    cache[path] = template
+    problems = variable_problems(template, variables)
+    if problems:
+        lines = []
+        for problem in problems:
+            name = problem.split("'")[1]
+            where = ("prompt", "variables", *((name,) if name in variables else ()))
+            lines.append(_at(loaded, display, where, problem))
+        raise PromptError("\n".join(lines))
+    return CurrentPrompt(template=template, reference=prompt.template, variables=variables)
+
+
+def _at(loaded: LoadedCase, display: str, where: tuple, message: str) -> str:
+    """``display:line: field.path: message`` for a field of this case."""
+    from llm_regressions.loader import format_path
+
+    return f"{display}:{_line_of(loaded, where)}: {format_path(where)}: {message}"
+
+
+def _line_of(loaded: LoadedCase, where: tuple) -> int:
+    """The case file line of ``where`` (re-read only when there is an error to show)."""
+    try:
+        data, lines = yamlio.load(loaded.path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return loaded.line
+    prefix: tuple = ()
+    if isinstance(data, dict) and isinstance(data.get("cases"), list):
+        for index, raw in enumerate(data["cases"]):
+            if isinstance(raw, dict) and raw.get("id") == loaded.case.id:
+                prefix = ("cases", index)
+    return lines.line_of((*prefix, *where))
+
+
+# -- requests and reports ----------------------------------------------------------------
+
+
+def with_prompt(request: ProviderRequest, rendered: Rendered) -> ProviderRequest:
+    """The request with the current prompt: its messages, and whatever tools, tool
+    choice, response format and params the template/hook gives (params merged over
+    the case's, the template winning: it is the code under review)."""
+    changes: dict[str, Any] = {"messages": rendered.messages}
+    if rendered.tools is not None:
+        changes["tools"] = rendered.tools
+    if rendered.tool_choice is not None:
+        changes["tool_choice"] = rendered.tool_choice
+    if rendered.response_format is not None:
+        changes["response_format"] = rendered.response_format
+    if rendered.params:
+        changes["params"] = {**request.params, **rendered.params}
+    return dataclasses.replace(request, **changes)
+
+
+def sends_current(item: Any, mode: str) -> Rendered | None:
+    """The rendering to send for ``item`` (None: send the frozen request). Raises
+    AppRaised / PromptError when the current prompt cannot be rendered."""
+    current = getattr(item, "current_prompt", None)
+    if current is None or mode != "current":
+        return None
+    return current.rendered()
+
+
+def describe(item: Any, mode: str) -> None:
+    """Record the prompt identity, whether it changed since the trace, and the diff,
+    in ``user_properties`` (reports, JSON, xdist) for the summary and report layers."""
+    current: CurrentPrompt | None = getattr(item, "current_prompt", None)
+    if current is None:
+        return
+    try:
+        rendered = current.rendered()
+    except (AppRaised, PromptError) as exc:
+        if mode == "current":
+            raise
+        item.user_properties.append(("llm_prompt_mode", mode))
+        item.user_properties.append(("llm_prompt_error", str(exc).splitlines()[0]))
+        return
+    case = item.loaded.case
+    frozen = [m.model_dump(exclude_none=True) for m in case.request.messages]
+    diff = message_diff(frozen, rendered.messages)
+    item.user_properties += [
+        ("llm_prompt_mode", mode),
+        ("llm_prompt_id", rendered.identity),
+        ("llm_prompt_changed", bool(diff)),
+    ]
+    if diff:
+        item.user_properties.append(("llm_prompt_diff", diff))
+
+
+def _message_lines(messages: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for message in messages:
+        content = message.get("content")
+        text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+        extra = {k: v for k, v in message.items() if k not in ("role", "content")}
+        head = f"[{message.get('role')}]" + (f" {json.dumps(extra)}" if extra else "")
+        lines.append(head)
+        lines += [f"  {line}" for line in (text or "").splitlines() or [""]]
+    return lines
+
+
+def message_diff(frozen: list[dict[str, Any]], current: list[dict[str, Any]]) -> str:
+    """A compact unified diff (frozen -> current) of the messages, '' when equal."""
+    if frozen == current:
+        return ""
+    diff = list(
+        difflib.unified_diff(
+            _message_lines(frozen),
+            _message_lines(current),
+            "frozen (request.messages)",
+            "current",
+            n=1,
+            lineterm="",
+        )
+    )
+    if len(diff) > MAX_DIFF_LINES:
+        diff = diff[:MAX_DIFF_LINES] + [f"... ({len(diff) - MAX_DIFF_LINES} more diff lines)"]
+    return "\n".join(diff) or "(same text, different message fields)"
+
+
+def report_lines(notes: dict[str, Any]) -> list[str]:
+    """Lines for the item's failure report: which prompt ran, and how it changed."""
+    if "llm_prompt_mode" not in notes:
+        return []
+    mode = notes["llm_prompt_mode"]
+    if "llm_prompt_error" in notes:
+        return [f"prompt:  {mode}; current prompt not rendered: {notes['llm_prompt_error']}"]
+    changed = "changed since the trace" if notes.get("llm_prompt_changed") else "unchanged"
+    lines = [f"prompt:  {mode} ({notes['llm_prompt_id']}, {changed})"]
+    if notes.get("llm_prompt_diff"):
+        lines += ["prompt diff:", *("  " + line for line in notes["llm_prompt_diff"].splitlines())]
+    return lines
+
+
+class PromptSummary:
+    """Counts the cases that ran on a prompt changed since their trace (terminal
+    summary); reads only report ``user_properties``, so it works under xdist."""
+
+    def __init__(self) -> None:
+        self.changed: list[str] = []
+        self.current = 0
+        self.frozen = 0
+        self.unsent_changes = 0
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown":
+            return
+        notes = dict(report.user_properties)
+        if "llm_prompt_mode" not in notes:
+            return
+        current = notes["llm_prompt_mode"] == "current"
+        if current:
+            self.current += 1
+        else:
+            self.frozen += 1
+        if notes.get("llm_prompt_changed") and current:
+            name = report.nodeid.rsplit("::", 1)[-1]
+            self.changed.append(f"{name}: {notes.get('llm_prompt_id')}")
+        elif notes.get("llm_prompt_changed"):
+            self.unsent_changes += 1
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not (self.current or self.frozen):
+            return
+        terminalreporter.section("llm prompts")
+        sent = []
+        if self.current:
+            sent.append(f"{self.current} case(s) sent the current prompt")
+        if self.frozen:
+            sent.append(f"{self.frozen} case(s) sent the frozen request (--llm-prompt frozen)")
+        terminalreporter.write_line("; ".join(sent))
+        terminalreporter.write_line(
+            f"{len(self.changed)} case(s) ran on a prompt changed since their trace"
+            + (":" if self.changed else "")
+        )
+        for line in self.changed:
+            terminalreporter.write_line(f"  {line}")
+        if self.unsent_changes:
+            terminalreporter.write_line(
+                f"{self.unsent_changes} frozen case(s) have a current prompt that differs "
+                "from the request sent (run with --llm-prompt current to test it)"
+            )

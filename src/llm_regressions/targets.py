@@ -1,0 +1,284 @@
+"""App targets: call the app's entry point with the recorded input, as production did,
+and capture the app's own litellm calls through litellm's callback API.
+
+Targets run in the item, on pytest's thread, one run after another (an async target on
+its own event loop, closed when the run ends). They are not queued on the replay
+engine's background loop: a target is arbitrary app code, so running it in the item
+keeps pytest's order, ``-x`` and ``--lf`` exact (nothing runs ahead of its item), keeps
+its exceptions in the item's own frames, and lets every litellm call that happens while
+the item runs be attributed to it without tagging the app's requests. The engine keeps
+replaying the other cases' requests in the background meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from llm_regressions.prompts import PromptError, resolve_hook, signature_problems
+from llm_regressions.replay.classify import classify
+from llm_regressions.replay.pins import drift
+from llm_regressions.replay.request import ProviderRequest, effective_model, runs_for
+from llm_regressions.replay.result import ReplayResult
+
+#: The case's pinned model, for the app to read (see :func:`llm_regressions.pinned_model`).
+MODEL_ENV = "LLM_REGRESSIONS_MODEL"
+#: --llm-api-base, when given (see :func:`llm_regressions.api_base`).
+API_BASE_ENV = "LLM_REGRESSIONS_API_BASE"
+#: How long to wait, after the target returned, for litellm's success/failure callbacks
+#: of calls it started (litellm delivers them from a logging thread or task).
+CALLBACK_GRACE_SECONDS = 2.0
+_PROVIDER_MODULES = ("litellm", "openai")
+
+
+class TargetError(Exception):
+    """The target cannot be called (import or signature): a located collection error."""
+
+
+def check_target(reference: str, kwargs: dict[str, Any]) -> Any:
+    """Import the target and check it accepts ``kwargs``; returns the function."""
+    try:
+        function = resolve_hook(reference)
+    except PromptError as exc:
+        raise TargetError(str(exc)) from None
+    problems = signature_problems(function, kwargs)
+    if problems:
+        raise TargetError(f"{reference} cannot be called with input: {problems[0]}")
+    return function
+
+
+@dataclass
+class CapturedCall:
+    """One litellm call the app made: a span of this run."""
+
+    model: str | None
+    messages: list[Any]
+    result: ReplayResult
+    started: float = 0.0
+
+    def span(self) -> dict[str, Any]:
+        """Plain data for reports (``user_properties``)."""
+        return {
+            "model": self.model,
+            "served_model": self.result.model,
+            "messages": len(self.messages),
+            "output": (self.result.output or "")[:200] or None,
+            "tool_calls": [c.name for c in self.result.tool_calls],
+            "usage": self.result.usage,
+            "latency_ms": self.result.latency_ms,
+            "cost_usd": self.result.cost_usd,
+        }
+
+
+@dataclass
+class Capture:
+    """Sink of the callback logger: every call started, finished and failed."""
+
+    calls: list[CapturedCall] = field(default_factory=list)
+    failures: list[BaseException | None] = field(default_factory=list)
+    begun: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def started(self) -> None:
+        with self._lock:
+            self.begun += 1
+
+    def succeeded(self, kwargs: dict[str, Any], response: Any, start: Any, end: Any) -> None:
+        call = _captured(kwargs, response, start, end)
+        with self._lock:
+            self.calls.append(call)
+
+    def failed(self, kwargs: dict[str, Any], exception: BaseException | None) -> None:
+        with self._lock:
+            self.failures.append(exception)
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return self.begun - len(self.calls) - len(self.failures)
+
+
+def _captured(kwargs: dict[str, Any], response: Any, start: Any, end: Any) -> CapturedCall:
+    from llm_regressions.replay import client
+    from llm_regressions.replay.classify import ProviderTrouble
+
+    model = kwargs.get("model")
+    messages = list(kwargs.get("messages") or [])
+    latency = _seconds(end) - _seconds(start)
+    response = kwargs.get("complete_streaming_response") or response
+    request = ProviderRequest(model=str(model), messages=messages)
+    try:
+        result = client.to_result(response, request, latency * 1000)
+    except ProviderTrouble:
+        result = ReplayResult(latency_ms=round(latency * 1000, 1))
+    if kwargs.get("response_cost") is not None:
+        result.cost_usd = float(kwargs["response_cost"])
+    return CapturedCall(model, messages, result, _seconds(start))
+
+
+def _seconds(moment: Any) -> float:
+    if hasattr(moment, "timestamp"):
+        return float(moment.timestamp())
+    return float(moment or 0.0)
+
+
+@contextlib.contextmanager
+def capturing() -> Iterator[Capture]:
+    """Register a callback logger for the duration; never patches litellm."""
+    from llm_regressions.replay import client
+
+    capture = Capture()
+    logger = client.forwarding_logger(capture)
+    client.add_callback(logger)
+    try:
+        yield capture
+    finally:
+        client.remove_callback(logger)
+
+
+@contextlib.contextmanager
+def pinned_environment(model: str, api_base: str | None) -> Iterator[None]:
+    """Tell the app which model (and endpoint) this run is pinned to."""
+    wanted = {MODEL_ENV: model, API_BASE_ENV: api_base}
+    saved = {name: os.environ.get(name) for name in wanted}
+    for name, value in wanted.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run(function: Any, kwargs: dict[str, Any], capture: Capture) -> Any:
+    """Call the target (sync or async) and wait for the callbacks of its calls."""
+    if inspect.iscoroutinefunction(function):
+        return asyncio.run(_run_async(function, kwargs, capture))
+    value = function(**kwargs)
+    if inspect.isawaitable(value):
+        return asyncio.run(_settle_async(value, capture))
+    _settle(capture)
+    return value
+
+
+async def _run_async(function: Any, kwargs: dict[str, Any], capture: Capture) -> Any:
+    return await _settle_async(function(**kwargs), capture)
+
+
+async def _settle_async(awaitable: Any, capture: Capture) -> Any:
+    try:
+        return await awaitable
+    finally:
+        # litellm delivers async callbacks from a task on this loop: let them run.
+        deadline = time.monotonic() + CALLBACK_GRACE_SECONDS
+        while capture.pending > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+
+
+def _settle(capture: Capture) -> None:
+    deadline = time.monotonic() + CALLBACK_GRACE_SECONDS
+    while capture.pending > 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def provider_cause(exc: BaseException) -> BaseException | None:
+    """The provider exception behind ``exc`` (itself or in its cause chain), if any."""
+    seen: set[int] = set()
+    node: BaseException | None = exc
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        if type(node).__module__.split(".", 1)[0] in _PROVIDER_MODULES:
+            return node
+        node = node.__cause__ or node.__context__
+    return None
+
+
+def run_target(case: Any, settings: Any) -> tuple[list[ReplayResult], list[dict[str, Any]]]:
+    """Run the target once per run of the case. Returns the results and the captured
+    calls (as spans) of every run. Raises AppRaised (the app's bug) or ProviderTrouble
+    (a provider error inside the app)."""
+    from llm_regressions.promptcase import AppRaised
+
+    function = check_target(case.target, case.input or {})
+    model = effective_model(case, settings)
+    results, spans = [], []
+    for run in range(runs_for(case, settings)):
+        with pinned_environment(model, settings.api_base), capturing() as capture:
+            started = time.perf_counter()
+            try:
+                value = _run(function, dict(case.input or {}), capture)
+            except Exception as exc:  # noqa: BLE001 - sorted into the app's or a provider's
+                cause = provider_cause(exc)
+                if cause is not None:
+                    raise classify(
+                        cause, model, timeout=settings.timeout, retries=settings.retries
+                    ) from None
+                raise AppRaised(f"target {case.target}", exc) from None
+            latency_ms = (time.perf_counter() - started) * 1000
+        calls = sorted(capture.calls, key=lambda c: c.started)
+        results.append(target_result(value, calls, model, latency_ms))
+        spans.append({"run": run + 1, "calls": [c.span() for c in calls]})
+    return results, spans
+
+
+def output_text(value: Any) -> str | None:
+    """The target's return value as the output checks read: text as is, else JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def target_result(
+    value: Any, calls: list[CapturedCall], model: str, latency_ms: float
+) -> ReplayResult:
+    """One run: the return value as output; every captured call's tool calls (for tool
+    and loop checks), summed usage and cost; the served model of the first call that
+    drifted from the pinned one (so drift is reported), else of the last call."""
+    usage: dict[str, int] = {}
+    for call in calls:
+        for key, count in (call.result.usage or {}).items():
+            usage[key] = usage.get(key, 0) + int(count)
+    costs = [c.result.cost_usd for c in calls if c.result.cost_usd is not None]
+    served = [c.result.model or c.model for c in calls]
+    drifted = next((s for s in served if drift(model, s)), None)
+    return ReplayResult(
+        output=output_text(value),
+        tool_calls=[t for c in calls for t in c.result.tool_calls],
+        finish_reason=calls[-1].result.finish_reason if calls else None,
+        usage=usage or None,
+        latency_ms=round(latency_ms, 1),
+        cost_usd=sum(costs) if costs else None,
+        model=drifted or (served[-1] if served else None),
+        system_fingerprint=calls[-1].result.system_fingerprint if calls else None,
+    )
+
+
+def report_lines(notes: dict[str, Any]) -> list[str]:
+    """Failure-report lines: the app calls each run made."""
+    lines = []
+    for run in notes.get("llm_target_spans") or []:
+        calls = run["calls"]
+        lines.append(f"target run {run['run']}: {len(calls)} litellm call(s)")
+        for call in calls[:10]:
+            tools = f" tools={','.join(call['tool_calls'])}" if call["tool_calls"] else ""
+            lines.append(
+                f"  {call['model']} -> {call['served_model']}  {call['latency_ms']} ms{tools}"
+            )
+    return lines
