@@ -188,19 +188,24 @@ def forwarding_logger(sink: Any) -> Any:
         def log_pre_api_call(self, model: Any, messages: Any, kwargs: Any) -> None:
             sink.started()
 
-        def log_success_event(self, kwargs: Any, response_obj: Any, start: Any, end: Any) -> None:
-            sink.succeeded(kwargs, response_obj, start, end)
+        # litellm passes these by keyword: the parameter names are part of its API.
+        def log_success_event(
+            self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+        ) -> None:
+            sink.succeeded(kwargs, response_obj, start_time, end_time)
 
         async def async_log_success_event(
-            self, kwargs: Any, response_obj: Any, start: Any, end: Any
+            self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
         ) -> None:
-            sink.succeeded(kwargs, response_obj, start, end)
+            sink.succeeded(kwargs, response_obj, start_time, end_time)
 
-        def log_failure_event(self, kwargs: Any, response_obj: Any, start: Any, end: Any) -> None:
+        def log_failure_event(
+            self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+        ) -> None:
             sink.failed(kwargs, kwargs.get("exception"))
 
         async def async_log_failure_event(
-            self, kwargs: Any, response_obj: Any, start: Any, end: Any
+            self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
         ) -> None:
             sink.failed(kwargs, kwargs.get("exception"))
 
