@@ -60,6 +60,10 @@ def crash(question):
     return orders[question]
 
 
+async def crash_async(question):
+    return crash(question)
+
+
 def wrapped_provider_error(question):
     try:
         litellm.completion(**_call([{"role": "user", "content": question}]))
@@ -160,18 +164,21 @@ def test_sync_target_gets_the_pinned_model_and_its_output_is_checked(
     assert [b["model"] for b in bodies] == ["gpt-4.1-mini-2025-04-14"] * 2
 
 
+@pytest.mark.parametrize("target", ["crash", "crash_async"])
 def test_target_that_raises_is_a_failure_with_the_app_traceback(
-    pytester, write_case, llm_stub, app
+    pytester, write_case, llm_stub, app, target
 ):
-    result = run_case(pytester, write_case, llm_stub, ("c", "crash", "A-1"), failed=1)
+    result = run_case(pytester, write_case, llm_stub, ("c", target, "A-1"), failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*target acme_app:crash raised KeyError: 'A-1'*",
-            '*acme_app.py", line *, in crash*',
+            f"*target acme_app:{target} raised KeyError: 'A-1'*",
+            "Traceback (most recent call last):",
+            f'*acme_app.py", line *, in {target}',
             "*return orders?question?*",
         ]
     )
-    assert "llm_regressions/targets.py" not in result.stdout.str()
+    text = result.stdout.str()
+    assert "llm_regressions/targets.py" not in text and "asyncio/" not in text
 
 
 def test_provider_error_inside_the_target_is_an_error(pytester, write_case, llm_stub, app):

@@ -9,6 +9,7 @@ traceback), like a target that raises.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import difflib
 import json
@@ -54,11 +55,15 @@ class AppRaised(Exception):
         self.original = exc
 
 
+#: Frames under these folders are the plugin's or the event loop's, not the app's.
+_NOT_APP = (str(Path(__file__).parent), str(Path(asyncio.__file__).parent))
+
+
 def _app_frames(exc: BaseException) -> list[str]:
-    tb = exc.__traceback__
-    while tb is not None and "llm_regressions" in tb.tb_frame.f_code.co_filename:
-        tb = tb.tb_next
-    return traceback.format_list(traceback.extract_tb(tb)) if tb is not None else []
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_NOT_APP)
+    ]
+    return traceback.format_list(frames)
 
 
 @dataclass
