@@ -140,6 +140,26 @@ def test_async_target_that_stops_passes(pytester, write_case, llm_stub, app):
     assert len(llm_stub.received("where is B-7")) == 2
 
 
+@pytest.mark.parametrize("target", ["agent", "answer"])
+def test_calls_of_other_cases_in_flight_are_not_the_targets(
+    pytester, write_case, llm_stub, app, target
+):
+    llm_stub.script("other case", Reply("14 days", latency=0.3))
+    llm_stub.script("mine", Reply("done"))
+    write_case("a_target.yaml", target_case("t", target, "mine", [{"contains": "done"}]))
+    for n in range(4):
+        write_case(
+            f"b{n}.yaml",
+            prompt_case(
+                f"other{n}", request={"messages": [{"role": "user", "content": f"other case {n}"}]}
+            ),
+        )
+    result = pytester.runpytest(*llm_stub.args("--junitxml=out.xml"))
+    result.assert_outcomes(passed=5)
+    spans = user_properties(pytester.path / "out.xml")["t"]["llm_target_spans"]
+    assert spans.count("'model'") == 1, spans
+
+
 def test_sync_target_gets_the_pinned_model_and_its_output_is_checked(
     pytester, write_case, llm_stub, app
 ):

@@ -97,7 +97,8 @@ class CaseItem(pytest.Item):
         if case.target is not None:
             from llm_regressions.targets import run_target
 
-            results, spans = run_target(case, settings)
+            engine = replay.engine
+            results, spans = run_target(case, settings, lambda c: engine.run_coroutine(c).result())
             self.user_properties.append(("llm_target_spans", spans))
         else:
             results = replay.results(self)

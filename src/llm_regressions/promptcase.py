@@ -10,6 +10,7 @@ traceback), like a target that raises.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import difflib
 import json
@@ -56,7 +57,9 @@ class AppRaised(Exception):
 
 
 #: Frames under these folders are the plugin's or the event loop's, not the app's.
-_NOT_APP = (str(Path(__file__).parent), str(Path(asyncio.__file__).parent))
+_NOT_APP = tuple(
+    str(Path(module.__file__).parent) for module in (asyncio, concurrent.futures)
+) + (str(Path(__file__).parent),)
 
 
 def _app_frames(exc: BaseException) -> list[str]:

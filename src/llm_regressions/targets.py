@@ -1,25 +1,27 @@
 """App targets: call the app's entry point with the recorded input, as production did,
 and capture the app's own litellm calls through litellm's callback API.
 
-Targets run in the item, on pytest's thread, one run after another (an async target on
-its own event loop, closed when the run ends). They are not queued on the replay
-engine's background loop: a target is arbitrary app code, so running it in the item
-keeps pytest's order, ``-x`` and ``--lf`` exact (nothing runs ahead of its item), keeps
-its exceptions in the item's own frames, and lets every litellm call that happens while
-the item runs be attributed to it without tagging the app's requests. The engine keeps
-replaying the other cases' requests in the background meanwhile.
+Targets run in their item: pytest's thread calls a sync target and waits for an async
+one, which runs on the replay engine's event loop (litellm binds its logging worker to
+one loop; a second loop would break its callbacks). Nothing runs ahead of its item, so
+pytest's order, ``-x`` and ``--lf`` stay exact and the app's exceptions surface in the
+item. The engine keeps replaying the other cases meanwhile; their calls reach the same
+callback, so a call is attributed to the target only when it started inside the
+target's context (a context variable, which litellm carries into its worker threads),
+matched to its success/failure event by litellm's call id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import inspect
 import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,30 +82,42 @@ class CapturedCall:
 
 @dataclass
 class Capture:
-    """Sink of the callback logger: every call started, finished and failed."""
+    """Sink of the callback logger: the calls this target run started, and how each
+    ended. Calls started outside the run's context (the engine's) are ignored."""
 
     calls: list[CapturedCall] = field(default_factory=list)
     failures: list[BaseException | None] = field(default_factory=list)
-    begun: int = 0
+    ids: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def started(self) -> None:
-        with self._lock:
-            self.begun += 1
+    def started(self, kwargs: dict[str, Any]) -> None:
+        if _ACTIVE.get() is self:
+            with self._lock:
+                self.ids.add(str(kwargs.get("litellm_call_id")))
+
+    def _ours(self, kwargs: dict[str, Any]) -> bool:
+        return str(kwargs.get("litellm_call_id")) in self.ids
 
     def succeeded(self, kwargs: dict[str, Any], response: Any, start: Any, end: Any) -> None:
-        call = _captured(kwargs, response, start, end)
-        with self._lock:
-            self.calls.append(call)
+        if self._ours(kwargs):
+            call = _captured(kwargs, response, start, end)
+            with self._lock:
+                self.calls.append(call)
 
     def failed(self, kwargs: dict[str, Any], exception: BaseException | None) -> None:
-        with self._lock:
-            self.failures.append(exception)
+        if self._ours(kwargs):
+            with self._lock:
+                self.failures.append(exception)
 
     @property
     def pending(self) -> int:
         with self._lock:
-            return self.begun - len(self.calls) - len(self.failures)
+            return len(self.ids) - len(self.calls) - len(self.failures)
+
+
+_ACTIVE: contextvars.ContextVar[Capture | None] = contextvars.ContextVar(
+    "llm_regressions_target", default=None
+)
 
 
 def _captured(kwargs: dict[str, Any], response: Any, start: Any, end: Any) -> CapturedCall:
@@ -164,19 +178,21 @@ def pinned_environment(model: str, api_base: str | None) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _run(function: Any, kwargs: dict[str, Any], capture: Capture) -> Any:
-    """Call the target (sync or async) and wait for the callbacks of its calls."""
-    if inspect.iscoroutinefunction(function):
-        return asyncio.run(_run_async(function, kwargs, capture))
-    value = function(**kwargs)
-    if inspect.isawaitable(value):
-        return asyncio.run(_settle_async(value, capture))
-    _settle(capture)
-    return value
+RunAsync = Callable[[Any], Any]
 
 
-async def _run_async(function: Any, kwargs: dict[str, Any], capture: Capture) -> Any:
-    return await _settle_async(function(**kwargs), capture)
+def _run(function: Any, kwargs: dict[str, Any], capture: Capture, run_async: RunAsync) -> Any:
+    """Call the target (sync here, async through ``run_async``) inside the capture's
+    context, and wait for the callbacks of the calls it made."""
+    token = _ACTIVE.set(capture)
+    try:
+        value = function(**kwargs)
+        if inspect.isawaitable(value):
+            return run_async(_settle_async(value, capture))
+        _settle(capture)
+        return value
+    finally:
+        _ACTIVE.reset(token)
 
 
 async def _settle_async(awaitable: Any, capture: Capture) -> Any:
@@ -207,10 +223,13 @@ def provider_cause(exc: BaseException) -> BaseException | None:
     return None
 
 
-def run_target(case: Any, settings: Any) -> tuple[list[ReplayResult], list[dict[str, Any]]]:
-    """Run the target once per run of the case. Returns the results and the captured
-    calls (as spans) of every run. Raises AppRaised (the app's bug) or ProviderTrouble
-    (a provider error inside the app)."""
+def run_target(
+    case: Any, settings: Any, run_async: RunAsync = asyncio.run
+) -> tuple[list[ReplayResult], list[dict[str, Any]]]:
+    """Run the target once per run of the case; ``run_async`` runs a coroutine to its
+    result (the engine's loop). Returns the results and the captured calls (as spans)
+    of every run. Raises AppRaised (the app's bug) or ProviderTrouble (a provider error
+    inside the app)."""
     from llm_regressions.promptcase import AppRaised
 
     function = check_target(case.target, case.input or {})
@@ -220,7 +239,7 @@ def run_target(case: Any, settings: Any) -> tuple[list[ReplayResult], list[dict[
         with pinned_environment(model, settings.api_base), capturing() as capture:
             started = time.perf_counter()
             try:
-                value = _run(function, dict(case.input or {}), capture)
+                value = _run(function, dict(case.input or {}), capture, run_async)
             except Exception as exc:  # noqa: BLE001 - sorted into the app's or a provider's
                 cause = provider_cause(exc)
                 if cause is not None:

@@ -179,14 +179,14 @@ def _cost(response: Any, model: str, usage: dict[str, int] | None) -> float | No
 
 def forwarding_logger(sink: Any) -> Any:
     """A litellm ``CustomLogger`` (callback API) that hands each call's events to
-    ``sink.started()``, ``sink.succeeded(kwargs, response, start, end)`` and
+    ``sink.started(kwargs)``, ``sink.succeeded(kwargs, response, start, end)`` and
     ``sink.failed(kwargs, exception)``: how app targets' own calls are captured."""
     litellm()
     from litellm.integrations.custom_logger import CustomLogger
 
     class _Forward(CustomLogger):
         def log_pre_api_call(self, model: Any, messages: Any, kwargs: Any) -> None:
-            sink.started()
+            sink.started(kwargs)
 
         # litellm passes these by keyword: the parameter names are part of its API.
         def log_success_event(
