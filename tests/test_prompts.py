@@ -341,3 +341,29 @@ def test_render_hook_import_and_signature_errors_are_located(pytester, write_cas
             "*regressions/b.yaml:19: prompt.variables: apphooks:build: missing a required argument: 'question'*",
         ]
     )
+
+
+def test_frozen_mode_tolerates_a_broken_render_hook(pytester, write_case, prompt_stub):
+    pytester.makepyfile(apphooks=HOOKS)
+    pytester.syspathinsert()
+    prompt_stub.script("frozen question", Reply("14 days"))
+    write_case(
+        "h.yaml", prompt_case("h", {"render": "apphooks:broken", "variables": {"question": "q"}})
+    )
+    result = pytester.runpytest(*prompt_stub.args("--llm-prompt=frozen", "--junitxml=out.xml"))
+    result.assert_outcomes(passed=1)
+    props = user_properties(pytester.path / "out.xml")["h"]
+    assert props["llm_prompt_error"].startswith("render hook apphooks:broken raised KeyError")
+
+
+def test_cached_mode_misses_when_the_template_changes(pytester, write_case, prompt_stub):
+    template = support_case(pytester, write_case)
+    prompt_stub.script("Refund?", Reply("14 days"))
+    cached = prompt_stub.args("--llm-replay=cached")
+    pytester.runpytest(*cached).assert_outcomes(passed=1)
+    pytester.runpytest(*cached).assert_outcomes(passed=1)
+    assert len(prompt_stub.requests) == 1  # the second run was a cache hit
+    template.write_text(SUPPORT.replace("exactly.", "exactly, and briefly."))
+    pytester.runpytest(*cached).assert_outcomes(passed=1)
+    assert len(prompt_stub.requests) == 2
+    assert "briefly" in prompt_stub.requests[-1]["messages"][0]["content"]

@@ -283,3 +283,15 @@ def test_result_of_no_calls_is_just_the_return_value():
     result = target_result({"a": 1}, [], "m", 12.345)
     assert result.output == json.dumps({"a": 1})
     assert result.tool_calls == [] and result.usage is None and result.latency_ms == 12.3
+
+
+def test_recorded_mode_never_imports_or_calls_the_target(pytester, write_case):
+    case = prompt_case(
+        "r",
+        target="not_installed_app:answer",
+        input={"question": "q"},
+        observed={"output": "30 days"},
+    )
+    write_case("r.yaml", case)
+    result = pytester.runpytest("--llm-regressions", "--llm-replay", "recorded")
+    result.assert_outcomes(passed=1)
