@@ -108,8 +108,8 @@ def test_missing_and_unused_variables(tmp_path):
     template = load_template(write(tmp_path, "t.yaml", SUPPORT), "prompts/t.yaml")
     assert variable_problems(template, {"question": "q"}) == []
     assert variable_problems(template, {"questoin": "q"}) == [
-        "missing variable 'question' (used at prompts/t.yaml:5)",
-        "unused variable 'questoin': prompts/t.yaml has no {{questoin}} slot",
+        ("question", "missing variable 'question' (used at prompts/t.yaml:5)"),
+        ("questoin", "unused variable 'questoin': prompts/t.yaml has no {{questoin}} slot"),
     ]
 
 

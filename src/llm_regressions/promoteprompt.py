@@ -186,7 +186,7 @@ def _from_template(value: Any, code: AppCode) -> tuple[list, dict, str, str | No
     if problems:
         raise PromotePromptError(
             "--promote-template: the recorded input does not fit the template:\n  "
-            + "\n  ".join(problems)
+            + "\n  ".join(message for _, message in problems)
             + f"\nrecorded input: {json.dumps(value, ensure_ascii=False, default=str)[:300]}"
         )
     return render_template(template, variables).messages, variables, reference, note

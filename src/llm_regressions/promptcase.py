@@ -57,9 +57,9 @@ class AppRaised(Exception):
 
 
 #: Frames under these folders are the plugin's or the event loop's, not the app's.
-_NOT_APP = tuple(
-    str(Path(module.__file__).parent) for module in (asyncio, concurrent.futures)
-) + (str(Path(__file__).parent),)
+_NOT_APP = tuple(str(Path(module.__file__).parent) for module in (asyncio, concurrent.futures)) + (
+    str(Path(__file__).parent),
+)
 
 
 def _app_frames(exc: BaseException) -> list[str]:
@@ -138,8 +138,8 @@ def prepare(loaded: LoadedCase, config: pytest.Config, display: str) -> CurrentP
     problems = variable_problems(template, variables)
     if problems:
         lines = []
-        for problem in problems:
-            name = problem.split("'")[1]
+        for name, problem in problems:
+            # an unused variable is shown at its own line, a missing one at variables:
             where = ("prompt", "variables", *((name,) if name in variables else ()))
             lines.append(_at(loaded, display, where, problem))
         raise PromptError("\n".join(lines))

@@ -17,6 +17,7 @@ import hashlib
 import inspect
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,19 +74,24 @@ def load_template(path: Path, display: str) -> Template:
         raise PromptError(f"{display}: the template is not valid UTF-8") from None
     except yamlio.YamlSyntaxError as exc:
         raise PromptError(f"{display}:{exc.line or 1}: invalid YAML: {exc.message}") from None
-    if isinstance(data, list):
+    listed = isinstance(data, list)
+    if listed:
         data = {"messages": data}
-        lines = _shifted(lines)
-    _check_shape(data, lines, display)
+
+    def line_of(where: tuple) -> int:
+        # a bare list of messages is read as ``messages:``; its lines have no such key
+        return lines.line_of(where[1:] if listed and where[:1] == ("messages",) else where)
+
+    _check_shape(data, line_of, display)
     slots: dict[str, int] = {}
     for where, text in _strings(data, ()):
-        line = lines.line_of(where)
+        line = line_of(where)
         for match in _OPENING.finditer(text):
             slot = SLOT.match(text, match.start())
             if slot is None:
                 snippet = text[match.start() : match.start() + 30].split("}}")[0] + "}}"
                 raise PromptError(
-                    f"{display}:{line}: {yamlio_path(where)}: unsupported template syntax "
+                    f"{display}:{line}: {field_path(where)}: unsupported template syntax "
                     f"{snippet!r}: only {{{{name}}}} slots are filled (no expressions)"
                 )
             slots.setdefault(slot.group(1), line)
@@ -93,12 +99,7 @@ def load_template(path: Path, display: str) -> Template:
     return Template(display, data, slots, digest)
 
 
-def _shifted(lines: yamlio.LineMap) -> yamlio.LineMap:
-    """A top-level list of messages is read as ``messages:``; keep its line numbers."""
-    return yamlio.LineMap({("messages", *p): n for p, n in lines._lines.items()})
-
-
-def _check_shape(data: Any, lines: yamlio.LineMap, display: str) -> None:
+def _check_shape(data: Any, line_of: Callable[[tuple], int], display: str) -> None:
     if not isinstance(data, dict) or "messages" not in data:
         raise PromptError(
             f"{display}:1: a template is a list of chat messages, or a mapping with "
@@ -107,18 +108,16 @@ def _check_shape(data: Any, lines: yamlio.LineMap, display: str) -> None:
     for key in data:
         if key not in TEMPLATE_KEYS:
             raise PromptError(
-                f"{display}:{lines.line_of((key,))}: {key}: unknown key; a template holds "
+                f"{display}:{line_of((key,))}: {key}: unknown key; a template holds "
                 + ", ".join(TEMPLATE_KEYS)
             )
     problem = messages_problem(data["messages"])
     if problem is not None:
         where, message = problem
-        raise PromptError(f"{display}:{lines.line_of(where)}: {yamlio_path(where)}: {message}")
+        raise PromptError(f"{display}:{line_of(where)}: {field_path(where)}: {message}")
     for key, kind in (("params", dict), ("tools", list), ("response_format", dict)):
         if key in data and not isinstance(data[key], kind):
-            raise PromptError(
-                f"{display}:{lines.line_of((key,))}: {key}: expected a {kind.__name__}"
-            )
+            raise PromptError(f"{display}:{line_of((key,))}: {key}: expected a {kind.__name__}")
 
 
 def messages_problem(messages: Any) -> tuple[tuple, str] | None:
@@ -139,7 +138,7 @@ def messages_problem(messages: Any) -> tuple[tuple, str] | None:
     return None
 
 
-def yamlio_path(where: tuple) -> str:
+def field_path(where: tuple) -> str:
     from llm_regressions.loader import format_path
 
     return format_path(where)
@@ -177,15 +176,15 @@ def _fill(node: Any, values: dict[str, str]) -> Any:
     return node
 
 
-def variable_problems(template: Template, variables: dict[str, Any]) -> list[str]:
-    """Missing and unused variables, each as one message (empty when they match)."""
+def variable_problems(template: Template, variables: dict[str, Any]) -> list[tuple[str, str]]:
+    """Missing and unused variables as (name, message) pairs (empty when they match)."""
     problems = [
-        f"missing variable {name!r} (used at {template.display}:{line})"
+        (name, f"missing variable {name!r} (used at {template.display}:{line})")
         for name, line in template.slots.items()
         if name not in variables
     ]
     problems += [
-        f"unused variable {name!r}: {template.display} has no {{{{{name}}}}} slot"
+        (name, f"unused variable {name!r}: {template.display} has no {{{{{name}}}}} slot")
         for name in variables
         if name not in template.slots
     ]
@@ -266,7 +265,7 @@ def rendered_from_hook(reference: str, value: Any) -> Rendered:
     problem = messages_problem(messages)
     if problem is not None:
         where, message = problem
-        raise PromptError(f"{reference} returned bad messages: {yamlio_path(where)}: {message}")
+        raise PromptError(f"{reference} returned bad messages: {field_path(where)}: {message}")
     digest = hashlib.sha256(
         json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()
     ).hexdigest()[:12]
