@@ -295,3 +295,30 @@ def test_recorded_mode_never_imports_or_calls_the_target(pytester, write_case):
     write_case("r.yaml", case)
     result = pytester.runpytest("--llm-regressions", "--llm-replay", "recorded")
     result.assert_outcomes(passed=1)
+
+
+def test_prompts_and_targets_under_xdist(pytester, write_case, prompt_stub):
+    pytester.makepyfile(acme_app=APP)
+    pytester.makeini("[pytest]\npythonpath = .\n")
+    (pytester.path / "prompts").mkdir()
+    (pytester.path / "prompts" / "p.yaml").write_text("- {role: user, content: '{{q}} please'}\n")
+    prompt_stub.script("please", Reply("14 days"))
+    prompt_stub.script("where is C-3", Reply("done"))
+    for n in range(3):
+        prompt = {"template": "prompts/p.yaml", "variables": {"q": f"case {n}"}}
+        write_case(f"p{n}.yaml", prompt_case(f"p{n}", prompt))
+    write_case("t.yaml", target_case("t", "agent", "where is C-3", [{"contains": "done"}]))
+    result = pytester.runpytest_subprocess(*prompt_stub.args("-n", "2"))
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "3 case(s) sent the current prompt",
+            "3 case(s) ran on a prompt changed since their trace:",
+        ]
+    )
+    assert sorted(b["messages"][-1]["content"] for b in prompt_stub.requests) == [
+        "case 0 please",
+        "case 1 please",
+        "case 2 please",
+        "where is C-3",
+    ]
