@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_regressions.promptcase import message_diff
+from llm_regressions.promptreport import message_diff
 from llm_regressions.prompts import (
     PromptError,
     load_template,

@@ -136,9 +136,9 @@ class CaseItem(pytest.Item):
             lines.append(f"model:   {notes['llm_model']}")
         if "llm_model_drift" in notes:
             lines.append(f"model drift: {notes['llm_model_drift']}")
-        from llm_regressions import promptcase, targets
+        from llm_regressions import promptreport, targets
 
-        lines += promptcase.report_lines(notes) + targets.report_lines(notes)
+        lines += promptreport.report_lines(notes) + targets.report_lines(notes)
         return tuple(lines)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:

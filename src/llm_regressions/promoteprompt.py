@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llm_regressions.promptcase import message_diff
+from llm_regressions.promptreport import message_diff
 from llm_regressions.prompts import (
     PromptError,
     call_app,

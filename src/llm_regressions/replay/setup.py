@@ -26,7 +26,7 @@ def configure(config: pytest.Config, settings: Settings) -> None:
     """Create the session's replay state; start importing litellm while pytest collects."""
     config.pluginmanager.register(ReplaySession(config, settings), PLUGIN_NAME)
     if not is_xdist_worker(config):
-        from llm_regressions.promptcase import PromptSummary
+        from llm_regressions.promptreport import PromptSummary
 
         config.pluginmanager.register(LiveSummary(), SUMMARY_PLUGIN)
         config.pluginmanager.register(PromptSummary(), "llm-regressions-prompts")
