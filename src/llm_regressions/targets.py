@@ -5,39 +5,39 @@ Targets run in their item: pytest's thread calls a sync target and waits for an 
 one, which runs on the replay engine's event loop (litellm binds its logging worker to
 one loop; a second loop would break its callbacks). Nothing runs ahead of its item, so
 pytest's order, ``-x`` and ``--lf`` stay exact and the app's exceptions surface in the
-item. The engine keeps replaying the other cases meanwhile; their calls reach the same
-callback, so a call is attributed to the target only when it started inside the
-target's context (a context variable, which litellm carries into its worker threads),
-matched to its success/failure event by litellm's call id.
+item. The engine keeps replaying the other cases meanwhile (how their calls are told
+apart from the target's: :mod:`llm_regressions.targetcapture`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import inspect
 import json
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from llm_regressions.prompts import PromptError, resolve_hook, signature_problems
 from llm_regressions.replay.classify import classify
 from llm_regressions.replay.pins import drift
-from llm_regressions.replay.request import ProviderRequest, effective_model, runs_for
+from llm_regressions.replay.request import effective_model, runs_for
 from llm_regressions.replay.result import ReplayResult
+from llm_regressions.targetcapture import (
+    ACTIVE,
+    Capture,
+    CapturedCall,
+    capturing,
+    settle,
+    settle_async,
+)
 
 #: The case's pinned model, for the app to read (see :func:`llm_regressions.pinned_model`).
 MODEL_ENV = "LLM_REGRESSIONS_MODEL"
 #: --llm-api-base, when given (see :func:`llm_regressions.api_base`).
 API_BASE_ENV = "LLM_REGRESSIONS_API_BASE"
-#: How long to wait, after the target returned, for litellm's success/failure callbacks
-#: of calls it started (litellm delivers them from a logging thread or task).
-CALLBACK_GRACE_SECONDS = 2.0
 _PROVIDER_MODULES = ("litellm", "openai")
 
 
@@ -55,107 +55,6 @@ def check_target(reference: str, kwargs: dict[str, Any]) -> Any:
     if problems:
         raise TargetError(f"{reference} cannot be called with input: {problems[0]}")
     return function
-
-
-@dataclass
-class CapturedCall:
-    """One litellm call the app made: a span of this run."""
-
-    model: str | None
-    messages: list[Any]
-    result: ReplayResult
-    started: float = 0.0
-
-    def span(self) -> dict[str, Any]:
-        """Plain data for reports (``user_properties``)."""
-        return {
-            "model": self.model,
-            "served_model": self.result.model,
-            "messages": len(self.messages),
-            "output": (self.result.output or "")[:200] or None,
-            "tool_calls": [c.name for c in self.result.tool_calls],
-            "usage": self.result.usage,
-            "latency_ms": self.result.latency_ms,
-            "cost_usd": self.result.cost_usd,
-        }
-
-
-@dataclass
-class Capture:
-    """Sink of the callback logger: the calls this target run started, and how each
-    ended. Calls started outside the run's context (the engine's) are ignored."""
-
-    calls: list[CapturedCall] = field(default_factory=list)
-    failures: list[BaseException | None] = field(default_factory=list)
-    ids: set[str] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def started(self, kwargs: dict[str, Any]) -> None:
-        if _ACTIVE.get() is self:
-            with self._lock:
-                self.ids.add(str(kwargs.get("litellm_call_id")))
-
-    def _ours(self, kwargs: dict[str, Any]) -> bool:
-        return str(kwargs.get("litellm_call_id")) in self.ids
-
-    def succeeded(self, kwargs: dict[str, Any], response: Any, start: Any, end: Any) -> None:
-        if self._ours(kwargs):
-            call = _captured(kwargs, response, start, end)
-            with self._lock:
-                self.calls.append(call)
-
-    def failed(self, kwargs: dict[str, Any], exception: BaseException | None) -> None:
-        if self._ours(kwargs):
-            with self._lock:
-                self.failures.append(exception)
-
-    @property
-    def pending(self) -> int:
-        with self._lock:
-            return len(self.ids) - len(self.calls) - len(self.failures)
-
-
-_ACTIVE: contextvars.ContextVar[Capture | None] = contextvars.ContextVar(
-    "llm_regressions_target", default=None
-)
-
-
-def _captured(kwargs: dict[str, Any], response: Any, start: Any, end: Any) -> CapturedCall:
-    from llm_regressions.replay import client
-    from llm_regressions.replay.classify import ProviderTrouble
-
-    model = kwargs.get("model")
-    messages = list(kwargs.get("messages") or [])
-    latency = _seconds(end) - _seconds(start)
-    response = kwargs.get("complete_streaming_response") or response
-    request = ProviderRequest(model=str(model), messages=messages)
-    try:
-        result = client.to_result(response, request, latency * 1000)
-    except ProviderTrouble:
-        result = ReplayResult(latency_ms=round(latency * 1000, 1))
-    if kwargs.get("response_cost") is not None:
-        result.cost_usd = float(kwargs["response_cost"])
-    return CapturedCall(model, messages, result, _seconds(start))
-
-
-def _seconds(moment: Any) -> float:
-    if hasattr(moment, "timestamp"):
-        return float(moment.timestamp())
-    return float(moment or 0.0)
-
-
-@contextlib.contextmanager
-def capturing() -> Iterator[Capture]:
-    """Register a callback logger for the duration; never patches litellm."""
-    from llm_regressions.replay import client
-
-    capture = Capture()
-    logger = client.forwarding_logger(capture)
-    client.add_callback(logger)
-    try:
-        yield capture
-    finally:
-        client.remove_callback(logger)
 
 
 @contextlib.contextmanager
@@ -184,31 +83,15 @@ RunAsync = Callable[[Any], Any]
 def _run(function: Any, kwargs: dict[str, Any], capture: Capture, run_async: RunAsync) -> Any:
     """Call the target (sync here, async through ``run_async``) inside the capture's
     context, and wait for the callbacks of the calls it made."""
-    token = _ACTIVE.set(capture)
+    token = ACTIVE.set(capture)
     try:
         value = function(**kwargs)
         if inspect.isawaitable(value):
-            return run_async(_settle_async(value, capture))
-        _settle(capture)
+            return run_async(settle_async(value, capture))
+        settle(capture)
         return value
     finally:
-        _ACTIVE.reset(token)
-
-
-async def _settle_async(awaitable: Any, capture: Capture) -> Any:
-    try:
-        return await awaitable
-    finally:
-        # litellm delivers async callbacks from a task on this loop: let them run.
-        deadline = time.monotonic() + CALLBACK_GRACE_SECONDS
-        while capture.pending > 0 and time.monotonic() < deadline:
-            await asyncio.sleep(0.005)
-
-
-def _settle(capture: Capture) -> None:
-    deadline = time.monotonic() + CALLBACK_GRACE_SECONDS
-    while capture.pending > 0 and time.monotonic() < deadline:
-        time.sleep(0.005)
+        ACTIVE.reset(token)
 
 
 def provider_cause(exc: BaseException) -> BaseException | None:
