@@ -41,7 +41,7 @@ class CapturedCall:
         return {
             "model": self.model,
             "served_model": self.result.model,
-            "messages": len(self.messages),
+            "messages": self.messages,
             "output": (self.result.output or "")[:200] or None,
             "tool_calls": [c.name for c in self.result.tool_calls],
             "usage": self.result.usage,
