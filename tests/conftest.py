@@ -83,3 +83,15 @@ def llm_stub(monkeypatch: pytest.MonkeyPatch, _litellm_imported: None):
     server = StubServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def prompt_stub(monkeypatch: pytest.MonkeyPatch, _litellm_imported: None):
+    """Like ``llm_stub``, but scripted rules match text anywhere in the messages (the
+    system prompt too), for tests where a prompt edit changes the answer."""
+    from prompt_support import PromptStub
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    server = PromptStub().start()
+    yield server
+    server.stop()

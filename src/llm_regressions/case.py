@@ -200,12 +200,29 @@ class Case(_Section):
     model: ModelSpec
     request: Request
     prompt: Prompt | None = None
+    target: str | None = Field(
+        None,
+        description="module:function of the app's entry point, called (sync or async) with "
+        "'input' as keyword arguments instead of replaying 'request'.",
+        json_schema_extra={"pattern": r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$"},
+    )
+    input: dict[str, Any] | None = Field(
+        None, description="Keyword arguments for 'target', as production called it."
+    )
     context: Context | None = None
     observed: Observed | None = None
     expected: Expected | None = None
     checks: list[CheckEntry] = Field(..., min_length=1)
     repeat: int = Field(1, ge=1, le=100, description="Runs per case, for nondeterminism.")
     min_pass_rate: float = Field(1.0, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _target_or_prompt(self) -> Case:
+        if self.input is not None and self.target is None:
+            raise ValueError("'input' needs 'target' (the module:function to call with it)")
+        if self.target is not None and self.prompt is not None:
+            raise ValueError("give 'target' (the app builds its own prompt) or 'prompt', not both")
+        return self
 
 
 class CaseList(_Section):

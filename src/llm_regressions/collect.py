@@ -95,9 +95,17 @@ class CaseFile(pytest.File):
                 f"{display}:{first.line}: id: duplicate id {first.case.id!r}, "
                 f"already defined in {seen[first.case.id]}"
             )
-        for case in loaded:
+        from llm_regressions.promptcase import PromptError, prepare
+
+        try:
+            prompts = [prepare(case, self.config, display) for case in loaded]
+        except PromptError as exc:
+            self._broken(str(exc))
+        for case, prompt in zip(loaded, prompts, strict=True):
             seen[case.case.id] = display
-            yield CaseItem.from_parent(self, name=case.case.id, loaded=case)
+            item = CaseItem.from_parent(self, name=case.case.id, loaded=case)
+            item.current_prompt = prompt
+            yield item
 
     def _broken(self, message: str) -> NoReturn:
         """Report this file as a collection error (no traceback) and count it."""

@@ -9,6 +9,7 @@ import pytest
 from llm_regressions.checks import CheckError
 from llm_regressions.loader import LoadedCase
 from llm_regressions.options import Settings, get_settings
+from llm_regressions.promptcase import AppRaised, CurrentPrompt, PromptError, describe
 from llm_regressions.replay.classify import ProviderTrouble
 from llm_regressions.replay.engine import NotSent
 from llm_regressions.replay.judging import judging
@@ -46,6 +47,8 @@ class CaseItem(pytest.Item):
         self.loaded = loaded
         self.verdict: Verdict | None = None
         self.results: list[ReplayResult] = []
+        #: The case's checked ``prompt:`` (set at collection), None without one.
+        self.current_prompt: CurrentPrompt | None = None
         case = loaded.case
         self.add_marker("llm_regression")
         if case.golden:
@@ -66,6 +69,11 @@ class CaseItem(pytest.Item):
                     self.verdict = self._live_verdict(settings, replay)
                 else:
                     self.verdict = recorded_verdict(self.loaded)
+        except AppRaised as exc:
+            # The app's own code (render hook, target) raised: its bug, a failure.
+            self.verdict = Verdict(False, str(exc))
+        except PromptError as exc:
+            raise CaseError(str(exc)) from None
         except ProviderTrouble as exc:
             self.user_properties.append(("llm_trouble", f"{exc.provider}: {exc.kind}"))
             raise CaseError(str(exc)) from None
@@ -85,7 +93,15 @@ class CaseItem(pytest.Item):
         model = effective_model(case, settings)
         if settings.strict_pins and not pins.is_pinned(model, settings.unpinned_ok):
             raise CaseError(pins.unpinned_message(model) + " (--llm-strict-pins)")
-        results = replay.results(self)
+        describe(self, settings.prompt)
+        if case.target is not None:
+            from llm_regressions.targets import run_target
+
+            engine = replay.engine
+            results, spans = run_target(case, settings, lambda c: engine.run_coroutine(c).result())
+            self.user_properties.append(("llm_target_spans", spans))
+        else:
+            results = replay.results(self)
         self.results = results
         return live_verdict(self.loaded, results, case.min_pass_rate)
 
@@ -120,6 +136,9 @@ class CaseItem(pytest.Item):
             lines.append(f"model:   {notes['llm_model']}")
         if "llm_model_drift" in notes:
             lines.append(f"model drift: {notes['llm_model_drift']}")
+        from llm_regressions import promptreport, targets
+
+        lines += promptreport.report_lines(notes) + targets.report_lines(notes)
         return tuple(lines)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 REPLAY_MODES = ("live", "cached", "recorded")
+PROMPT_MODES = ("current", "frozen")
 DEFAULT_PATHS = ["regressions"]
 DEFAULT_CONCURRENCY = 8
 DEFAULT_TIMEOUT = 60.0
@@ -39,6 +40,17 @@ def add_options(parser: pytest.Parser) -> None:
         "verify each case's checks FAIL on its observed output and PASS on its expected "
         "one (ini llm_regressions_replay).",
     )
+    group.addoption(
+        "--llm-prompt",
+        choices=PROMPT_MODES,
+        default=None,
+        dest="llm_prompt",
+        help="For cases with a prompt: section (template or render hook). current: send "
+        "the prompt as the code renders it today (default; a pull request that edits a "
+        "prompt is exercised); frozen: send the recorded request.messages (model "
+        "upgrades). Either way the report shows how the two differ (ini "
+        "llm_regressions_prompt).",
+    )
     _add_replay_options(group)
     _add_replay_ini(parser)
     parser.addini(
@@ -51,6 +63,11 @@ def add_options(parser: pytest.Parser) -> None:
         "llm_regressions_replay",
         default="live",
         help="Default replay mode: live, cached or recorded.",
+    )
+    parser.addini(
+        "llm_regressions_prompt",
+        default="current",
+        help="Default for --llm-prompt: current or frozen.",
     )
 
 
@@ -196,6 +213,7 @@ class Settings:
     retries: int = DEFAULT_RETRIES
     max_cost: float | None = None
     cache_dir: str = DEFAULT_CACHE_DIR
+    prompt: str = "current"
 
     @property
     def calls_models(self) -> bool:
@@ -210,6 +228,11 @@ class Settings:
                 f"llm_regressions_replay = {replay!r}: choose one of {', '.join(REPLAY_MODES)}"
             )
         max_cost = _pick(config, "llm_max_cost", "llm_regressions_max_cost", float, 0)
+        prompt = config.getoption("llm_prompt") or config.getini("llm_regressions_prompt")
+        if prompt not in PROMPT_MODES:
+            raise pytest.UsageError(
+                f"llm_regressions_prompt = {prompt!r}: choose one of {', '.join(PROMPT_MODES)}"
+            )
         return cls(
             enabled=bool(config.getoption("llm_regressions")),
             replay=replay,
@@ -239,6 +262,7 @@ class Settings:
             ),
             max_cost=max_cost,
             cache_dir=config.getini("llm_regressions_cache_dir") or DEFAULT_CACHE_DIR,
+            prompt=prompt,
         )
 
 

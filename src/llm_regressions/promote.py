@@ -20,6 +20,7 @@ from llm_regressions.checks import CheckArgsError
 from llm_regressions.checks.registry import build_check
 from llm_regressions.fsutil import FileExistsRefused, atomic_write
 from llm_regressions.loader import CaseFormatError, load_case_text
+from llm_regressions.promoteprompt import AppCode, PromotePromptError, attach
 from llm_regressions.redact import Redactor, summary
 from llm_regressions.signals import Signal, diagnose
 from llm_regressions.traces import Trace, TraceError, read_trace
@@ -53,6 +54,8 @@ class PromoteRequest:
     redact_patterns: list[str] = field(default_factory=list)
     logs: Path | None = None
     base: Path | None = None  # paths are shown relative to this folder (the cwd)
+    #: --promote-template / --promote-render / --promote-target (issue 5)
+    app: AppCode = field(default_factory=AppCode)
 
     def show(self, path: Path) -> str:
         """``path`` as the user typed it: relative to ``base`` when below it."""
@@ -76,6 +79,11 @@ def promote(req: PromoteRequest) -> list[str]:
     trace, signals, span, lines = _select(req)
     data, notes = build_case(trace, span, req.trace.name, label, req.golden)
     lines += [f"note: {n}" for n in notes]
+    if req.app.wanted:
+        try:
+            lines += attach(trace, span, data, req.app)
+        except PromotePromptError as exc:
+            raise PromoteError(str(exc), USAGE) from None
     if not data["request"]["messages"]:
         raise PromoteError(
             f"{_describe(span)} recorded no input messages, so there is nothing to replay"

@@ -177,11 +177,61 @@ def _cost(response: Any, model: str, usage: dict[str, int] | None) -> float | No
     return float(prompt + completion)
 
 
+def forwarding_logger(sink: Any) -> Any:
+    """A litellm ``CustomLogger`` (callback API) that hands each call's events to
+    ``sink.started(kwargs)``, ``sink.succeeded(kwargs, response, start, end)`` and
+    ``sink.failed(kwargs, exception)``: how app targets' own calls are captured."""
+    litellm()
+    from litellm.integrations.custom_logger import CustomLogger
+
+    class _Forward(CustomLogger):
+        def log_pre_api_call(self, model: Any, messages: Any, kwargs: Any) -> None:
+            sink.started(kwargs)
+
+        # litellm passes these by keyword: the parameter names are part of its API.
+        def log_success_event(
+            self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+        ) -> None:
+            sink.succeeded(kwargs, response_obj, start_time, end_time)
+
+        async def async_log_success_event(
+            self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+        ) -> None:
+            sink.succeeded(kwargs, response_obj, start_time, end_time)
+
+        def log_failure_event(
+            self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+        ) -> None:
+            sink.failed(kwargs, kwargs.get("exception"))
+
+        async def async_log_failure_event(
+            self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any
+        ) -> None:
+            sink.failed(kwargs, kwargs.get("exception"))
+
+    return _Forward()
+
+
+def add_callback(logger: Any) -> None:
+    litellm().logging_callback_manager.add_litellm_callback(logger)
+
+
+def remove_callback(logger: Any) -> None:
+    """Unregister ``logger`` from every list litellm promoted it into."""
+    module = litellm()
+    module.logging_callback_manager.remove_callback_from_all_lists(logger)
+    if logger in module.input_callback:
+        module.input_callback.remove(logger)
+
+
 __all__ = [
     "ProviderTrouble",
     "aclose",
+    "add_callback",
     "begin_import",
     "complete",
+    "forwarding_logger",
     "litellm",
     "missing_credentials",
+    "remove_callback",
 ]

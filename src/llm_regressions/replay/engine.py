@@ -17,7 +17,7 @@ import itertools
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llm_regressions.replay.classify import missing_key
 from llm_regressions.replay.request import ProviderRequest
@@ -80,6 +80,11 @@ class Engine:
         jobs = [(priority, next(self._order), r, f) for r, f in zip(requests, futures, strict=True)]
         loop.call_soon_threadsafe(self._enqueue, jobs)
         return futures
+
+    def run_coroutine(self, coroutine: Any) -> Future[Any]:
+        """Run app code (an async target) on this loop: litellm keeps one event loop for
+        its logging worker, whose queue is bound to the loop that started it."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self._ensure_running())
 
     def stop(self, reason: str) -> None:
         """Send nothing new from now on; queued calls fail with NotSent(reason)."""

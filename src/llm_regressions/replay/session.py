@@ -67,15 +67,22 @@ class ReplaySession:
     def submit(self, items: Iterable[Any]) -> None:
         """Queue the calls of ``items`` not queued yet (non-case items are ignored)."""
         from llm_regressions.items import CaseItem
+        from llm_regressions.promptcase import sends_current, with_prompt
 
         if not self.settings.calls_models:
             return
         for item in items:
             if isinstance(item, CaseItem) and item.nodeid not in self._pending:
                 case = item.loaded.case
-                if not self._allowed(case):
-                    continue  # the item errors in setup; nothing to send
+                if not self._allowed(case) or case.target is not None:
+                    continue  # errors in setup, or a target that runs in its item
+                try:
+                    current = sends_current(item, self.settings.prompt)
+                except Exception:  # noqa: BLE001 - the item reports it in setup
+                    continue
                 requests = replay_requests(case, self.settings)
+                if current is not None:
+                    requests = [with_prompt(r, current) for r in requests]
                 self._pending[item.nodeid] = self.engine.submit(requests)
 
     def _allowed(self, case: Case) -> bool:

@@ -33,7 +33,10 @@ def configure(config: pytest.Config, settings: Settings) -> None:
     """Create the session's replay state; start importing litellm while pytest collects."""
     config.pluginmanager.register(ReplaySession(config, settings), PLUGIN_NAME)
     if not is_xdist_worker(config):
+        from llm_regressions.promptreport import PromptSummary
+
         config.pluginmanager.register(LiveSummary(), SUMMARY_PLUGIN)
+        config.pluginmanager.register(PromptSummary(), "llm-regressions-prompts")
     for line in THIRD_PARTY_NOISE:  # any mode may call a model (llm_judge does in recorded)
         config.addinivalue_line("filterwarnings", line)
     if settings.calls_models and not is_xdist_controller(config):

@@ -112,6 +112,30 @@ def add_options(parser: pytest.Parser) -> None:
         "conventions in event mode), joined to the spans by trace and span id. Also "
         "used by --llm-inspect-trace.",
     )
+    group.addoption(
+        "--promote-template",
+        metavar="PATH",
+        dest="promote_template",
+        help="With --promote-trace: replay the case on the current prompt template PATH "
+        "(a YAML file of chat messages with {{variable}} slots). The variables are taken "
+        "from the trace's prompt-assembly span input; the case gets a prompt: section, "
+        "and any difference between the rendering and the recorded messages is shown.",
+    )
+    group.addoption(
+        "--promote-render",
+        metavar="MODULE:FUNCTION",
+        dest="promote_render",
+        help="With --promote-trace: like --promote-template, for the app's own prompt "
+        "function (called with the recorded variables as keyword arguments).",
+    )
+    group.addoption(
+        "--promote-target",
+        metavar="MODULE:FUNCTION",
+        dest="promote_target",
+        help="With --promote-trace: replay the case by calling the app's entry point "
+        "with the root span's recorded input (target: and input: sections); its litellm "
+        "calls are captured and checked.",
+    )
     parser.addini(
         PROMOTE_DIR_INI,
         default="regressions",
@@ -155,6 +179,7 @@ def _inspect(path: Path, display: str, logs: Path | None) -> int:
 
 def _promote(config: pytest.Config, path: Path, logs: Path | None) -> int:
     from llm_regressions.promote import USAGE, PromoteError, PromoteRequest, promote
+    from llm_regressions.promoteprompt import AppCode
 
     # pytest picks the rootdir before plugin options are known, so "--promote-trace FILE"
     # counts FILE as a test path and the rootdir can land next to the trace file. Cases
@@ -177,6 +202,13 @@ def _promote(config: pytest.Config, path: Path, logs: Path | None) -> int:
         redact_patterns=config.getoption("promote_redact_patterns"),
         logs=logs,
         base=invocation,
+        app=AppCode(
+            template=config.getoption("promote_template"),
+            render=config.getoption("promote_render"),
+            target=config.getoption("promote_target"),
+            root=root,
+            invocation=invocation,
+        ),
     )
     try:
         lines = promote(request)
