@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from llm_regressions import results
 from llm_regressions.checks import CheckError
 from llm_regressions.loader import LoadedCase
 from llm_regressions.options import Settings, get_settings
@@ -108,6 +109,7 @@ class CaseItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def teardown(self) -> None:
+        results.attach(self)  # the teardown report carries it (also after setup errors)
         # The report is written: keep nothing per case that thousands of cases would pile up.
         self.results = []
         if self.verdict is not None and self.verdict.ok:
