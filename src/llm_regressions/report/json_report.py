@@ -18,6 +18,7 @@ from llm_regressions.metrics import aggregate
 
 FORMAT = "pytest-llm-regressions/report"
 VERSION = 1
+SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "report.v1.json"
 
 
 class ReportError(ValueError):
