@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from llm_regressions.gate_options import Shard
-from llm_regressions.metrics import aggregate
+from llm_regressions.metrics import cost_per_case, p95_latency
 from llm_regressions.selection import in_shard
 
 
@@ -54,8 +54,6 @@ def compare(
     then = {r["id"]: r for r in in_scope(baseline["cases"], golden, shard)}
     now = {r["id"]: r for r in records}
     common = sorted(now.keys() & then.keys())
-    agg_now = aggregate(list(now.values()))
-    agg_then = aggregate(list(then.values()))
     return {
         "baseline_commit": (baseline.get("git") or {}).get("commit"),
         "regressions": [
@@ -69,9 +67,7 @@ def compare(
         "new": sorted(now.keys() - then.keys()),
         "removed": sorted(then.keys() - now.keys()),
         "newly_flaky": [i for i in common if now[i]["flaky"] and not then[i]["flaky"]],
-        "p95_latency_ms": _change(agg_then["latency_ms"]["p95"], agg_now["latency_ms"]["p95"]),
-        "cost_per_case_usd": _change(
-            agg_then["cost_usd"]["per_case"], agg_now["cost_usd"]["per_case"]
-        ),
+        "p95_latency_ms": _change(p95_latency(then.values()), p95_latency(records)),
+        "cost_per_case_usd": _change(cost_per_case(then.values())[1], cost_per_case(records)[1]),
         "warnings": _identity_warnings(now, then),
     }

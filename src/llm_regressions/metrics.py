@@ -36,20 +36,6 @@ def pass_rate(records: Iterable[dict[str, Any]]) -> tuple[int, int]:
     return sum(r["outcome"] == "passed" for r in counted), len(counted)
 
 
-def _check_rate(records: list[dict[str, Any]], kinds: frozenset[str]) -> dict[str, Any]:
-    """Share of runs whose checks of ``kinds`` all passed, over cases having such checks."""
-    passed = total = 0
-    for record in live_runs(records):
-        if not kinds.intersection(record["check_kinds"]):
-            continue
-        for run in record["runs"]:
-            relevant = [c for c in run["checks"] if c["check"] in kinds and c["applicable"]]
-            if relevant:
-                total += 1
-                passed += all(c["passed"] for c in relevant)
-    return _rate(passed, total)
-
-
 def live_runs(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Records whose runs are model answers: recorded mode's ``observed``/``expected``
     runs are production data, not samples of this run, so run metrics skip them."""
@@ -60,23 +46,55 @@ def _rate(passed: int, total: int) -> dict[str, Any]:
     return {"passed": passed, "total": total, "rate": passed / total if total else None}
 
 
+class _RunTotals:
+    """One pass over every live run: latencies, tokens, and the runs of cases with
+    schema / tool checks (10,000 cases x 3 runs must add well under a second)."""
+
+    def __init__(self, records: Iterable[dict[str, Any]]) -> None:
+        self.latencies: list[float] = []
+        self.tokens_in = self.tokens_out = 0
+        self.kinds = {"schema": [0, 0], "tools": [0, 0]}
+        families = (("schema", SCHEMA_CHECKS), ("tools", TOOL_CHECKS))
+        for record in live_runs(records):
+            relevant = [(n, k) for n, k in families if not k.isdisjoint(record["check_kinds"])]
+            for run in record["runs"]:
+                if run["latency_ms"] is not None:
+                    self.latencies.append(float(run["latency_ms"]))
+                self.tokens_in += run["tokens_in"] or 0
+                self.tokens_out += run["tokens_out"] or 0
+                for name, kinds in relevant:
+                    checks = [c for c in run["checks"] if c["check"] in kinds and c["applicable"]]
+                    if checks:
+                        self.kinds[name][1] += 1
+                        self.kinds[name][0] += all(c["passed"] for c in checks)
+        self.latencies.sort()
+
+
+def cost_per_case(records: Iterable[dict[str, Any]]) -> tuple[float, float | None]:
+    """(total, mean over the cases that spent anything recorded)."""
+    costs = [r["cost_usd"] for r in records if r["cost_usd"] is not None]
+    return sum(costs), (sum(costs) / len(costs) if costs else None)
+
+
+def p95_latency(records: Iterable[dict[str, Any]]) -> float | None:
+    values = sorted(
+        float(run["latency_ms"])
+        for r in live_runs(records)
+        for run in r["runs"]
+        if run["latency_ms"] is not None
+    )
+    return percentile(values, 95)
+
+
 def aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Every session-level number the summaries show."""
     outcomes = Counter(r["outcome"] for r in records)
     by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         by_label[record["label"]].append(record)
-    latencies: list[float] = []
-    tokens_in = tokens_out = 0
-    for record in live_runs(records):
-        for run in record["runs"]:
-            if run["latency_ms"] is not None:
-                latencies.append(float(run["latency_ms"]))
-            tokens_in += run["tokens_in"] or 0
-            tokens_out += run["tokens_out"] or 0
-    latencies.sort()
-    costs = [r["cost_usd"] for r in records if r["cost_usd"] is not None]
-    cost_total = sum(costs)
+    runs = _RunTotals(records)
+    latencies = runs.latencies
+    cost_total, per_case = cost_per_case(records)
     errors = Counter(
         r["trouble"] or r["problem"] or "error" for r in records if r["outcome"] == "error"
     )
@@ -85,19 +103,16 @@ def aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
         "outcomes": {name: outcomes.get(name, 0) for name in OUTCOMES},
         "pass_rate": _rate(*pass_rate(records)),
         "by_label": {label: _rate(*pass_rate(rs)) for label, rs in sorted(by_label.items())},
-        "schema_pass_rate": _check_rate(records, SCHEMA_CHECKS),
-        "tool_call_success_rate": _check_rate(records, TOOL_CHECKS),
+        "schema_pass_rate": _rate(*runs.kinds["schema"]),
+        "tool_call_success_rate": _rate(*runs.kinds["tools"]),
         "latency_ms": {
             "p50": percentile(latencies, 50),
             "p95": percentile(latencies, 95),
             "p99": percentile(latencies, 99),
             "runs": len(latencies),
         },
-        "tokens": {"input": tokens_in, "output": tokens_out},
-        "cost_usd": {
-            "total": cost_total,
-            "per_case": cost_total / len(costs) if costs else None,
-        },
+        "tokens": {"input": runs.tokens_in, "output": runs.tokens_out},
+        "cost_usd": {"total": cost_total, "per_case": per_case},
         "flaky": sorted(r["id"] for r in records if r["flaky"]),
         "model_drift": sorted(f"{r['id']}: {r['drift']}" for r in records if r["drift"]),
         "errors": dict(errors.most_common()),
