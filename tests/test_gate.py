@@ -186,32 +186,51 @@ def test_baseline_newly_flaky(pytester, write_case, llm_stub):
     result.stdout.fnmatch_lines(["  newly flaky (1): wobbly"])
 
 
-@pytest.mark.parametrize(("factor", "ret"), [(1.1, 0), (1.5, 1)])
-def test_cost_drift_gate(pytester, write_case, answers, factor, ret):
-    write_cases(write_case, ("good-1", {}), ("good-2", {}))
-    _, report = run(pytester, answers)
-    for case in report["cases"]:
-        case["cost_usd"] /= factor  # the baseline was cheaper by ``factor``
-    flag = "--llm-baseline-max-cost-increase=0.2"
-    result, _ = run(pytester, answers, _baseline(pytester, report), flag, report="now.json")
-    assert result.ret == ret
-    if ret:
-        result.stdout.fnmatch_lines(["*cost per case usd rose +50.0% over the baseline*"])
+def _cheaper(factor: float):
+    def change(case: dict) -> None:
+        case["cost_usd"] /= factor
+
+    return change
 
 
-@pytest.mark.parametrize(("baseline_ms", "ret"), [(60_000.0, 0), (1.0, 1)])
-def test_p95_latency_drift_gate(pytester, write_case, answers, baseline_ms, ret):
-    # wall-clock latency varies between runs: compare with baselines far off either way
-    write_cases(write_case, ("good-1", {}), ("good-2", {}))
-    _, report = run(pytester, answers)
-    for case in report["cases"]:
+def _latency(ms: float):
+    def change(case: dict) -> None:
         for r in case["runs"]:
-            r["latency_ms"] = baseline_ms
-    flag = "--llm-baseline-max-p95-increase=0.3"
+            r["latency_ms"] = ms
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("flag", "change", "ret", "line"),
+    [
+        ("--llm-baseline-max-cost-increase=0.2", _cheaper(1.1), 0, None),
+        (
+            "--llm-baseline-max-cost-increase=0.2",
+            _cheaper(1.5),
+            1,
+            "*cost per case usd rose +50.0% over the baseline*",
+        ),
+        # wall-clock latency varies between runs: baselines far off either way
+        ("--llm-baseline-max-p95-increase=0.3", _latency(60_000.0), 0, None),
+        (
+            "--llm-baseline-max-p95-increase=0.3",
+            _latency(1.0),
+            1,
+            "*p95 latency ms rose * over the baseline (1 -> *",
+        ),
+    ],
+    ids=["cost-ok", "cost-up", "p95-ok", "p95-up"],
+)
+def test_cost_and_latency_drift_gates(pytester, write_case, answers, flag, change, ret, line):
+    write_cases(write_case, ("good-1", {}), ("good-2", {}))
+    _, report = run(pytester, answers)
+    for case in report["cases"]:
+        change(case)
     result, _ = run(pytester, answers, _baseline(pytester, report), flag, report="now.json")
     assert result.ret == ret
-    if ret:
-        result.stdout.fnmatch_lines(["*p95 latency ms rose * over the baseline (1 -> *"])
+    if line:
+        result.stdout.fnmatch_lines([line])
 
 
 def test_bad_baseline_file_is_a_usage_error(pytester, write_case, answers):
@@ -220,3 +239,12 @@ def test_bad_baseline_file_is_a_usage_error(pytester, write_case, answers):
     result = pytester.runpytest(*answers.args("--llm-baseline=baseline.json"))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*not a pytest-llm-regressions report*"])
+
+
+def test_golden_without_golden_cases_fails(pytester, write_case, answers):
+    write_cases(write_case, ("good-1", {}))
+    result, report = run(pytester, answers, "--llm-golden")
+    result.assert_outcomes(deselected=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert report["gate"]["failures"][0].startswith("golden set too small: 0 case(s), needs 20")
+    result.stdout.fnmatch_lines(["gate FAILED (1):", "  golden set too small: 0 case(s)*"])

@@ -5,21 +5,14 @@ from __future__ import annotations
 import pytest
 
 from llm_stub import Reply
+from replay_support import live_case
 
-OPEN_CASE = """\
-version: 1
-id: {id}
-label: stale_policy_retrieval
-golden: true
-status: open   # flip me when fixed
-model:
-  name: openai/gpt-4o-mini-2024-07-18
-request:
-  messages:
-    - {{role: user, content: "{id}"}}
-checks:
-  - contains: "14 days"
-"""
+
+def open_case(case_id: str, **extra) -> str:
+    """An open golden case, its status line carrying a comment the edit must keep."""
+    text = live_case(case_id, status="open", golden=True, **extra)
+    return text.replace("status: open\n", "status: open   # flip me when fixed\n")
+
 
 TWO_CASES = """\
 version: 1
@@ -47,11 +40,11 @@ def answers(llm_stub):
 
 
 def test_open_cases_that_pass_every_run_become_fixed(pytester, write_case, answers):
-    good = write_case("good.yaml", OPEN_CASE.format(id="now-good"))
-    bad = write_case("bad.yaml", OPEN_CASE.format(id="still-bad"))
+    good = write_case("good.yaml", open_case("now-good"))
+    bad = write_case("bad.yaml", open_case("still-bad"))
     wobbly = write_case(
         "wobbly.yaml",
-        OPEN_CASE.format(id="wobbly").replace("checks:", "repeat: 2\nmin_pass_rate: 0.5\nchecks:"),
+        open_case("wobbly", repeat=2, min_pass_rate=0.5),
     )
     multi = write_case("multi.yaml", TWO_CASES)
     multi.write_bytes(multi.read_bytes().replace(b"\n", b"\r\n"))  # CRLF stays CRLF
@@ -80,7 +73,7 @@ def test_open_cases_that_pass_every_run_become_fixed(pytester, write_case, answe
 
 
 def test_without_the_flag_nothing_changes(pytester, write_case, answers):
-    good = write_case("good.yaml", OPEN_CASE.format(id="now-good"))
+    good = write_case("good.yaml", open_case("now-good"))
     before = good.read_bytes()
     pytester.runpytest(*answers.args()).assert_outcomes(failed=1)
     assert good.read_bytes() == before
@@ -88,7 +81,7 @@ def test_without_the_flag_nothing_changes(pytester, write_case, answers):
 
 def test_ini_default_applies_locally_but_not_in_ci(pytester, write_case, answers, monkeypatch):
     pytester.makeini("[pytest]\nllm_regressions_update_status = true\n")
-    good = write_case("good.yaml", OPEN_CASE.format(id="now-good"))
+    good = write_case("good.yaml", open_case("now-good"))
     before = good.read_bytes()
     monkeypatch.setenv("CI", "true")
     pytester.runpytest(*answers.args())
@@ -110,7 +103,7 @@ def test_ini_default_applies_locally_but_not_in_ci(pytester, write_case, answers
     ],
 )
 def test_refused_under_xdist_and_in_recorded_mode(pytester, write_case, answers, args, message):
-    write_case("good.yaml", OPEN_CASE.format(id="now-good"))
+    write_case("good.yaml", open_case("now-good"))
     result = pytester.runpytest(*answers.args("--llm-update-status", *args))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])

@@ -90,13 +90,17 @@ class GateSession:
             self.status_changes = update_statuses(Path(self.config.rootpath), self.records)
 
     def _set_exit_status(self, session: pytest.Session) -> None:
+        """The gate can fail a green run, or (a threshold deciding) pass a run whose
+        only failures are cases; interrupted or broken sessions keep their status."""
         status = session.exitstatus
-        if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-            return
-        if not self.result.passed:
+        if not self.result.passed and status in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.NO_TESTS_COLLECTED,  # e.g. --llm-golden with no golden case
+        ):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        elif self.result.decides and not self.other_failures:
-            session.exitstatus = pytest.ExitCode.OK
+        elif self.result.passed and self.result.decides and not self.other_failures:
+            if status == pytest.ExitCode.TESTS_FAILED:
+                session.exitstatus = pytest.ExitCode.OK
 
     def _report(self) -> dict[str, Any]:
         settings = get_settings(self.config)
@@ -124,7 +128,7 @@ class GateSession:
                 summary.write(md)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.result is None or not self.records:
+        if self.result is None or not (self.records or self.result.failures):
             return
         terminalreporter.section("llm regressions: metrics and gate")
         lines = terminal.lines(self.aggregates, self.result.to_dict(), self.written)
