@@ -236,3 +236,16 @@ def test_same_results_with_and_without_xdist(pytester, write_case, llm_stub):
     # the gate ran once, on the controller
     assert xdist.stdout.str().count("gate passed") == 1
     assert copy.deepcopy(one["gate"]) == two["gate"]
+
+
+def test_errors_are_grouped_by_cause(pytester, write_case, llm_stub):
+    llm_stub.script("down", Fault("status", 500))
+    write_cases(write_case, ("down-1", {}), ("down-2", {}))
+    pytester.makepyfile(boom="def check(result, case):\n    raise RuntimeError('boom')\n")
+    pytester.syspathinsert()
+    write_cases(write_case, ("broken", {"checks": [{"python": "boom:check"}]}))
+    _, report = run(pytester, llm_stub, "--llm-retries=0")
+    errors = report["aggregates"]["errors"]
+    assert errors["openai: server error"] == 2
+    others = {k: v for k, v in errors.items() if k != "openai: server error"}
+    assert len(others) == 1 and "boom" in next(iter(others)), errors

@@ -49,6 +49,7 @@ class GateSession:
         self.records: list[dict[str, Any]] = []
         self.outcomes: dict[str, str] = {}
         self.durations: dict[str, float] = {}
+        self.causes: dict[str, list[str]] = {}
         self.other_failures = 0
         self.result: GateResult | None = None
         self.aggregates: dict[str, Any] | None = None
@@ -65,6 +66,8 @@ class GateSession:
         outcome = results.outcome_of(report)
         if outcome is not None and self.outcomes.get(report.nodeid) in (None, "passed"):
             self.outcomes[report.nodeid] = outcome
+            if outcome == "error":
+                self.causes[report.nodeid] = report.longreprtext.strip().splitlines()[-1:]
         if report.when != "teardown":
             return
         record = results.take(report)
@@ -73,6 +76,8 @@ class GateSession:
             self.other_failures += outcome in ("failed", "error")
             return
         record = results.finish_record(record, outcome, self.durations.pop(report.nodeid))
+        if not record["problem"]:  # an error before any verdict: say why
+            record["problem"] = "".join(self.causes.pop(report.nodeid, []))
         report.user_properties.extend(results.junit_properties(record))
         self.records.append(record)
 
