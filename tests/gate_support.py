@@ -6,7 +6,9 @@ import json
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
+from llm_regressions.report.json_report import SCHEMA_PATH
 from replay_support import live_case
 
 
@@ -25,3 +27,10 @@ def run(pytester: pytest.Pytester, llm_stub, *args: str, report: str = "r.json")
 
 def by_id(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {case["id"]: case for case in report["cases"]}
+
+
+def validate(report: dict[str, Any]) -> None:
+    """The report conforms to the published schema, ``schemas/report.v1.json``."""
+    validator = Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
+    errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(report)]
+    assert not errors, errors

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gate_support import by_id, run, write_cases
+from gate_support import by_id, run, validate, write_cases
 from llm_stub import Reply
 
 GOOD, BAD = Reply("Orders: 14 days."), Reply("You have 30 days.")
@@ -131,6 +131,7 @@ def test_baseline_regression_fails_and_changes_are_listed(pytester, write_case, 
     (pytester.path / "baseline.json").write_text(json.dumps(report))
     result, now = run(pytester, answers, flag, report="now.json")
     assert result.ret == 1
+    validate(now)
     cmp = now["gate"]["baseline"]
     assert cmp["regressions"] == ["bad-1"]
     assert cmp["fixed"] == ["good-2"]

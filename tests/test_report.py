@@ -10,18 +10,11 @@ import xml.etree.ElementTree as ET
 import pytest
 from jsonschema import Draft202012Validator
 
-from gate_support import by_id, run, write_cases
+from gate_support import by_id, run, validate, write_cases
 from llm_regressions.report.json_report import SCHEMA_PATH
 from llm_stub import Fault, Reply, tool_call
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
-
-
-def validate(report: dict) -> None:
-    errors = [
-        f"{list(e.path)}: {e.message}" for e in Draft202012Validator(SCHEMA).iter_errors(report)
-    ]
-    assert not errors, errors
 
 
 def mixed_set(write_case, llm_stub) -> None:

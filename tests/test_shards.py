@@ -8,6 +8,7 @@ import json
 import pytest
 
 from conftest import MINIMAL_CASE
+from gate_support import validate
 from llm_regressions.__main__ import main
 from llm_regressions.gate_options import Shard
 from llm_regressions.selection import in_shard
@@ -73,6 +74,7 @@ def test_merged_shards_gate_like_a_single_run(pytester, write_case, failing, ret
     assert main(["gate", str(merged)]) == ret
     one = json.loads((pytester.path / "all-single.json").read_text())
     two = json.loads(merged.read_text())
+    validate(two)
     assert [c["id"] for c in one["cases"]] == [c["id"] for c in two["cases"]]
     assert one["aggregates"]["pass_rate"] == two["aggregates"]["pass_rate"]
     assert two["run"]["merged_from"] == 3
