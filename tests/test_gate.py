@@ -249,3 +249,24 @@ def test_golden_without_golden_cases_fails(pytester, write_case, answers):
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert report["gate"]["failures"][0].startswith("golden set too small: 0 case(s), needs 20")
     result.stdout.fnmatch_lines(["gate FAILED (1):", "  golden set too small: 0 case(s)*"])
+
+
+def test_unwritable_report_and_broken_baseline_fail_with_a_reason(pytester, write_case, answers):
+    write_cases(write_case, ("good-1", {}))
+    (pytester.path / "baseline.json").write_text(
+        json.dumps({"format": "pytest-llm-regressions/report", "version": 1, "cases": [{}]})
+    )
+    (pytester.path / "taken").write_text("a file, not a folder")
+    result = pytester.runpytest(
+        *answers.args("--llm-baseline=baseline.json", "--llm-report=taken/r.json")
+    )
+    result.assert_outcomes(passed=1)
+    assert result.ret == 1
+    assert "INTERNALERROR" not in result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "gate FAILED (2):",
+            "  --llm-baseline baseline.json: unusable (KeyError('id'))",
+            "  could not write a report: *",
+        ]
+    )

@@ -9,6 +9,7 @@ with or without ``-n``.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -83,16 +84,28 @@ class GateSession:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        # Nothing here may raise (pytest would end in an internal error): whatever goes
+        # wrong becomes a gate failure with its reason.
         self.records.sort(key=lambda r: r["nodeid"])
-        self.result = evaluate(self.records, self.gate, self.baseline)
-        self._set_exit_status(session)
+        try:
+            self.result = evaluate(self.records, self.gate, self.baseline)
+        except (KeyError, TypeError, ValueError) as exc:  # a hand-edited baseline
+            self.result = evaluate(self.records, replace(self.gate, baseline=None), None)
+            self.result.failures.append(f"--llm-baseline {self.gate.baseline}: unusable ({exc!r})")
         report = self._report()
         self.aggregates = report["aggregates"]
-        self._write(report)
+        try:
+            self._write(report)
+        except OSError as exc:
+            self.result.failures.append(f"could not write a report: {exc}")
+        self._set_exit_status(session)
         if self.gate.update_status:
             from llm_regressions.status_update import update_statuses
 
-            self.status_changes = update_statuses(Path(self.config.rootpath), self.records)
+            try:
+                self.status_changes = update_statuses(Path(self.config.rootpath), self.records)
+            except OSError as exc:
+                self.status_changes = [f"stopped: {exc}"]
 
     def _set_exit_status(self, session: pytest.Session) -> None:
         """The gate can fail a green run, or (a threshold deciding) pass a run whose
