@@ -107,3 +107,22 @@ def test_refused_under_xdist_and_in_recorded_mode(pytester, write_case, answers,
     result = pytester.runpytest(*answers.args("--llm-update-status", *args))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
+
+
+def test_rewrite_touches_only_the_target_case_line():
+    from llm_regressions.status_update import _rewrite
+
+    text = (
+        "cases:\n"
+        "  - id: a\n"
+        "    status: open\n"
+        "  - id: b\n"
+        "    label: x\n"
+        "    status: 'open'  # quoted\n"
+        "  - id: c\n"
+        "    label: y\n"
+        "    status: fixed\n"
+    )
+    new, missing = _rewrite(text, [2, 4, 7], [4, 7])
+    assert missing == [7]  # already fixed: left alone, reported
+    assert new == text.replace("status: 'open'  # quoted", "status: 'fixed'  # quoted")
