@@ -65,7 +65,8 @@ def test_json_report_validates_and_holds_every_run(pytester, write_case, llm_stu
         "json": "passed",
     }
     wobbly = cases["wobbly"]
-    assert [r["passed"] for r in wobbly["runs"]] == [True, False, True]
+    # runs are in flight together: which run gets which scripted answer may vary
+    assert sorted(r["passed"] for r in wobbly["runs"]) == [False, True, True]
     assert wobbly["pass_rate"] == pytest.approx(2 / 3) and wobbly["outcome"] == "passed"
     run1 = cases["bad"]["runs"][0]
     assert run1["output_excerpt"] == "You have 30 days."
@@ -217,7 +218,8 @@ def stable(data):
 
 def test_same_results_with_and_without_xdist(pytester, write_case, llm_stub):
     mixed_set(write_case, llm_stub)
-    args = ("--llm-retries=0", "--llm-min-pass-rate=0.6", "--junitxml=j.xml")
+    # one call in flight: the flaky case's scripted answers reach its runs in order
+    args = ("--llm-retries=0", "--llm-concurrency=1", "--llm-min-pass-rate=0.6", "--junitxml=j.xml")
     plain = pytester.runpytest_subprocess(*llm_stub.args(*args, "--llm-report=plain.json"))
     mixed_set(write_case, llm_stub)
     xdist = pytester.runpytest_subprocess(*llm_stub.args(*args, "-n", "2", "--llm-report=x.json"))
