@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from llm_regressions import results
 from llm_regressions.checks import CheckError
 from llm_regressions.loader import LoadedCase
 from llm_regressions.options import Settings, get_settings
@@ -119,11 +120,14 @@ class CaseItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
         if isinstance(excinfo.value, CaseFailed):
             return render_failure(self.loaded, excinfo.value.verdict, self._model_notes())
-        if isinstance(excinfo.value, CaseError):
+        if isinstance(excinfo.value, (CaseError, pytest.xfail.Exception)):
+            # an open case's xfail needs no traceback (formatting one is slow, and it
+            # intermittently crashes CPython 3.11's ast.parse under in-process pytester)
             return f"{self.loaded.case.id}: {excinfo.value}"
         return super().repr_failure(excinfo, style=style)
 
     def teardown(self) -> None:
+        results.attach(self)  # the teardown report carries it (also after setup errors)
         # The report is written: keep nothing per case that thousands of cases would pile up.
         self.results = []
         if self.verdict is not None and self.verdict.ok:

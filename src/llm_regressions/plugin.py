@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from llm_regressions import options
+from llm_regressions import gate_options, options
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Declare the plugin's options, all under one ``--help`` group."""
     options.add_options(parser)
+    gate_options.add_options(parser)
     from llm_regressions.traces import cli
 
     cli.add_options(parser)
@@ -39,6 +40,9 @@ def pytest_configure(config: pytest.Config) -> None:
         from llm_regressions.replay import setup
 
         setup.configure(config, settings)
+        from llm_regressions.report import session
+
+        session.configure(config)
     if settings.enabled and config.args_source != pytest.Config.ArgsSource.ARGS:
         # No paths on the command line: run the regression set, not the unit tests.
         root = Path(config.rootpath)
@@ -90,7 +94,11 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Warn about cases replayed on a model name not pinned to a snapshot."""
+    """Keep the golden cases / this shard's cases; warn about unpinned model names."""
+    if options.get_settings(config).enabled:
+        from llm_regressions.selection import select
+
+        select(config, items, gate_options.get_gate_settings(config))
     if options.get_settings(config).calls_models:
         from llm_regressions.replay import setup
 

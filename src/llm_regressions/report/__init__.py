@@ -1,0 +1,1 @@
+"""Reports of a session: JSON (the durable record), Markdown and terminal summaries."""

@@ -1,0 +1,76 @@
+"""``python -m llm_regressions report merge`` and ``... gate``: the sharded-CI half.
+
+``gate`` applies :func:`llm_regressions.gate.evaluate` to a (merged) report exactly as
+the plugin does at the end of a session, and exits as pytest would have.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from llm_regressions.gate import evaluate, exit_code
+from llm_regressions.gate_options import DEFAULT_GOLDEN_MIN, GateSettings, parse_label_rates
+from llm_regressions.metrics import aggregate
+from llm_regressions.report import json_report, markdown, terminal
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser("report", help="work with JSON reports (--llm-report)")
+    sub = report.add_subparsers(dest="report_command", required=True)
+    merge = sub.add_parser("merge", help="merge shard reports into one")
+    merge.add_argument("reports", nargs="+", type=Path)
+    merge.add_argument("-o", "--output", type=Path, required=True)
+    gate = commands.add_parser("gate", help="apply the deploy gate to a JSON report")
+    gate.add_argument("report", type=Path)
+    gate.add_argument("--golden", action="store_true", help="apply the golden gate")
+    gate.add_argument("--golden-min", type=int, default=DEFAULT_GOLDEN_MIN)
+    gate.add_argument("--min-pass-rate", type=float, default=None)
+    gate.add_argument("--label-min-pass-rate", action="append", default=[], metavar="LABEL=RATE")
+    gate.add_argument("--baseline", type=Path, default=None)
+    gate.add_argument("--max-cost-increase", type=float, default=None)
+    gate.add_argument("--max-p95-increase", type=float, default=None)
+    gate.add_argument("--markdown", type=Path, default=None, help="also write the summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.command == "report":
+            reports = [json_report.load(path) for path in args.reports]
+            merged = json_report.merge(reports, [str(p) for p in args.reports])
+            json_report.write(args.output, merged)
+            count = len(merged["cases"])
+            print(f"merged {count} cases from {len(reports)} reports into {args.output}")
+            return 0
+        return _gate(args)
+    except (json_report.ReportError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _gate(args: argparse.Namespace) -> int:
+    report = json_report.load(args.report)
+    baseline = json_report.load(args.baseline) if args.baseline else None
+    settings = GateSettings(
+        golden=args.golden,
+        golden_min=args.golden_min,
+        min_pass_rate=args.min_pass_rate,
+        label_min_pass_rate=parse_label_rates(args.label_min_pass_rate),
+        baseline=str(args.baseline) if args.baseline else None,
+        max_cost_increase=args.max_cost_increase,
+        max_p95_increase=args.max_p95_increase,
+    )
+    records = [r for r in report["cases"] if r["golden"]] if args.golden else report["cases"]
+    result = evaluate(records, settings, baseline)
+    report = {
+        **report,
+        "cases": records,
+        "aggregates": aggregate(records),
+        "gate": result.to_dict(),
+    }
+    for line in terminal.lines(report["aggregates"], report["gate"], []):
+        print(line)
+    if args.markdown:
+        args.markdown.write_text(markdown.render(report), encoding="utf-8")
+    return exit_code(records, result)

@@ -1,0 +1,105 @@
+"""The JSON report, format v1: documented by ``schemas/report.v1.json``.
+
+Everything a later run or ``python -m llm_regressions gate`` needs is in it: every case
+record with every run, the aggregates, the gate's outcome and where the run came from.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from llm_regressions import __version__
+from llm_regressions.fsutil import atomic_write
+from llm_regressions.metrics import aggregate
+
+FORMAT = "pytest-llm-regressions/report"
+VERSION = 1
+SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "report.v1.json"
+
+
+class ReportError(ValueError):
+    """A file is not a report this version can read."""
+
+
+def git_state(root: Path) -> dict[str, Any] | None:
+    """Commit and dirty flag of the checkout, when git is there to ask."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+        if commit.returncode != 0:
+            return None
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def build(
+    records: list[dict[str, Any]],
+    run: dict[str, Any],
+    gate: dict[str, Any] | None,
+    git: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "plugin_version": __version__,
+        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "git": git,
+        "run": run,
+        "aggregates": aggregate(records),
+        "gate": gate,
+        "cases": records,
+    }
+
+
+def write(path: Path, report: dict[str, Any]) -> None:
+    # compact: indent would use the pure-Python encoder (seconds for 10,000 cases)
+    text = json.dumps(report, ensure_ascii=False, separators=(",", ":"))
+    atomic_write(path, text + "\n", overwrite=True)
+
+
+def load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{path}: cannot read a JSON report ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ReportError(f"{path}: not a pytest-llm-regressions report")
+    if data.get("version") != VERSION:
+        raise ReportError(
+            f"{path}: report format version {data.get('version')!r}, this plugin reads {VERSION}"
+        )
+    return data
+
+
+def merge(reports: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
+    """One report of the cases of several shard reports; a case in two is refused."""
+    seen: dict[str, str] = {}
+    records: list[dict[str, Any]] = []
+    for report, name in zip(reports, names, strict=True):
+        for record in report["cases"]:
+            if record["id"] in seen:
+                raise ReportError(
+                    f"case {record['id']} is in both {seen[record['id']]} and {name}: "
+                    "shards must partition the cases"
+                )
+            seen[record["id"]] = name
+            records.append(record)
+    records.sort(key=lambda r: r["nodeid"])
+    first = reports[0]
+    run = {**first["run"], "shard": None, "merged_from": len(reports)}
+    commits = {(r.get("git") or {}).get("commit") for r in reports}
+    git = first.get("git") if len(commits) == 1 else None
+    return build(records, run, None, git)

@@ -1,0 +1,86 @@
+"""``--llm-update-status``: mark open cases that now pass every run as fixed.
+
+The edit is one line per case (``status: open`` -> ``status: fixed``, keeping its
+indentation and any comment); every other byte of the file stays as it was, so the
+diff a reviewer sees is exactly the lifecycle change. Writes are atomic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from llm_regressions.fsutil import atomic_write
+
+STATUS_LINE = re.compile(r"^(\s*(?:-\s+)?status:\s*)(['\"]?)open\2(\s*(?:#.*)?)$")
+LABEL_LINE = re.compile(r"^(\s*(?:-\s+)?)label:")
+
+
+def newly_fixed(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Open cases judged on at least one run, every run passing."""
+    return [
+        r
+        for r in records
+        if r["status"] == "open" and r["runs"] and all(run["passed"] for run in r["runs"])
+    ]
+
+
+def _rewrite(text: str, starts: list[int], targets: list[int]) -> tuple[str, list[int]]:
+    """Flip the first ``status: open`` line of each target case (1-based start lines);
+    a case ends where the next case in the file starts. Returns the cases not found."""
+    lines = text.splitlines(keepends=True)
+    bounds = sorted(set(starts))
+    missing = []
+    for start in sorted(targets, reverse=True):  # inserted lines shift later cases
+        end = next((b for b in bounds if b > start), len(lines) + 1)
+        if not _flip(lines, start - 1, end - 1):
+            missing.append(start)
+    return "".join(lines), missing
+
+
+def _flip(lines: list[str], first: int, stop: int) -> bool:
+    """Edit ``lines[first:stop]`` in place: flip the status line, or (status omitted,
+    so open by default) add ``status: fixed`` right after the label line."""
+    label_at = None
+    for index in range(first, min(stop, len(lines))):
+        body = lines[index].rstrip("\r\n")
+        newline = lines[index][len(body) :] or "\n"
+        match = STATUS_LINE.match(body)
+        if match:
+            lines[index] = f"{match[1]}{match[2]}fixed{match[2]}{match[3]}{newline}"
+            return True
+        if label_at is None and (label := LABEL_LINE.match(body)):
+            label_at = (index, " " * len(label[1]), newline)
+        if body.lstrip().startswith("status:"):
+            return False  # already fixed, or written in a way we do not edit
+    if label_at is None:
+        return False
+    index, indent, newline = label_at
+    lines.insert(index + 1, f"{indent}status: fixed{newline}")
+    return True
+
+
+def update_statuses(root: Path, records: list[dict[str, Any]]) -> list[str]:
+    """Rewrite the files; returns one line per case changed (or not changeable)."""
+    starts: dict[str, list[int]] = defaultdict(list)
+    for record in records:
+        starts[record["file"]].append(record["line"])
+    by_file: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in newly_fixed(records):
+        by_file[record["file"]].append(record)
+    changes = []
+    for name, cases in sorted(by_file.items()):
+        path = root / name
+        text = path.read_bytes().decode("utf-8")  # keep CRLF line ends as they are
+        new, missing = _rewrite(text, starts[name], [r["line"] for r in cases])
+        if new != text:
+            atomic_write(path, new, overwrite=True)
+        for record in cases:
+            where = f"{name}:{record['line']}"
+            if record["line"] in missing:
+                changes.append(f"{record['id']} ({where}): no 'status: open' line, not changed")
+            else:
+                changes.append(f"{record['id']} ({where})")
+    return changes
