@@ -10,19 +10,14 @@ compare), the JSON report written atomically, the Markdown and terminal summarie
 
 from __future__ import annotations
 
-import sys
+import argparse
+import copy
+import random
+import tempfile
+import time
+from pathlib import Path
 
-# bench/inspect.py would shadow the standard library's inspect (dataclasses imports it)
-sys.path[:] = [p for p in sys.path if not p.endswith("bench")]
-
-import argparse  # noqa: E402
-import copy  # noqa: E402
-import random  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from llm_regressions.gate import evaluate  # noqa: E402
+from llm_regressions.gate import evaluate
 from llm_regressions.gate_options import GateSettings  # noqa: E402
 from llm_regressions.report import json_report, markdown, terminal  # noqa: E402
 from llm_regressions.results import finish_record  # noqa: E402

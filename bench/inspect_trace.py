@@ -1,7 +1,7 @@
 """Benchmark: ``--llm-inspect-trace`` on a generated OTLP/JSON trace of 10,000 spans.
 
 Prints figures (file size, read time, diagnose+render time); it asserts nothing.
-Run: ``PYTHONPATH=src python bench/inspect.py [SPANS]``.
+Run: ``PYTHONPATH=src python bench/inspect_trace.py [SPANS]``.
 """
 
 from __future__ import annotations
