@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 import pytest
 
+from llm_regressions.options import option_group
+
 DEFAULT_GOLDEN_MIN = 20
 GATE_SETTINGS_KEY = pytest.StashKey["GateSettings"]()
 
 
 def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("llm-regressions")
+    group = option_group(parser)
     group.addoption(
         "--llm-golden",
         action="store_true",

@@ -21,8 +21,13 @@ DEFAULT_CACHE_DIR = ".llm_regressions_cache"
 SETTINGS_KEY = pytest.StashKey["Settings"]()
 
 
+def option_group(parser: pytest.Parser) -> pytest.OptionGroup:
+    """The one ``--help`` group every option of the plugin is declared in."""
+    return parser.getgroup("llm-regressions", "LLM regression cases (pytest-llm-regressions)")
+
+
 def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("llm-regressions", "LLM regression cases (pytest-llm-regressions)")
+    group = option_group(parser)
     group.addoption(
         "--llm-regressions",
         action="store_true",

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from llm_regressions.options import option_group
+
 PROMOTE_DIR_INI = "llm_regressions_promote_dir"
 
 
 def add_options(parser: pytest.Parser) -> None:
     """Declare the trace options in the plugin's ``--help`` group."""
-    group = parser.getgroup("llm-regressions", "LLM regression cases (pytest-llm-regressions)")
+    group = option_group(parser)
     group.addoption(
         "--llm-inspect-trace",
         metavar="FILE",
