@@ -54,7 +54,12 @@ def _golden(records: list[dict[str, Any]], settings: GateSettings, out: GateResu
         if r["status"] == "fixed" and r["outcome"] != "passed":
             out.failures.append(f"golden case {r['id']} did not pass ({r['outcome']})")
         elif r["status"] == "open":
-            still = "still reproduces" if r["outcome"] == "xfailed" else f"now {r['outcome']}"
+            if r["outcome"] == "xfailed":
+                still = "still reproduces"
+            elif r["outcome"] == "passed" and r["pass_rate"] is None:
+                still = "catches its recorded bug"  # recorded mode: nothing was replayed
+            else:
+                still = f"now {r['outcome']}"
             out.notes.append(f"open golden case {r['id']} ({still}; not gated)")
 
 
