@@ -55,8 +55,10 @@ def _litellm_imported() -> None:
     pytester restores ``sys.modules`` after each run: anything first imported inside a
     run is imported again in the next, so a background thread left from one run (the
     replay loop, litellm's import) could meet a second copy of a module (a second
-    ``NotSent`` class, a half-imported litellm). Importing everything first, in every
-    worker, gives all runs the same modules. litellm takes seconds: it is done once.
+    ``NotSent`` class, a half-imported litellm), and the ``importlib_metadata`` finder
+    litellm's import adds to ``sys.meta_path`` would be orphaned, hiding every pytest11
+    entry point (so the plugin's options) from later runs. Importing everything first,
+    in every worker, gives all runs the same modules. litellm takes seconds: done once.
     """
     import importlib
     import pkgutil

@@ -36,14 +36,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "golden: a case in the golden set that gates deploys")
     settings = options.Settings.from_config(config)
     config.stash[options.SETTINGS_KEY] = settings
-    if settings.enabled:
-        from llm_regressions.replay import setup
+    if not settings.enabled:
+        return
+    from llm_regressions.replay import setup
+    from llm_regressions.report import session
 
-        setup.configure(config, settings)
-        from llm_regressions.report import session
-
-        session.configure(config)
-    if settings.enabled and config.args_source != pytest.Config.ArgsSource.ARGS:
+    setup.configure(config, settings)
+    session.configure(config)
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
         # No paths on the command line: run the regression set, not the unit tests.
         root = Path(config.rootpath)
         config.args[:] = [str(root / p) for p in settings.paths if (root / p).exists()] or [
@@ -67,14 +67,12 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 def pytest_runtestloop(session: pytest.Session):
     """Run the cases even when some case files failed to load (each failed file is
     already reported as a collection error); other collection errors still stop pytest."""
-    if options.get_settings(session.config).enabled and session.testsfailed:
-        from llm_regressions.collect import broken_case_files
-
-        if broken_case_files(session.config) == session.testsfailed:
-            session.config.option.continue_on_collection_errors = True
     if options.get_settings(session.config).enabled:
+        from llm_regressions.collect import broken_case_files
         from llm_regressions.replay import setup
 
+        if session.testsfailed and broken_case_files(session.config) == session.testsfailed:
+            session.config.option.continue_on_collection_errors = True
         setup.start_run(session)
     return (yield)
 

@@ -97,7 +97,7 @@ def case_record(item: CaseItem) -> dict[str, Any]:
         "problem": verdict.problem if verdict is not None else "",
         "runs": runs,
         "pass_rate": passed / len(runs) if live and runs else None,
-        "flaky": live and 0 < passed < len(runs),
+        "flaky": verdict is not None and verdict.flaky,
         "cost_usd": notes.get("llm_cost_usd"),
         "drift": notes.get("llm_model_drift"),
         "trouble": notes.get("llm_trouble"),
@@ -105,7 +105,8 @@ def case_record(item: CaseItem) -> dict[str, Any]:
 
 
 def attach(item: CaseItem) -> None:
-    """Put the record on the item's reports (called at the end of ``setup()``)."""
+    """Put the record on the item's reports (called from ``teardown()``, so a case that
+    errored in setup has one too)."""
     item.user_properties.append((RECORD_KEY, case_record(item)))
 
 

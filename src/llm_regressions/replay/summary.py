@@ -29,7 +29,7 @@ def record_outcome(item: CaseItem) -> None:
     if verdict is None or not item.results:
         return
     passed, total = sum(run.passed for run in verdict.runs), len(verdict.runs)
-    if 0 < passed < total:
+    if verdict.flaky:
         kind = "flaky"
     elif passed == 0 and not verdict.ok and case.status == "fixed":
         kind = "failed"
