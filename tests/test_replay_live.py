@@ -136,6 +136,26 @@ def test_open_case_is_a_strict_xfail(pytester, write_case, llm_stub, answer, out
     result.stdout.fnmatch_lines([message])
 
 
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_short_summary_and_junit_show_the_headline_even_on_ci(
+    pytester, write_case, llm_stub, monkeypatch, workers
+):
+    # On CI pytest prints a string failure whole after FAILED; ours must stay one line.
+    monkeypatch.setenv("CI", "true")
+    llm_stub.script("regressed", Reply("You have 30 days."))
+    write_case("r.yaml", live_case("regressed", checks=[{"contains": "14 days"}]))
+    result = pytester.runpytest_subprocess(*llm_stub.args("--junitxml=j.xml", *workers))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["FAILED regressions/r.yaml::regressed - 0/1 run passed, need 1.00"]
+    )
+    assert result.stdout.str().count("FAIL contains: '14 days'") == 1
+    junit = (pytester.path / "j.xml").read_text()
+    assert 'message="0/1 run passed, need 1.00"' in junit
+    assert "output: You have 30 days." in junit
+    assert "Warning" not in result.stderr.str(), result.stderr.str()[:2000]
+
+
 def test_repeats_pass_rate_and_each_run_in_the_report(pytester, write_case, llm_stub):
     llm_stub.script("flaky", Reply("14 days"), Reply("30 days"), Reply("14 days"))
     write_case("f.yaml", live_case("flaky", repeat=3, min_pass_rate=1.0))

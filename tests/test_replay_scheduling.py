@@ -150,8 +150,9 @@ def test_recorded_mode_does_not_import_litellm(pytester, write_case):
     result.stdout.fnmatch_lines(["*LITELLM IMPORTED: False*"])
 
 
-def test_live_mode_imports_litellm_while_collecting(pytester, write_case):
-    """The import starts in pytest_configure, on a background thread."""
+def test_live_mode_imports_litellm_while_collecting(pytester, write_case, llm_stub):
+    """The import starts in pytest_configure, on a background thread; --collect-only,
+    which calls nothing, does not import it at all."""
     write_case("a.yaml")
     pytester.makeconftest(
         """
@@ -163,8 +164,10 @@ def test_live_mode_imports_litellm_while_collecting(pytester, write_case):
             print("IMPORTER RUNNING OR DONE:", running or "litellm" in sys.modules)
         """
     )
-    result = pytester.runpytest_subprocess("--llm-regressions", "--collect-only", "-s")
+    result = pytester.runpytest_subprocess(*llm_stub.args("-s"))
     result.stdout.fnmatch_lines(["*IMPORTER RUNNING OR DONE: True*"])
+    result = pytester.runpytest_subprocess("--llm-regressions", "--collect-only", "-s")
+    result.stdout.fnmatch_lines(["*IMPORTER RUNNING OR DONE: False*"])
 
 
 def test_only_the_client_module_imports_litellm():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _pytest._code.code import ReprExceptionInfo, ReprFileLocation, ReprTracebackNative
 
 from llm_regressions import results
 from llm_regressions.checks import CheckError
@@ -117,14 +118,28 @@ class CaseItem(pytest.Item):
         if not self.verdict.ok:
             raise CaseFailed(self.verdict)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style=None) -> str:
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style=None
+    ) -> str | ReprExceptionInfo:
         if isinstance(excinfo.value, CaseFailed):
-            return render_failure(self.loaded, excinfo.value.verdict, self._model_notes())
+            text = render_failure(self.loaded, excinfo.value.verdict, self._model_notes())
+            return self._report(text, excinfo.value.verdict.problem)
         if isinstance(excinfo.value, (CaseError, pytest.xfail.Exception)):
             # an open case's xfail needs no traceback (formatting one is slow, and it
             # intermittently crashes CPython 3.11's ast.parse under in-process pytester)
             return f"{self.loaded.case.id}: {excinfo.value}"
         return super().repr_failure(excinfo, style=style)
+
+    def _report(self, text: str, headline: str) -> ReprExceptionInfo:
+        """The full report under FAILURES, and only ``headline`` in the short summary.
+
+        A plain string would be repeated whole after ``FAILED`` when pytest runs on CI
+        (``CI`` set), and in JUnit's ``message``; this is the shape pytest gives its own
+        failures, and it survives xdist's report serialization."""
+        location = ReprFileLocation(str(self.path), self.loaded.line, headline)
+        return ReprExceptionInfo(
+            reprtraceback=ReprTracebackNative([text + "\n"]), reprcrash=location
+        )
 
     def teardown(self) -> None:
         results.attach(self)  # the teardown report carries it (also after setup errors)

@@ -46,6 +46,15 @@ def begin_import() -> None:
         _importer.start()
 
 
+def finish_import() -> None:
+    """Wait for a background import still under way (a session that ends before its
+    first call, or an xdist worker given no case), so that it never runs on into
+    interpreter shutdown, after pytest has dropped the session's warning filters."""
+    importer = _importer
+    if importer is not None and importer.is_alive():
+        importer.join()
+
+
 def _quiet_load() -> None:
     try:
         litellm()
@@ -91,9 +100,19 @@ def _configure(module: ModuleType) -> None:
 
 
 async def aclose() -> None:
-    """Stop litellm's background logging worker, which lives on the engine's loop."""
+    """Close what litellm keeps on the engine's loop: its cached HTTP clients and its
+    background logging worker.
+
+    litellm caches clients per event loop, keyed by the loop's ``id()``: a later loop
+    in the same process (pytest run in-process twice) can get the same id and would be
+    handed a client bound to this closed loop."""
     if _module is None:
         return
+    try:
+        await _module.close_litellm_async_clients()
+        _module.in_memory_llm_clients_cache.flush_cache()
+    except Exception:  # noqa: BLE001 - a litellm without them: nothing cached to close
+        pass
     try:
         from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER
 

@@ -21,12 +21,25 @@ from llm_regressions.replay.summary import LiveSummary
 
 SUMMARY_PLUGIN = "llm-regressions-summary"
 
-#: Warnings litellm's own code raises while it works, which say nothing about the
-#: user's cases (pydantic building schemas of litellm's response types, lazily).
+#: Warnings (message regex) litellm's own code raises while it imports and works, which
+#: say nothing about the user's cases (pydantic building schemas of litellm's types).
 THIRD_PARTY_NOISE = (
-    "ignore:Item .* is using the .ReadOnly. qualifier:UserWarning",
-    "ignore:Pydantic serializer warnings:UserWarning",
+    r"Items? .* (is|are) using the .ReadOnly. qualifier",
+    r"Pydantic serializer warnings",
 )
+
+
+def _silence_third_party_noise(config: pytest.Config) -> None:
+    """Ignore :data:`THIRD_PARTY_NOISE` for the whole session.
+
+    The process-wide filter covers litellm's background import, which runs partly
+    outside pytest's collection and test phases (it would print to stderr there); the
+    ini lines win over a user's ``filterwarnings = error`` inside those phases."""
+    import warnings
+
+    for message in THIRD_PARTY_NOISE:
+        warnings.filterwarnings("ignore", message=message, category=UserWarning)
+        config.addinivalue_line("filterwarnings", f"ignore:{message}:UserWarning")
 
 
 def configure(config: pytest.Config, settings: Settings) -> None:
@@ -37,9 +50,8 @@ def configure(config: pytest.Config, settings: Settings) -> None:
 
         config.pluginmanager.register(LiveSummary(), SUMMARY_PLUGIN)
         config.pluginmanager.register(PromptSummary(), "llm-regressions-prompts")
-    for line in THIRD_PARTY_NOISE:  # any mode may call a model (llm_judge does in recorded)
-        config.addinivalue_line("filterwarnings", line)
-    if settings.calls_models and not is_xdist_controller(config):
+    _silence_third_party_noise(config)  # any mode may call a model (llm_judge in recorded)
+    if settings.calls_models and not (config.option.collectonly or is_xdist_controller(config)):
         from llm_regressions.replay import client
 
         client.begin_import()
@@ -95,6 +107,9 @@ def header(config: pytest.Config) -> list[str]:
 
 
 def finish(config: pytest.Config) -> None:
+    from llm_regressions.replay import client
+
     replay = replay_session(config)
     if replay is not None:
         replay.close()
+    client.finish_import()

@@ -36,7 +36,7 @@ def metric_lines(agg: dict[str, Any]) -> list[str]:
     if lat["runs"]:
         lines.append(
             f"latency: p50 {ms(lat['p50'])}, p95 {ms(lat['p95'])}, p99 {ms(lat['p99'])} "
-            f"({lat['runs']} runs)"
+            f"({lat['runs']} run{'' if lat['runs'] == 1 else 's'})"
         )
     tokens = agg["tokens"]
     if tokens["input"] or tokens["output"]:
