@@ -187,6 +187,20 @@ def test_sync_target_gets_the_pinned_model_and_its_output_is_checked(
     assert [b["model"] for b in bodies] == ["gpt-4.1-mini-2025-04-14"] * 2
 
 
+def test_target_spend_counts_towards_the_budget(pytester, write_case, llm_stub, app):
+    for n in (1, 2):
+        llm_stub.script(f"budget {n}", Reply("done"))
+        write_case(
+            f"t{n}.yaml", target_case(f"t{n}", "answer", f"budget {n}", [{"contains": "done"}])
+        )
+    result = pytester.runpytest(*llm_stub.args("--llm-max-cost=0.000001", "-rs"))
+    result.assert_outcomes(passed=1, skipped=1)
+    assert len(llm_stub.received("budget")) == 1
+    result.stdout.fnmatch_lines(
+        ["SKIPPED ?1? regressions/t2.yaml:1: not sent: --llm-max-cost $1e-06 reached (spent $*)"]
+    )
+
+
 @pytest.mark.parametrize("target", ["crash", "crash_async"])
 def test_target_that_raises_is_a_failure_with_the_app_traceback(
     pytester, write_case, llm_stub, app, target

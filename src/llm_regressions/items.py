@@ -100,7 +100,9 @@ class CaseItem(pytest.Item):
             from llm_regressions.targets import run_target
 
             engine = replay.engine
-            results, spans = run_target(case, settings, lambda c: engine.run_coroutine(c).result())
+            results, spans = run_target(
+                case, settings, lambda c: engine.run_coroutine(c).result(), ledger=engine
+            )
             self.user_properties.append(("llm_target_spans", spans))
         else:
             results = replay.results(self)

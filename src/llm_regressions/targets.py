@@ -18,7 +18,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from llm_regressions.prompts import PromptError, resolve_hook, signature_problems
 from llm_regressions.replay.classify import classify
@@ -106,19 +106,29 @@ def provider_cause(exc: BaseException) -> BaseException | None:
     return None
 
 
+class Ledger(Protocol):
+    """Where the app's spend is counted (the replay engine, for ``--llm-max-cost``)."""
+
+    def refuse_when_spent(self) -> None: ...
+    def charge(self, cost: float) -> None: ...
+
+
 def run_target(
-    case: Any, settings: Any, run_async: RunAsync = asyncio.run
+    case: Any, settings: Any, run_async: RunAsync = asyncio.run, ledger: Ledger | None = None
 ) -> tuple[list[ReplayResult], list[dict[str, Any]]]:
     """Run the target once per run of the case; ``run_async`` runs a coroutine to its
     result (the engine's loop). Returns the results and the captured calls (as spans)
     of every run. Raises AppRaised (the app's bug) or ProviderTrouble (a provider error
-    inside the app)."""
+    inside the app); with a ``ledger``, NotSent before a run once the budget is spent,
+    and every run's captured cost is charged to it, also when the run raised."""
     from llm_regressions.promptcase import AppRaised
 
     function = check_target(case.target, case.input or {})
     model = effective_model(case, settings)
     results, spans = [], []
     for run in range(runs_for(case, settings)):
+        if ledger is not None:
+            ledger.refuse_when_spent()
         with pinned_environment(model, settings.api_base), capturing() as capture:
             started = time.perf_counter()
             try:
@@ -130,6 +140,9 @@ def run_target(
                         cause, model, timeout=settings.timeout, retries=settings.retries
                     ) from None
                 raise AppRaised(f"target {case.target}", exc) from None
+            finally:
+                if ledger is not None:
+                    ledger.charge(sum(c.result.cost_usd or 0.0 for c in capture.calls))
             latency_ms = (time.perf_counter() - started) * 1000
         calls = sorted(capture.calls, key=lambda c: c.started)
         results.append(target_result(value, calls, model, latency_ms))

@@ -86,6 +86,18 @@ class Engine:
         its logging worker, whose queue is bound to the loop that started it."""
         return asyncio.run_coroutine_threadsafe(coroutine, self._ensure_running())
 
+    def refuse_when_spent(self) -> None:
+        """Raise NotSent when nothing new may be sent: the run stopped, or the budget is
+        spent. For model calls the engine does not make itself (an app target's)."""
+        if self._stopped:
+            raise NotSent(f"not sent: {self._stopped}")
+        self._check_budget()
+
+    def charge(self, cost: float) -> None:
+        """Count spend the engine did not send itself towards ``--llm-max-cost``."""
+        with self._lock:
+            self.spent += cost
+
     def stop(self, reason: str) -> None:
         """Send nothing new from now on; queued calls fail with NotSent(reason)."""
         self._stopped = reason
@@ -152,9 +164,7 @@ class Engine:
             if hit is not None:
                 self.cache_hits += 1
                 return hit
-        limit = self.policy.max_cost
-        if limit is not None and self.spent >= limit:
-            raise NotSent(f"not sent: --llm-max-cost ${limit:g} reached (spent ${self.spent:.6g})")
+        self._check_budget()
         self._check_credentials(request)
         from llm_regressions.replay import client
 
@@ -165,10 +175,15 @@ class Engine:
             timeout=self.policy.timeout,
             retries=self.policy.retries,
         )
-        self.spent += result.cost_usd or 0.0
+        self.charge(result.cost_usd or 0.0)
         if self.cache is not None:
             self.cache.put(request, result)
         return result
+
+    def _check_budget(self) -> None:
+        limit = self.policy.max_cost
+        if limit is not None and self.spent >= limit:
+            raise NotSent(f"not sent: --llm-max-cost ${limit:g} reached (spent ${self.spent:.6g})")
 
     def _check_credentials(self, request: ProviderRequest) -> None:
         """Refuse early, in one line, when the provider's API key is not set."""
