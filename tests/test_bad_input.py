@@ -94,6 +94,15 @@ def test_missing_required_field(pytester, write_case) -> None:
     expect_lines(result, ["*regressions/broken.yaml:1: label: required field is missing"])
 
 
+def test_request_is_required_unless_the_case_has_a_target(pytester, write_case) -> None:
+    text = with_checks('  - not_contains: "30 days"').replace(
+        "request:\n  messages:\n    - {role: user, content: hi}\n", ""
+    )
+    assert "request" not in text
+    result = broken_run(pytester, write_case, text)
+    expect_lines(result, ["*regressions/broken.yaml:1: 'request' is required *unless*'target'*"])
+
+
 def test_label_must_be_snake_case_and_id_file_name_safe(pytester, write_case) -> None:
     text = with_checks('  - not_contains: "30 days"', id="../../etc/passwd").replace(
         "label: stale_policy_retrieval", "label: Stale Policy"

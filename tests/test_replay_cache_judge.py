@@ -173,3 +173,24 @@ def test_api_base_from_ini(pytester, write_case, llm_stub):
     write_case("i.yaml", live_case("ini", "via ini"))
     pytester.runpytest("--llm-regressions").assert_outcomes(passed=1)
     assert len(llm_stub.received("via ini")) == 1
+
+
+def test_judge_of_a_target_case_without_request_sees_the_app_input():
+    from llm_regressions.case import Case
+    from llm_regressions.checks.judge import _question
+    from llm_regressions.replay.result import ReplayResult
+
+    case = Case.model_validate(
+        {
+            "version": 1,
+            "id": "t",
+            "label": "stale_policy_retrieval",
+            "model": {"name": "openai/gpt-4o-mini-2024-07-18"},
+            "target": "app.bot:answer",
+            "input": {"question": "Can I return it?"},
+            "checks": [{"llm_judge": "Quotes the 14-day window"}],
+        }
+    )
+    question = _question("Quotes the 14-day window", ReplayResult(output="30 days"), case)
+    assert 'The app was called with:\n{"question": "Can I return it?"}' in question
+    assert "Assistant's answer:\n30 days" in question

@@ -45,3 +45,12 @@ def test_schema_rejects_unknown_keys_and_bad_check_arguments() -> None:
     base = json.loads(json.dumps(base, default=str))
     assert not validator.is_valid({**base, "min_pass_rat": 1})
     assert not validator.is_valid({**base, "checks": [{"max_chars": "lots"}]})
+
+
+def test_schema_wants_a_request_unless_there_is_a_target() -> None:
+    validator = Draft202012Validator(build_schema())
+    base = yaml.safe_load(EXAMPLES[0].read_text(encoding="utf-8"))
+    base = {k: v for k, v in json.loads(json.dumps(base, default=str)).items() if k != "request"}
+    base.pop("prompt", None)
+    assert not validator.is_valid(base)
+    assert validator.is_valid({**base, "target": "app.bot:answer", "input": {"q": "hi"}})

@@ -187,6 +187,40 @@ def test_sync_target_gets_the_pinned_model_and_its_output_is_checked(
     assert [b["model"] for b in bodies] == ["gpt-4.1-mini-2025-04-14"] * 2
 
 
+def test_hand_written_target_case_needs_no_request(pytester, write_case, llm_stub, app):
+    llm_stub.script("refund?", Reply("14 days"))
+    write_case(
+        "h.yaml",
+        """\
+        version: 1
+        id: hand-written
+        label: stale_policy_retrieval
+        status: fixed
+        model: {name: openai/gpt-4o-mini-2024-07-18}
+        target: acme_app:answer
+        input: {question: refund?}
+        checks:
+          - json_path: {path: $.reply, equals: 14 days}
+        """,
+    )
+    write_case(
+        "t.yaml",
+        """\
+        version: 1
+        id: tools-unknown
+        label: invalid_tool_arguments
+        model: {name: openai/gpt-4o-mini-2024-07-18}
+        target: acme_app:answer
+        input: {question: refund?}
+        checks:
+          - tool_args_valid: true
+        """,
+    )
+    result = pytester.runpytest(*llm_stub.args())
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*t.yaml:*tool_args_valid*needs 'request.tools'*"])
+
+
 def test_target_spend_counts_towards_the_budget(pytester, write_case, llm_stub, app):
     for n in (1, 2):
         llm_stub.script(f"budget {n}", Reply("done"))

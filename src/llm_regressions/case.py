@@ -185,6 +185,10 @@ CheckEntry = Annotated[
 class Case(_Section):
     """One regression case: a labelled real failure plus binary checks."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["request"]}, {"required": ["target"]}]}
+    )
+
     version: Literal[1] = Field(..., description="Case format version.")
     id: Slug
     label: SnakeCase
@@ -198,7 +202,11 @@ class Case(_Section):
     tags: list[Slug] = Field(default_factory=list)
     source: Source | None = None
     model: ModelSpec
-    request: Request
+    request: Request | None = Field(
+        None,
+        description="Required, except on a 'target' case (the app builds its own request; "
+        "there it documents what the trace recorded).",
+    )
     prompt: Prompt | None = None
     target: str | None = Field(
         None,
@@ -222,6 +230,11 @@ class Case(_Section):
             raise ValueError("'input' needs 'target' (the module:function to call with it)")
         if self.target is not None and self.prompt is not None:
             raise ValueError("give 'target' (the app builds its own prompt) or 'prompt', not both")
+        if self.request is None and self.target is None:
+            raise ValueError(
+                "'request' is required (the messages to replay), unless the case calls "
+                "the app's entry point with 'target'"
+            )
         return self
 
 

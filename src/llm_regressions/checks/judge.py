@@ -93,10 +93,13 @@ class LlmJudge(Check):
 
 
 def _question(criteria: str, result, case) -> str:
-    asked = next((m.content for m in reversed(case.request.messages) if m.role == "user"), None)
+    messages = case.request.messages if case.request else []
+    asked = next((m.content for m in reversed(messages) if m.role == "user"), None)
     parts = [f"Criterion: {criteria}"]
     if isinstance(asked, str):
         parts.append(f"User's last message:\n{asked}")
+    elif case.input:
+        parts.append(f"The app was called with:\n{json.dumps(case.input, ensure_ascii=False)}")
     parts.append(f"Assistant's answer:\n{result.output if result.output is not None else ''}")
     if result.tool_calls:
         calls = [{"name": c.name, "arguments": c.arguments} for c in result.tool_calls]

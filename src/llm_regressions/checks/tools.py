@@ -81,7 +81,7 @@ class ToolNotCalled(_ToolMatch):
 def offered_tools(case) -> dict[str, dict[str, Any]]:
     """Tool name -> JSON Schema of its parameters, from the case's request."""
     tools: dict[str, dict[str, Any]] = {}
-    for tool in case.request.tools:
+    for tool in case.request.tools if case.request else ():
         function = tool.get("function", tool)
         if "name" in function:
             tools[function["name"]] = function.get("parameters") or {"type": "object"}
@@ -100,7 +100,7 @@ class ToolArgsValid(Check):
     Args = Literal[True] | ToolArgsValidArgs
 
     def validate_case(self, case) -> None:
-        if not case.request.tools:
+        if not offered_tools(case):
             raise CheckArgsError("needs 'request.tools': the tool schemas offered to the model")
 
     def score(self, result, case):

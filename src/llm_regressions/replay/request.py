@@ -73,15 +73,17 @@ def runs_for(case: Case, settings: Settings) -> int:
 
 def replay_requests(case: Case, settings: Settings) -> list[ProviderRequest]:
     """One request per run of the case, on the effective model."""
-    messages = [m.model_dump(exclude_none=True) for m in case.request.messages]
+    request = case.request
+    assert request is not None, "only a target case has no request, and it is not replayed"
+    messages = [m.model_dump(exclude_none=True) for m in request.messages]
     return [
         ProviderRequest(
             model=effective_model(case, settings),
             messages=messages,
             params=dict(case.model.params),
-            tools=list(case.request.tools),
-            tool_choice=case.request.tool_choice,
-            response_format=case.request.response_format,
+            tools=list(request.tools),
+            tool_choice=request.tool_choice,
+            response_format=request.response_format,
             run=run,
         )
         for run in range(runs_for(case, settings))
