@@ -156,6 +156,15 @@ def test_short_summary_and_junit_show_the_headline_even_on_ci(
     assert "Warning" not in result.stderr.str(), result.stderr.str()[:2000]
 
 
+def test_tb_line_shows_the_case_file_line_and_headline_only(pytester, write_case, llm_stub):
+    llm_stub.script("regressed", Reply("You have 30 days."))
+    write_case("r.yaml", live_case("regressed", checks=[{"contains": "14 days"}]))
+    result = pytester.runpytest(*llm_stub.args("--tb=line"))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*regressions/r.yaml:1: 0/1 run passed, need 1.00"])
+    assert "FAIL contains" not in result.stdout.str()
+
+
 def test_repeats_pass_rate_and_each_run_in_the_report(pytester, write_case, llm_stub):
     llm_stub.script("flaky", Reply("14 days"), Reply("30 days"), Reply("14 days"))
     write_case("f.yaml", live_case("flaky", repeat=3, min_pass_rate=1.0))

@@ -137,11 +137,11 @@ class CaseItem(pytest.Item):
 
         A plain string would be repeated whole after ``FAILED`` when pytest runs on CI
         (``CI`` set), and in JUnit's ``message``; this is the shape pytest gives its own
-        failures, and it survives xdist's report serialization."""
+        failures, and it survives xdist's report serialization. ``--tb=line`` shows just
+        ``file:line: headline``."""
         location = ReprFileLocation(str(self.path), self.loaded.line, headline)
-        return ReprExceptionInfo(
-            reprtraceback=ReprTracebackNative([text + "\n"]), reprcrash=location
-        )
+        lines = [] if self.config.option.tbstyle == "line" else [text + "\n"]
+        return ReprExceptionInfo(reprtraceback=ReprTracebackNative(lines), reprcrash=location)
 
     def teardown(self) -> None:
         results.attach(self)  # the teardown report carries it (also after setup errors)

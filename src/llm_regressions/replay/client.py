@@ -19,6 +19,9 @@ from llm_regressions.replay.classify import ProviderTrouble, classify, malformed
 from llm_regressions.replay.request import ProviderRequest
 from llm_regressions.replay.result import ReplayResult, ToolCall
 
+#: How long the session's end waits for a background import still under way.
+IMPORT_WAIT_SECONDS = 60.0
+
 _lock = threading.Lock()
 _module: ModuleType | None = None
 _importer: threading.Thread | None = None
@@ -52,7 +55,7 @@ def finish_import() -> None:
     interpreter shutdown, after pytest has dropped the session's warning filters."""
     importer = _importer
     if importer is not None and importer.is_alive():
-        importer.join()
+        importer.join(IMPORT_WAIT_SECONDS)
 
 
 def _quiet_load() -> None:

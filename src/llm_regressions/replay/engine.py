@@ -61,6 +61,7 @@ class Engine:
         self._order = itertools.count()
         self._credentials: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
+        self._spend_lock = threading.Lock()  # charged from the loop and from app targets
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.PriorityQueue | None = None
         self._thread: threading.Thread | None = None
@@ -95,7 +96,7 @@ class Engine:
 
     def charge(self, cost: float) -> None:
         """Count spend the engine did not send itself towards ``--llm-max-cost``."""
-        with self._lock:
+        with self._spend_lock:
             self.spent += cost
 
     def stop(self, reason: str) -> None:
