@@ -51,6 +51,15 @@ def pytest_configure(config: pytest.Config) -> None:
         ]
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Live replay: start importing litellm while pytest collects."""
+    settings = options.get_settings(session.config)
+    if settings.enabled:
+        from llm_regressions.replay import setup
+
+        setup.start_session(session.config, settings)
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """Turn case files into collectors; leave every other file alone."""
     config = parent.config

@@ -29,32 +29,36 @@ THIRD_PARTY_NOISE = (
 )
 
 
-def _silence_third_party_noise(config: pytest.Config) -> None:
-    """Ignore :data:`THIRD_PARTY_NOISE` for the whole session.
-
-    The process-wide filter covers litellm's background import, which runs partly
-    outside pytest's collection and test phases (it would print to stderr there); the
-    ini lines win over a user's ``filterwarnings = error`` inside those phases."""
-    import warnings
-
-    for message in THIRD_PARTY_NOISE:
-        warnings.filterwarnings("ignore", message=message, category=UserWarning)
-        config.addinivalue_line("filterwarnings", f"ignore:{message}:UserWarning")
-
-
 def configure(config: pytest.Config, settings: Settings) -> None:
-    """Create the session's replay state; start importing litellm while pytest collects."""
+    """Create the session's replay state."""
     config.pluginmanager.register(ReplaySession(config, settings), PLUGIN_NAME)
     if not is_xdist_worker(config):
         from llm_regressions.promptreport import PromptSummary
 
         config.pluginmanager.register(LiveSummary(), SUMMARY_PLUGIN)
         config.pluginmanager.register(PromptSummary(), "llm-regressions-prompts")
-    _silence_third_party_noise(config)  # any mode may call a model (llm_judge in recorded)
-    if settings.calls_models and not (config.option.collectonly or is_xdist_controller(config)):
-        from llm_regressions.replay import client
+    # Any mode may call a model (llm_judge does in recorded). These ini lines win over a
+    # user's `filterwarnings = error` in pytest's collection and test phases.
+    for message in THIRD_PARTY_NOISE:
+        config.addinivalue_line("filterwarnings", f"ignore:{message}:UserWarning")
 
-        client.begin_import()
+
+def start_session(config: pytest.Config, settings: Settings) -> None:
+    """Start importing litellm in the background while pytest collects (live replay).
+
+    Here, not in ``pytest_configure``: pytest (8.x) runs that hook inside a
+    ``catch_warnings`` block, which would drop the process-wide filter below as soon as
+    it returns. The filter keeps :data:`THIRD_PARTY_NOISE` quiet while the import runs
+    outside pytest's collection and test phases (it would print to stderr there)."""
+    if not settings.calls_models or config.option.collectonly or is_xdist_controller(config):
+        return
+    import warnings
+
+    from llm_regressions.replay import client
+
+    for message in THIRD_PARTY_NOISE:
+        warnings.filterwarnings("ignore", message=message, category=UserWarning)
+    client.begin_import()
 
 
 def start_run(session: pytest.Session) -> None:
