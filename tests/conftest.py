@@ -48,6 +48,15 @@ def write_case(pytester: pytest.Pytester):
     return write
 
 
+@pytest.fixture(autouse=True)
+def _hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sessions under test must not append to the CI job's own step summary, nor read
+    a provider key or LiteLLM setting from the machine (tests that need one set it)."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _litellm_imported() -> None:
     """Import all our modules and litellm once, before any in-process pytester run.
