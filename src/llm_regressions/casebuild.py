@@ -110,7 +110,7 @@ def _observed(span: Span) -> dict[str, Any]:
     call = span.llm
     observed = {
         "output": call.output,
-        "tool_calls": [_recorded_call(c) for c in call.tool_calls],
+        "tool_calls": [recorded_call(c) for c in call.tool_calls],
         "finish_reason": call.finish_reason,
         "usage": call.usage,
         "latency_ms": round(span.latency_ms, 1) if span.latency_ms is not None else None,
@@ -120,7 +120,9 @@ def _observed(span: Span) -> dict[str, Any]:
     return {k: v for k, v in observed.items() if v is not None and v != []}
 
 
-def _recorded_call(call: dict[str, Any]) -> dict[str, Any]:
+def recorded_call(call: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI-shaped tool call of a trace -> the case format's recorded tool call
+    (``{id, name, arguments}``; arguments parsed from JSON when they are)."""
     function = call.get("function") or {}
     arguments = maybe_json(function.get("arguments"))
     recorded = {"name": function.get("name") or "?", "arguments": arguments}

@@ -240,8 +240,8 @@ def _attach_target(trace: Trace, span: Span, data: dict[str, Any], reference: st
         for c in s.llm.tool_calls
     ]
     if calls:
-        from llm_regressions.casebuild import _recorded_call
+        from llm_regressions.casebuild import recorded_call
 
-        observed["tool_calls"] = [_recorded_call(c) for c in calls]
+        observed["tool_calls"] = [recorded_call(c) for c in calls]
     lines = [f"input from the root span {root.name!r} ({root.span_id})"]
     return lines + ([note] if note else [])
