@@ -24,10 +24,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
-    """``--llm-inspect-trace`` / ``--promote-trace`` are commands: run them, no tests."""
+    """``--llm-inspect-trace`` / ``--promote-trace`` are commands: run them, no tests.
+    A ``--llm-regressions`` session registers its very last cleanup here."""
     from llm_regressions.traces import cli
 
-    return cli.run(config) if cli.wants_command(config) else None
+    if cli.wants_command(config):
+        return cli.run(config)
+    if config.getoption("llm_regressions"):
+        from llm_regressions import gcutil
+
+        # Registered before any plugin's pytest_configure, so it runs after their cleanups.
+        config.add_cleanup(gcutil.release)
+    return None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,6 +66,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         from llm_regressions.replay import setup
 
         setup.start_session(session.config, settings)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_collection(session: pytest.Session):
+    """The collected cases live all session: keep the cyclic GC off them (gcutil)."""
+    if not options.get_settings(session.config).enabled:
+        return (yield)
+    from llm_regressions.gcutil import long_lived
+
+    with long_lived():
+        return (yield)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -8,13 +8,13 @@ bookkeeping that a test runner never reads switched off (see :func:`_configure`)
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 import time
 from types import ModuleType
 from typing import Any
 
+from llm_regressions.gcutil import long_lived
 from llm_regressions.replay.classify import ProviderTrouble, classify, malformed
 from llm_regressions.replay.request import ProviderRequest
 from llm_regressions.replay.result import ReplayResult, ToolCall
@@ -74,20 +74,11 @@ def litellm() -> ModuleType:
         if _module is None:
             for name, value in LITELLM_ENV.items():
                 os.environ.setdefault(name, value)
-            # The import allocates ~300k objects that live as long as the process: the
-            # cyclic collector, run again and again while they pile up, finds no garbage
-            # in them (~15% of the import's CPU). Pause it for the import, then freeze
-            # them (with pytest's collected items, by now) out of its reach: every full
-            # collection during the calls, and pytest's gc.collect() at session end,
-            # would otherwise walk them all again, holding the GIL the calls need.
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
+            # The import makes ~300k objects that live as long as the process: keep the
+            # cyclic collector off them (~15% of the import's CPU, and every later full
+            # collection would walk them again, holding the GIL the calls need).
+            with long_lived():
                 import litellm as module
-            finally:
-                if collecting:
-                    gc.enable()
-            gc.freeze()
             _configure(module)
             _module = module
     return _module
