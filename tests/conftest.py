@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,6 +57,26 @@ def _hermetic_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE"):
         monkeypatch.delenv(name, raising=False)
+
+
+_TESTS_PER_SWEEP = 100
+_tests_since_sweep = 0
+
+
+@pytest.fixture(autouse=True)
+def _sweep_frozen_sessions() -> Iterator[None]:
+    """A --llm-regressions session freezes what it collected (gcutil), which after an
+    in-process pytester run is garbage. Every few tests, unfreeze, collect, and freeze
+    the survivors again: memory stays bounded, and the long-lived objects (litellm's)
+    are not walked by every collection in between."""
+    global _tests_since_sweep
+    yield
+    _tests_since_sweep += 1
+    if _tests_since_sweep >= _TESTS_PER_SWEEP and gc.get_freeze_count():
+        _tests_since_sweep = 0
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,7 +7,9 @@ cases that was over a third of a recorded run). :func:`long_lived` pauses it whi
 are made, then freezes them (``gc.freeze()``) out of the reach of every later
 collection, including the one pytest runs at session end. The price: cyclic garbage
 made during the pause is never freed, which is small (parsing and validating makes
-little of it).
+little of it). Nothing is unfrozen at session end: the interpreter's exit would then
+walk it all (measured: over a second after a live run). A process that goes on after
+``pytest.main()`` (pytester's in-process runs) can call ``gc.unfreeze()`` itself.
 """
 
 from __future__ import annotations
@@ -42,12 +44,3 @@ def long_lived() -> Iterator[None]:
             if _pauses == 0 and _was_enabled:
                 gc.enable()
         gc.freeze()
-
-
-def release() -> None:
-    """Give the frozen objects back to the collector.
-
-    Registered to run last at session end (after pytest's own final ``gc.collect()``,
-    which the freeze keeps cheap), so a process that goes on after ``pytest.main()``
-    (pytester's in-process runs) can free what the finished session leaves."""
-    gc.unfreeze()

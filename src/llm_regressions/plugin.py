@@ -24,18 +24,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
-    """``--llm-inspect-trace`` / ``--promote-trace`` are commands: run them, no tests.
-    A ``--llm-regressions`` session registers its very last cleanup here."""
+    """``--llm-inspect-trace`` / ``--promote-trace`` are commands: run them, no tests."""
     from llm_regressions.traces import cli
 
-    if cli.wants_command(config):
-        return cli.run(config)
-    if config.getoption("llm_regressions"):
-        from llm_regressions import gcutil
-
-        # Registered before any plugin's pytest_configure, so it runs after their cleanups.
-        config.add_cleanup(gcutil.release)
-    return None
+    return cli.run(config) if cli.wants_command(config) else None
 
 
 def pytest_configure(config: pytest.Config) -> None:
