@@ -18,8 +18,8 @@ import json  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
-from llm_regressions.inspect import render  # noqa: E402
 from llm_regressions.traces import read_trace  # noqa: E402
+from llm_regressions.traces.inspection import render  # noqa: E402
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 

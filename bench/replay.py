@@ -1,7 +1,7 @@
 """Benchmark: ``pytest --llm-regressions`` live replay against its physical limit.
 
 Measured in one run, whole process (interpreter start, imports, collection, calls,
-report), against the loopback stub server (``tests/llm_stub.py``) with a fixed latency:
+report), against the loopback stub server (``tests/stub_support.py``) with a fixed latency:
 
 - physical limit: ``ceil(N / C) * latency``;
 - plain:  a script doing ``litellm.acompletion`` + ``asyncio.gather`` under a semaphore;
@@ -104,7 +104,7 @@ class Stub:
 
     def __init__(self, latency: float) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "llm_stub.py"), "--latency", str(latency)],
+            [sys.executable, str(ROOT / "tests" / "stub_support.py"), "--latency", str(latency)],
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -17,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from llm_regressions.gate import evaluate
-from llm_regressions.gate_options import GateSettings  # noqa: E402
 from llm_regressions.report import json_report, markdown, terminal  # noqa: E402
-from llm_regressions.results import finish_record  # noqa: E402
+from llm_regressions.report.gate import evaluate
+from llm_regressions.run.record import finish_record  # noqa: E402
+from llm_regressions.settings import GateSettings  # noqa: E402
 
 
 def synthetic(n: int, seed: int = 7) -> list[tuple[dict, str]]:

@@ -105,12 +105,12 @@ def _litellm_imported() -> None:
 
 @pytest.fixture
 def llm_stub(monkeypatch: pytest.MonkeyPatch, _litellm_imported: None):
-    """A loopback OpenAI-compatible server (``tests/llm_stub.py``), fresh per test.
+    """A loopback OpenAI-compatible server (``tests/stub_support.py``), fresh per test.
 
     ``OPENAI_API_KEY`` is set to a dummy so the credentials check passes; give a
     pytester run ``*llm_stub.args()`` to aim every call at the stub.
     """
-    from llm_stub import StubServer
+    from stub_support import StubServer
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     server = StubServer().start()

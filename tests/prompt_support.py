@@ -4,13 +4,12 @@ case files with a ``prompt:`` or ``target:`` section, and the user properties of
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from llm_stub import Answer, Reply, StubServer
+from stub_support import Answer, Reply, StubServer
 
 
 class PromptStub(StubServer):
@@ -49,11 +48,6 @@ def prompt_case(case_id: str, prompt: dict[str, Any] | None = None, **extra: Any
     return yaml.safe_dump(case, sort_keys=False)
 
 
-def user_properties(xml_path: Path) -> dict[str, dict[str, str]]:
-    """``--junitxml`` output -> {test name: {property: value}}."""
-    tree = ET.parse(xml_path)
-    found = {}
-    for case in tree.iter("testcase"):
-        props = {p.get("name"): p.get("value") for p in case.iter("property")}
-        found[case.get("name")] = props
-    return found
+def report_cases(report_path: Path) -> dict[str, dict]:
+    """``--llm-report`` output -> {case id: its record}."""
+    return {case["id"]: case for case in json.loads(report_path.read_text())["cases"]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llm_regressions.case import Case
+from llm_regressions.casefile.model import Case
 from llm_regressions.checks import CheckArgsError, CheckError, CheckResult
 from llm_regressions.checks.registry import BUILTIN_CHECKS, build_check
 from llm_regressions.replay import ReplayResult, ToolCall

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from gate_support import by_id, run, validate, write_cases
-from llm_stub import Reply
+from stub_support import Reply
 
 GOOD, BAD = Reply("Orders: 14 days."), Reply("You have 30 days.")
 
@@ -138,13 +138,17 @@ def test_baseline_regression_fails_and_changes_are_listed(pytester, write_case, 
     assert cmp["new"] == ["bad-2"] and cmp["removed"] == ["gone"]
     result.stdout.fnmatch_lines(
         [
+            "failed (2):",
+            "  bad-1: 0/1 run passed, need 1.00  [passed in the baseline]",
+            "  bad-2: 0/1 run passed, need 1.00",
             "compared with the baseline:",
-            "  REGRESSIONS (passed in the baseline, fail now) (1): bad-1",
             "  newly fixed (1): good-2",
             "*gate FAILED (1):",
-            "  regression: bad-1 passed in the baseline and fails now",
+            "  1 failed case(s) above, marked with why the gate counts them",
         ]
     )
+    section = result.stdout.str().split("= llm regressions =")[1].split("short test summary")[0]
+    assert section.count("bad-1") == 1  # named once, with the gate's reason beside it
 
 
 def test_baseline_without_regressions_passes(pytester, write_case, answers):

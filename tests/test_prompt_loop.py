@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from llm_stub import Reply
+from stub_support import Reply
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "acme_support"
@@ -87,7 +87,7 @@ def test_example_bot_as_a_target(pytester, project, prompt_stub):
 def promote(pytester, trace: str, *flags: str):
     return pytester.runpytest(
         f"--promote-trace={TRACES / trace}",
-        "--label=malformed_json_output",
+        "--promote-label=malformed_json_output",
         "--promote-check=json_valid",
         *flags,
     )
@@ -177,7 +177,7 @@ def test_promote_target_takes_the_root_span_input(pytester, project):
     pytester.syspathinsert()
     result = pytester.runpytest(
         f"--promote-trace={TRACES / 'openllmetry/agent_tool_loop.json'}",
-        "--label=stuck_tool_loop",
+        "--promote-label=stuck_tool_loop",
         "--promote-check=max_repeated_tool_calls: 2",
         "--promote-target=orders:order_status_chat",
     )

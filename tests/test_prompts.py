@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from llm_regressions.promptreport import message_diff
-from llm_regressions.prompts import (
+from llm_regressions.prompts.diff import message_diff
+from llm_regressions.prompts.template import (
     PromptError,
     load_template,
     render_template,
     rendered_from_hook,
     variable_problems,
 )
-from llm_stub import Reply
-from prompt_support import prompt_case, user_properties
+from prompt_support import prompt_case, report_cases
+from stub_support import Reply
 
 SUPPORT = """\
 messages:
@@ -201,7 +201,7 @@ def support_case(pytester, write_case) -> Path:
 def test_current_prompt_is_sent_with_the_templates_settings(pytester, write_case, prompt_stub):
     prompt_stub.script("Quote the refund policy exactly", Reply("within 14 days"))
     support_case(pytester, write_case)
-    result = pytester.runpytest(*prompt_stub.args("--junitxml=out.xml"))
+    result = pytester.runpytest(*prompt_stub.args("--llm-report=r.json"))
     result.assert_outcomes(passed=1)
     [body] = prompt_stub.requests
     assert body["messages"] == [
@@ -213,13 +213,13 @@ def test_current_prompt_is_sent_with_the_templates_settings(pytester, write_case
     ]
     assert body["max_tokens"] == 50 and body["temperature"] == 0
     assert body["response_format"] == {"type": "json_object"}
-    props = user_properties(pytester.path / "out.xml")["c"]
-    assert props["llm_prompt_mode"] == "current"
-    assert props["llm_prompt_changed"] == "True"
-    assert props["llm_prompt_id"].startswith("prompts/support.yaml@")
+    prompt_run = report_cases(pytester.path / "r.json")["c"]["prompt_run"]
+    assert prompt_run["mode"] == "current"
+    assert prompt_run["changed"] is True
+    assert prompt_run["rendered"].startswith("prompts/support.yaml@")
     result.stdout.fnmatch_lines(
         [
-            "*llm prompts*",
+            "*llm regressions*",
             "1 case(s) sent the current prompt",
             "1 case(s) ran on a prompt changed since their trace:",
             "  c: prompts/support.yaml@*",
@@ -304,14 +304,14 @@ def test_render_hook_sync_and_async(pytester, write_case, prompt_stub, hook):
             "h", {"render": f"apphooks:{hook}", "variables": {"question": "hook question"}}
         ),
     )
-    result = pytester.runpytest(*prompt_stub.args("--junitxml=out.xml"))
+    result = pytester.runpytest(*prompt_stub.args("--llm-report=r.json"))
     result.assert_outcomes(passed=1)
     [body] = prompt_stub.requests
     assert body["messages"][-1]["content"] == "hook question"
     if hook == "build_async":
         assert body["seed"] == 3
-    props = user_properties(pytester.path / "out.xml")["h"]
-    assert props["llm_prompt_id"].startswith(f"apphooks:{hook}@")
+    prompt_run = report_cases(pytester.path / "r.json")["h"]["prompt_run"]
+    assert prompt_run["rendered"].startswith(f"apphooks:{hook}@")
 
 
 def test_render_hook_that_raises_fails_with_the_app_traceback(pytester, write_case, prompt_stub):
@@ -350,10 +350,10 @@ def test_frozen_mode_tolerates_a_broken_render_hook(pytester, write_case, prompt
     write_case(
         "h.yaml", prompt_case("h", {"render": "apphooks:broken", "variables": {"question": "q"}})
     )
-    result = pytester.runpytest(*prompt_stub.args("--llm-prompt=frozen", "--junitxml=out.xml"))
+    result = pytester.runpytest(*prompt_stub.args("--llm-prompt=frozen", "--llm-report=r.json"))
     result.assert_outcomes(passed=1)
-    props = user_properties(pytester.path / "out.xml")["h"]
-    assert props["llm_prompt_error"].startswith("render hook apphooks:broken raised KeyError")
+    prompt_run = report_cases(pytester.path / "r.json")["h"]["prompt_run"]
+    assert prompt_run["error"].startswith("render hook apphooks:broken raised KeyError")
 
 
 def test_cached_mode_misses_when_the_template_changes(pytester, write_case, prompt_stub):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from llm_regressions.redact import Redactor
-from traceutil import chat_span, otlp, promote, written_cases
+from llm_regressions.traces.redact import Redactor
+from trace_support import chat_span, otlp, promote, written_cases
 
 SECRETS = {
     "openai-key": "sk-proj-" + "A1b2C3d4" * 4,

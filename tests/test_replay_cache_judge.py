@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from llm_stub import Fault, Reply
 from replay_support import live_case
+from stub_support import Fault, Reply
 
 JUDGE = "openai/gpt-4o-2024-08-06"
 
@@ -122,7 +122,7 @@ def test_judge_model_from_ini_and_cost_counted(pytester, write_case, llm_stub):
     result = pytester.runpytest(*llm_stub.args())
     result.assert_outcomes(passed=1)
     # 4.5e-06 for gpt-4o-mini's answer + 7.5e-05 for gpt-4o's verdict (10 in, 5 out tokens)
-    result.stdout.fnmatch_lines(["spent $7.95e-05 on model calls*"])
+    result.stdout.fnmatch_lines(["cost: $7.95e-05 total*"])
 
 
 def test_judge_without_a_model_errors(pytester, write_case, llm_stub):
@@ -176,7 +176,7 @@ def test_api_base_from_ini(pytester, write_case, llm_stub):
 
 
 def test_judge_of_a_target_case_without_request_sees_the_app_input():
-    from llm_regressions.case import Case
+    from llm_regressions.casefile.model import Case
     from llm_regressions.checks.judge import _question
     from llm_regressions.replay.result import ReplayResult
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from llm_stub import Fault, Reply
 from replay_support import live_case
+from stub_support import Fault, Reply
 
 NO_INTERNALS = ("Traceback", "litellm/", "site-packages")
 
@@ -123,7 +123,7 @@ def test_max_cost_stops_sending_and_skips_the_rest(pytester, write_case, llm_stu
     result.stdout.fnmatch_lines(
         [
             "*3 case(s) skipped without being sent*",
-            "spent $4.5e-06 on model calls*",
+            "cost: $4.5e-06 total*",
             "SKIPPED [1] regressions/b3.yaml:1: not sent: --llm-max-cost $1e-06 reached "
             "(spent $4.5e-06)",
         ]

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from llm_stub import Reply, tool_call
 from replay_support import live_case
+from stub_support import Reply, tool_call
 
 RECORDER = """\
 import json, pathlib
@@ -179,8 +179,8 @@ def test_repeats_pass_rate_and_each_run_in_the_report(pytester, write_case, llm_
             "*on run 2/3:*",
             "*on run 3/3:*",
             "*llm regressions*",
-            "flaky, passed some runs and failed others (1):",
-            "  flaky (2/3 runs passed, need 1.00)",
+            "failed (1):",
+            "  flaky: flaky: 2/3 runs passed, need 1.00",
         ]
     )
 
@@ -191,7 +191,7 @@ def test_min_pass_rate_lets_a_nondeterministic_case_pass(pytester, write_case, l
     result = pytester.runpytest(*llm_stub.args())
     result.assert_outcomes(passed=1)
     # it passed, and the summary still says it is flaky
-    result.stdout.fnmatch_lines(["flaky, *(1):", "  sometimes (3/4 runs passed, need 0.75)"])
+    result.stdout.fnmatch_lines(["flaky, *(1):", "  sometimes: 3/4 runs passed, need 0.75"])
 
 
 def test_failed_every_run_is_not_called_flaky(pytester, write_case, llm_stub):
@@ -199,7 +199,7 @@ def test_failed_every_run_is_not_called_flaky(pytester, write_case, llm_stub):
     write_case("a.yaml", live_case("always", repeat=2))
     result = pytester.runpytest(*llm_stub.args())
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["failed every run (1):", "  always (0/2 runs passed, need 1.00)"])
+    result.stdout.fnmatch_lines(["failed (1):", "  always: 0/2 runs passed, need 1.00"])
     assert "flaky, passed some" not in result.stdout.str()
 
 

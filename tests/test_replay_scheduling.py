@@ -6,8 +6,8 @@ import subprocess
 import sys
 import time
 
-from llm_stub import Fault, Reply
 from replay_support import live_case
+from stub_support import Fault, Reply
 
 
 def write_cases(write_case, count: int, prefix: str = "case") -> list[str]:
@@ -189,7 +189,7 @@ def test_only_the_client_module_imports_litellm():
 def test_stub_server_runs_standalone():
     """The benchmark runs the stub as its own process."""
     process = subprocess.Popen(
-        [sys.executable, "tests/llm_stub.py", "--latency", "0"],
+        [sys.executable, "tests/stub_support.py", "--latency", "0"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=__file__.rsplit("/tests/", 1)[0],

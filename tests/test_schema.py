@@ -10,7 +10,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from llm_regressions.__main__ import main
-from llm_regressions.schema import build_schema, checked_in_schema, render_schema
+from llm_regressions.casefile.schema import build_schema, checked_in_schema, render_schema
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "regressions").rglob("*.yaml"))
 

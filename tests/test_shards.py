@@ -10,8 +10,7 @@ import pytest
 from conftest import MINIMAL_CASE
 from gate_support import validate
 from llm_regressions.__main__ import main
-from llm_regressions.gate_options import Shard
-from llm_regressions.selection import in_shard
+from llm_regressions.settings import Shard
 
 #: recorded mode: a case passes when its checks fail on ``observed``
 CATCHES_NOTHING = MINIMAL_CASE.replace(
@@ -39,11 +38,11 @@ def recorded(pytester, *args: str):
 
 def test_shards_partition_the_cases_stably():
     ids = [f"case-{i}" for i in range(200)]
-    shards = [[i for i in ids if in_shard(i, Shard(k, 4))] for k in range(1, 5)]
+    shards = [[i for i in ids if Shard(k, 4).holds(i)] for k in range(1, 5)]
     assert sorted(sum(shards, [])) == sorted(ids)
     assert all(30 < len(s) < 70 for s in shards)  # roughly even
     # a hash of the id, the same on every machine and Python run
-    assert in_shard("refund-window-stale-7f3a2c", Shard(3, 4))
+    assert Shard(3, 4).holds("refund-window-stale-7f3a2c")
 
 
 @pytest.mark.parametrize("bad", ["0/4", "5/4", "two/4", "1"])
@@ -97,6 +96,18 @@ def test_gate_command_min_pass_rate_and_golden(pytester, write_case, capsys, min
     golden_run.assert_outcomes(passed=3, deselected=9)
 
 
+@pytest.mark.parametrize("value", ["oops", "refunds = lots", "refunds = 2"])
+def test_gate_command_bad_label_rate_is_an_error_line(pytester, write_case, capsys, value):
+    """A mistyped gate option is ``error: ...`` and exit 2, never a traceback."""
+    write_set(write_case, failing=set())
+    recorded(pytester, "--llm-report=r.json")
+    report = str(pytester.path / "r.json")
+    assert main(["gate", report, "--label-min-pass-rate", value]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err
+    assert "--label-min-pass-rate" in err or "refunds" in err
+
+
 def test_gate_command_baseline_regression(pytester, write_case, capsys):
     write_set(write_case, failing=set())
     recorded(pytester, "--llm-report=base.json")
@@ -116,7 +127,8 @@ def test_gate_command_baseline_regression(pytester, write_case, capsys):
         == 1
     )
     out = capsys.readouterr().out
-    assert "regression: case-4 passed in the baseline and fails now" in out
+    assert "  case-4: this case does not detect its recorded failure" in out
+    assert "[passed in the baseline]" in out and "gate FAILED (1):" in out
     assert "| regression | `case-4` |" in (pytester.path / "g.md").read_text()
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from llm_regressions.signals import diagnose
 from llm_regressions.traces.model import ERROR, LlmCall, Retrieval, Span, ToolUse, Trace
+from llm_regressions.traces.signals import diagnose
 
 MS = 1_000_000
 

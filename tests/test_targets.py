@@ -3,15 +3,14 @@ the app's own litellm calls through litellm's callback API, against the loopback
 
 from __future__ import annotations
 
-import ast
 import json
 
 import pytest
 
 from llm_regressions import api_base, pinned_model
-from llm_regressions.targets import provider_cause, target_result
-from llm_stub import Fault, Reply, tool_call
-from prompt_support import prompt_case, user_properties
+from llm_regressions.targets.run import provider_cause, target_result
+from prompt_support import prompt_case, report_cases
+from stub_support import Fault, Reply, tool_call
 
 APP = '''\
 import json
@@ -103,7 +102,7 @@ def test_async_target_that_loops_on_a_tool_is_caught(pytester, write_case, llm_s
         "loop.yaml",
         target_case("loop", "agent", "where is A-1042", [{"max_repeated_tool_calls": 2}]),
     )
-    result = pytester.runpytest(*llm_stub.args("--junitxml=out.xml"))
+    result = pytester.runpytest(*llm_stub.args("--llm-report=r.json"))
     result.assert_outcomes(failed=1)
     assert len(llm_stub.received("where is A-1042")) == 5
     result.stdout.fnmatch_lines(
@@ -114,7 +113,7 @@ def test_async_target_that_loops_on_a_tool_is_caught(pytester, write_case, llm_s
             "*output: Sorry, I could not find out.*",
         ]
     )
-    [run] = ast.literal_eval(user_properties(pytester.path / "out.xml")["loop"]["llm_target_spans"])
+    [run] = report_cases(pytester.path / "r.json")["loop"]["target_runs"]
     assert [call["tool_calls"] for call in run["calls"]] == [["get_order_status"]] * 5
     # each captured call keeps what the app sent: the history grows by a tool round each time
     assert [len(call["messages"]) for call in run["calls"]] == [1, 3, 5, 7, 9]
@@ -157,9 +156,9 @@ def test_calls_of_other_cases_in_flight_are_not_the_targets(
                 f"other{n}", request={"messages": [{"role": "user", "content": f"other case {n}"}]}
             ),
         )
-    result = pytester.runpytest(*llm_stub.args("--junitxml=out.xml"))
+    result = pytester.runpytest(*llm_stub.args("--llm-report=r.json"))
     result.assert_outcomes(passed=5)
-    [run] = ast.literal_eval(user_properties(pytester.path / "out.xml")["t"]["llm_target_spans"])
+    [run] = report_cases(pytester.path / "r.json")["t"]["target_runs"]
     assert [call["messages"][-1]["content"] for call in run["calls"]] == ["mine"]
 
 
@@ -249,7 +248,11 @@ def test_target_that_raises_is_a_failure_with_the_app_traceback(
         ]
     )
     text = result.stdout.str()
-    assert "llm_regressions/targets.py" not in text and "asyncio/" not in text
+    assert (
+        "llm_regressions/targets/" not in text
+        and "llm_regressions/usercode.py" not in text
+        and "asyncio/" not in text
+    )
 
 
 def test_provider_error_inside_the_target_is_an_error(pytester, write_case, llm_stub, app):

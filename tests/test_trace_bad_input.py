@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from traceutil import chat_span, otlp, otlp_span, promote, sample, written_cases
+from trace_support import chat_span, otlp, otlp_span, promote, sample, written_cases
 
 OK_CHECK = ["--promote-check", "not_contains: Hello"]
 
@@ -36,7 +36,7 @@ def good_trace(pytester):
 def test_not_json(pytester, command):
     path = pytester.path / "notes.json"
     path.write_text("this is a log line, not JSON\n", encoding="utf-8")
-    result = pytester.runpytest(command, str(path), "--label", "x_y")
+    result = pytester.runpytest(command, str(path), "--promote-label", "x_y")
     assert_refused(result, 1, "notes.json: not JSON")
     assert written_cases(pytester) == []
 
@@ -133,7 +133,7 @@ def test_unknown_format_lists_every_reader_tried(pytester):
 @pytest.mark.parametrize("label", ["Stale-Policy", "../../etc", "stale policy", "x" * 80])
 def test_label_must_be_snake_case(pytester, good_trace, label):
     assert_refused(
-        promote(pytester, good_trace, *OK_CHECK, label=label), 4, "--label", "snake_case"
+        promote(pytester, good_trace, *OK_CHECK, label=label), 4, "--promote-label", "snake_case"
     )
     assert written_cases(pytester) == []
     assert not (pytester.path.parent / "etc").exists()
@@ -141,7 +141,7 @@ def test_label_must_be_snake_case(pytester, good_trace, label):
 
 def test_label_is_required(pytester, good_trace):
     result = pytester.runpytest("--promote-trace", str(good_trace), *OK_CHECK)
-    assert_refused(result, 4, "needs --label")
+    assert_refused(result, 4, "needs --promote-label")
 
 
 @pytest.mark.parametrize("option", ["--promote-span", "--promote-trace-id"])

@@ -6,8 +6,8 @@ import json
 import subprocess
 import sys
 
-from llm_regressions.loader import load_case_file
-from traceutil import (
+from llm_regressions.casefile.loader import load_case_file
+from trace_support import (
     event_mode_chat_span,
     operation_details,
     otlp,
@@ -19,8 +19,8 @@ from traceutil import (
 OPTIONS = (
     "--llm-inspect-trace",
     "--promote-trace",
-    "--label",
-    "--golden",
+    "--promote-label",
+    "--promote-golden",
     "--promote-span",
     "--promote-trace-id",
     "--promote-check",
@@ -43,7 +43,7 @@ def test_options_are_documented_in_the_plugin_group(pytester):
 
 def test_importing_the_trace_wiring_stays_light():
     code = (
-        "import sys, llm_regressions.plugin, llm_regressions.traces.cli; "
+        "import sys, llm_regressions.plugin, llm_regressions.promote.commands; "
         "print(sorted(m for m in ('litellm', 'pydantic', 'yaml') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -59,7 +59,7 @@ def test_promote_dir_ini_golden_and_expected_from_file(pytester):
     result = promote(
         pytester,
         path,
-        "--golden",
+        "--promote-golden",
         "--promote-check",
         "not_contains: 14 days",
         "--promote-check",

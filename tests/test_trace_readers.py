@@ -10,7 +10,7 @@ import pytest
 
 from llm_regressions.traces import TraceError, read_trace
 from llm_regressions.traces.shapes import normalise_finish_reason
-from traceutil import (
+from trace_support import (
     TRACES,
     event_mode_chat_span,
     log_record,
@@ -364,7 +364,7 @@ def test_openinference_over_litellm_keeps_the_provider_prefix(tmp_path):
     )
     assert call.output == "ok" and call.cost_usd == 0.5 and call.params == {}
 
-    from llm_regressions.casebuild import pinned_model
+    from llm_regressions.promote.build import pinned_model
 
     name, note = pinned_model(call)
     assert name == "openai/gpt-4o-mini-2024-07-18"

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from llm_regressions.loader import load_case_file
-from traceutil import FORMATS, promote, sample, written_cases
+from llm_regressions.casefile.loader import load_case_file
+from trace_support import FORMATS, promote, sample, written_cases
 
 #: scenario -> the signal inspect must report. litellm's logging payload records only
 #: the model calls (no retrieval span), so stale retrieval cannot show in it.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from llm_stub import Reply
 from replay_support import live_case
+from stub_support import Reply
 
 
 def open_case(case_id: str, **extra) -> str:
@@ -110,7 +110,7 @@ def test_refused_under_xdist_and_in_recorded_mode(pytester, write_case, answers,
 
 
 def test_rewrite_touches_only_the_target_case_line():
-    from llm_regressions.status_update import _rewrite
+    from llm_regressions.report.status_update import _rewrite
 
     text = (
         "cases:\n"

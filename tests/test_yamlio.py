@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from llm_regressions import yamlio
+from llm_regressions.casefile import yamlio
 from llm_regressions.fsutil import FileExistsRefused, atomic_write
 
 

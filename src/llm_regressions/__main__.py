@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("report", "gate"):
         return cli.run(args)
     if args.command == "schema":
-        from llm_regressions.schema import render_schema
+        from llm_regressions.casefile.schema import render_schema
 
         sys.stdout.write(render_schema())
     return 0

@@ -1,4 +1,5 @@
-"""File writes that never leave half a file behind and never clobber by accident."""
+"""Files: writes that never leave half a file behind and never clobber by accident,
+and paths shown the way the user thinks of them."""
 
 from __future__ import annotations
 
@@ -41,3 +42,13 @@ def atomic_write(path: Path, text: str, *, overwrite: bool = False) -> None:
     finally:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
+
+
+def display_path(path: Path, base: Path | None) -> str:
+    """``path`` relative to ``base`` when it lies below it (POSIX separators, so reports
+    read the same everywhere), else as given."""
+    if base is not None:
+        for inner, outer in ((path.resolve(), base.resolve()), (path, base)):
+            if inner.is_relative_to(outer):
+                return inner.relative_to(outer).as_posix()
+    return str(path)

@@ -1,279 +1,503 @@
-"""Command-line and ini options: declared in one group, resolved into :class:`Settings`.
+"""Every command-line flag and ini key of the plugin, and how they resolve into settings.
 
-Precedence is command line > ini > default, resolved here and nowhere else.
+All options are declared here, from the tables below, in the one ``--help`` group.
+Precedence is command line > ini > default, resolved here and nowhere else. The
+settings types themselves (:mod:`llm_regressions.settings`) know nothing of pytest: a
+bad value raises ``SettingsError`` there and becomes ``pytest.UsageError`` here.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-REPLAY_MODES = ("live", "cached", "recorded")
-PROMPT_MODES = ("current", "frozen")
-DEFAULT_PATHS = ["regressions"]
-DEFAULT_CONCURRENCY = 8
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_RETRIES = 2
-DEFAULT_CACHE_DIR = ".llm_regressions_cache"
+from llm_regressions.settings import (
+    DEFAULT_CACHE_DIR,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_GOLDEN_MIN,
+    DEFAULT_PATHS,
+    DEFAULT_PROMOTE_DIR,
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    PROMPT_MODES,
+    REPLAY_MODES,
+    GateSettings,
+    PromoteSettings,
+    Settings,
+    SettingsError,
+    Shard,
+    number,
+    parse_label_rates,
+    rate,
+)
 
-SETTINGS_KEY = pytest.StashKey["Settings"]()
+SETTINGS_KEY = pytest.StashKey[Settings]()
+GATE_SETTINGS_KEY = pytest.StashKey[GateSettings]()
+GROUP = ("llm-regressions", "LLM regression cases (pytest-llm-regressions)")
 
 
-def option_group(parser: pytest.Parser) -> pytest.OptionGroup:
-    """The one ``--help`` group every option of the plugin is declared in."""
-    return parser.getgroup("llm-regressions", "LLM regression cases (pytest-llm-regressions)")
+@dataclass(frozen=True)
+class Flag:
+    """One command-line option: its name and ``addoption`` keywords."""
+
+    name: str
+    help: str
+    options: dict[str, Any] = field(default_factory=dict)
 
 
-def add_options(parser: pytest.Parser) -> None:
-    group = option_group(parser)
-    group.addoption(
+def _flag(name: str, help: str, **options: Any) -> Flag:
+    return Flag(name, help, options)
+
+
+def _count(name: str, metavar: str, help: str) -> Flag:
+    return _flag(name, help, type=int, default=None, metavar=metavar)
+
+
+RUN_FLAGS = (
+    _flag(
         "--llm-regressions",
-        action="store_true",
-        dest="llm_regressions",
-        help="Collect the YAML regression cases (ini llm_regressions_paths, default "
+        "Collect the YAML regression cases (ini llm_regressions_paths, default "
         "'regressions/') and run them. Without this flag the plugin collects nothing.",
-    )
-    group.addoption(
+        action="store_true",
+    ),
+    _flag(
         "--llm-replay",
-        choices=REPLAY_MODES,
-        default=None,
-        dest="llm_replay",
-        help="How cases get an answer to score. live: call the pinned model (default); "
+        "How cases get an answer to score. live: call the pinned model (default); "
         "cached: reuse stored responses for identical requests; recorded: no model call, "
         "verify each case's checks FAIL on its observed output and PASS on its expected "
         "one (ini llm_regressions_replay).",
-    )
-    group.addoption(
-        "--llm-prompt",
-        choices=PROMPT_MODES,
+        choices=REPLAY_MODES,
         default=None,
-        dest="llm_prompt",
-        help="For cases with a prompt: section (template or render hook). current: send "
+    ),
+    _flag(
+        "--llm-prompt",
+        "For cases with a prompt: section (template or render hook). current: send "
         "the prompt as the code renders it today (default; a pull request that edits a "
         "prompt is exercised); frozen: send the recorded request.messages (model "
         "upgrades). Either way the report shows how the two differ (ini "
         "llm_regressions_prompt).",
-    )
-    _add_replay_options(group)
-    _add_replay_ini(parser)
-    parser.addini(
-        "llm_regressions_paths",
-        type="args",
-        default=DEFAULT_PATHS,
-        help="Folders (relative to the rootdir) holding regression case files.",
-    )
-    parser.addini(
-        "llm_regressions_replay",
-        default="live",
-        help="Default replay mode: live, cached or recorded.",
-    )
-    parser.addini(
-        "llm_regressions_prompt",
-        default="current",
-        help="Default for --llm-prompt: current or frozen.",
-    )
-
-
-def _add_replay_options(group: pytest.OptionGroup) -> None:
-    """Options of live and cached replay: where calls go, how many, how often, how dear."""
-    group.addoption(
-        "--llm-concurrency",
-        type=int,
+        choices=PROMPT_MODES,
         default=None,
-        metavar="N",
-        help="Model calls in flight at once, per process (ini llm_regressions_concurrency, "
+    ),
+)
+
+REPLAY_FLAGS = (
+    _count(
+        "--llm-concurrency",
+        "N",
+        "Model calls in flight at once, per process (ini llm_regressions_concurrency, "
         f"default {DEFAULT_CONCURRENCY}). Results are still reported in pytest's order.",
-    )
-    group.addoption(
+    ),
+    _flag(
         "--llm-model",
+        "Replay every case on this litellm model instead of its pinned one "
+        "(a model-upgrade check); reports name both models.",
         default=None,
         metavar="NAME",
-        help="Replay every case on this litellm model instead of its pinned one "
-        "(a model-upgrade check); reports name both models.",
-    )
-    group.addoption(
+    ),
+    _flag(
         "--llm-api-base",
-        default=None,
-        metavar="URL",
-        help="Send every model call (replays and llm_judge) to this OpenAI-compatible "
+        "Send every model call (replays and llm_judge) to this OpenAI-compatible "
         "endpoint, e.g. a local vLLM or a proxy (ini llm_regressions_api_base). A case's "
         "own model.params.api_base still wins.",
-    )
-    group.addoption(
+        default=None,
+        metavar="URL",
+    ),
+    _flag(
         "--llm-strict-pins",
-        action="store_true",
-        default=False,
-        help="Make a model name without a snapshot/version (gpt-4o instead of "
+        "Make a model name without a snapshot/version (gpt-4o instead of "
         "gpt-4o-2024-08-06) an error instead of a warning. Names matching ini "
         "llm_regressions_unpinned_models are exempt.",
-    )
-    group.addoption(
+        action="store_true",
+        default=False,
+    ),
+    _count(
         "--llm-repeat",
-        type=int,
-        default=None,
-        metavar="N",
-        help="Run every case N times (overrides each case's repeat:); the verdict is the "
+        "N",
+        "Run every case N times (overrides each case's repeat:); the verdict is the "
         "pass rate against the case's min_pass_rate.",
-    )
-    group.addoption(
+    ),
+    _count(
         "--llm-judge-repeat",
-        type=int,
-        default=None,
-        metavar="K",
-        help="Ask the llm_judge model K times per answer and require agreement; a judge "
+        "K",
+        "Ask the llm_judge model K times per answer and require agreement; a judge "
         "that disagrees with itself is an error ('unstable judge'), not a regression "
         "(default 1).",
-    )
-    group.addoption(
+    ),
+    _flag(
         "--llm-timeout",
+        f"Timeout of one model call attempt (ini llm_regressions_timeout, default "
+        f"{DEFAULT_TIMEOUT:g}).",
         type=float,
         default=None,
         metavar="SECONDS",
-        help=f"Timeout of one model call attempt (ini llm_regressions_timeout, default "
-        f"{DEFAULT_TIMEOUT:g}).",
-    )
-    group.addoption(
+    ),
+    _count(
         "--llm-retries",
-        type=int,
-        default=None,
-        metavar="N",
-        help="Retries of a failed model call, done by litellm: with exponential backoff "
+        "N",
+        "Retries of a failed model call, done by litellm: with exponential backoff "
         "after a 429, at once after other failures (ini llm_regressions_retries, "
         f"default {DEFAULT_RETRIES}).",
-    )
-    group.addoption(
+    ),
+    _flag(
         "--llm-max-cost",
+        "Stop sending new model calls once this session has spent USD dollars "
+        "(litellm's cost table); cases left unsent are skipped with the reason "
+        "(ini llm_regressions_max_cost).",
         type=float,
         default=None,
         metavar="USD",
-        help="Stop sending new model calls once this session has spent USD dollars "
-        "(litellm's cost table); cases left unsent are skipped with the reason "
-        "(ini llm_regressions_max_cost).",
-    )
+    ),
+)
 
+GATE_FLAGS = (
+    _flag(
+        "--llm-golden",
+        "Deploy gate: run golden cases only; every golden 'status: fixed' case must "
+        "pass and the golden set must hold at least ini llm_regressions_golden_min cases "
+        f"(default {DEFAULT_GOLDEN_MIN}). Open golden cases are reported, not gated.",
+        action="store_true",
+        default=False,
+    ),
+    _flag(
+        "--llm-min-pass-rate",
+        "Decide the exit status by the pass rate (0-1) of the selected 'status: fixed' "
+        "cases instead of by any failure (failures are still reported). Errors count as "
+        "not passed; skipped and open cases are left out. Per-label minimums: ini "
+        "llm_regressions_label_min_pass_rate.",
+        type=float,
+        default=None,
+        metavar="RATE",
+    ),
+    _flag(
+        "--llm-report",
+        "Write the JSON report (format v1: every run of every case, aggregates, "
+        "plugin version, git commit) to FILE, atomically. It is what --llm-baseline, "
+        "'python -m llm_regressions report merge' and '... gate' read.",
+        default=None,
+        metavar="FILE",
+    ),
+    _flag(
+        "--llm-report-md",
+        "Write a short Markdown summary (regressions first) to FILE. It is also "
+        "appended to $GITHUB_STEP_SUMMARY whenever that variable is set.",
+        default=None,
+        metavar="FILE",
+    ),
+    _flag(
+        "--llm-baseline",
+        "Compare with an earlier --llm-report: a case that passed there and fails "
+        "now is a regression and fails the session; fixed, new, removed and newly flaky "
+        "cases and latency/cost changes are listed.",
+        default=None,
+        metavar="FILE",
+    ),
+    _flag(
+        "--llm-baseline-max-cost-increase",
+        "Fail when the mean cost per case grew by more than FRACTION over the "
+        "baseline (0.2 = 20%%).",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+    ),
+    _flag(
+        "--llm-baseline-max-p95-increase",
+        "Fail when the p95 latency grew by more than FRACTION over the baseline.",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+    ),
+    _flag(
+        "--llm-shard",
+        "Run shard K of N (1-based): a case belongs to one shard by a hash of its id, "
+        "the same on every machine, so N jobs partition the set.",
+        default=None,
+        metavar="K/N",
+    ),
+    _flag(
+        "--llm-update-status",
+        "After a live run, rewrite 'status: open' to 'status: fixed' in the files of "
+        "open cases that passed every run (one line changed per case) and list them. "
+        "Refused under -n. Ini llm_regressions_update_status = true turns it on by "
+        "default, except when $CI is set: in CI only the explicit flag does.",
+        action="store_true",
+        default=False,
+    ),
+)
 
-def _add_replay_ini(parser: pytest.Parser) -> None:
-    parser.addini(
-        "llm_regressions_concurrency",
-        default=str(DEFAULT_CONCURRENCY),
-        help="Model calls in flight at once, per process (--llm-concurrency wins).",
-    )
-    parser.addini(
-        "llm_regressions_api_base",
-        default="",
-        help="OpenAI-compatible endpoint for every model call (--llm-api-base wins).",
-    )
-    parser.addini(
-        "llm_regressions_unpinned_models",
-        type="args",
+TRACE_FLAGS = (
+    _flag(
+        "--llm-inspect-trace",
+        "Print FILE's span tree in time order (kind, latency, tokens, status, model, "
+        "finish reason), the failure signals found and the first suspect span, then exit "
+        "without running tests. Reads OTLP/JSON (OpenLLMetry, OpenInference, GenAI, "
+        "Langfuse, litellm OTel), litellm logging payloads, LangSmith runs, Langfuse API "
+        "observations, console exporter output and the plugin's own JSON.",
+        metavar="FILE",
+    ),
+    _flag(
+        "--promote-trace",
+        "Turn the failing LLM span of trace FILE into a regression case under "
+        "regressions/<label>/ (ini llm_regressions_promote_dir), then exit. Needs "
+        "--promote-label and at least one check (--promote-check or --promote-suggested). "
+        "Secrets are redacted and the checks must fail on the recorded output before "
+        "anything is written.",
+        metavar="FILE",
+    ),
+    _flag(
+        "--promote-label",
+        "With --promote-trace (required): the failure mode in snake_case, e.g. "
+        "stale_policy_retrieval. Also the folder the case is written to.",
+        metavar="LABEL",
+    ),
+    _flag(
+        "--promote-golden",
+        "With --promote-trace: mark the case golden (it gates deploys).",
+        action="store_true",
+    ),
+    _flag(
+        "--promote-span",
+        "Promote this LLM span (hex id, as --llm-inspect-trace shows it) instead of "
+        "the one the failure signals point at.",
+        metavar="ID",
+    ),
+    _flag(
+        "--promote-trace-id",
+        "Pick one trace from a file that holds several.",
+        metavar="ID",
+    ),
+    _flag(
+        "--promote-check",
+        "A check for the case, as YAML: --promote-check 'not_contains: 30 days'. Repeatable.",
+        action="append",
         default=[],
-        help="Glob patterns of model names that need no snapshot pin, e.g. 'ollama/*' "
-        "for local models.",
-    )
-    parser.addini(
+        metavar="CHECK",
+        dest="promote_checks",
+    ),
+    _flag(
+        "--promote-expected",
+        "A known-good answer (the checks must pass on it). --promote-expected=@FILE "
+        "reads it from FILE (write the '=': pytest itself expands a separate @FILE "
+        "argument, one argument per line).",
+        metavar="TEXT|@FILE",
+    ),
+    _flag(
+        "--promote-suggested",
+        "Add the checks suggested by the failure signals (json_valid for malformed "
+        "JSON, finish_reason: stop for truncation, tool_not_called for a loop...).",
+        action="store_true",
+    ),
+    _flag(
+        "--promote-unverified",
+        "Write the case even when its checks do not fail on the recorded output "
+        "(tagged 'unverified').",
+        action="store_true",
+    ),
+    _flag(
+        "--promote-force",
+        "Overwrite an existing case file and allow promoting the same span again.",
+        action="store_true",
+    ),
+    _flag(
+        "--promote-redact-pattern",
+        "Also redact matches of REGEX (repeatable); API keys, bearer tokens, "
+        "Authorization headers, passwords in URLs and secret-named fields always are.",
+        action="append",
+        default=[],
+        metavar="REGEX",
+        dest="promote_redact_patterns",
+    ),
+    _flag(
+        "--promote-logs",
+        "OTLP/JSON logs file whose records carry the message content (GenAI "
+        "conventions in event mode), joined to the spans by trace and span id. Also "
+        "used by --llm-inspect-trace.",
+        metavar="FILE",
+    ),
+    _flag(
+        "--promote-template",
+        "With --promote-trace: replay the case on the current prompt template PATH "
+        "(a YAML file of chat messages with {{variable}} slots). The variables are taken "
+        "from the trace's prompt-assembly span input; the case gets a prompt: section, "
+        "and any difference between the rendering and the recorded messages is shown.",
+        metavar="PATH",
+    ),
+    _flag(
+        "--promote-render",
+        "With --promote-trace: like --promote-template, for the app's own prompt "
+        "function (called with the recorded variables as keyword arguments).",
+        metavar="MODULE:FUNCTION",
+    ),
+    _flag(
+        "--promote-target",
+        "With --promote-trace: replay the case by calling the app's entry point "
+        "with the root span's recorded input (target: and input: sections); its litellm "
+        "calls are captured and checked.",
+        metavar="MODULE:FUNCTION",
+    ),
+)
+
+#: ini keys: (name, help, addini keywords).
+INI_KEYS = (
+    (
+        "llm_regressions_paths",
+        "Folders (relative to the rootdir) holding regression case files.",
+        {"type": "args", "default": list(DEFAULT_PATHS)},
+    ),
+    (
+        "llm_regressions_replay",
+        "Default replay mode: live, cached or recorded.",
+        {"default": "live"},
+    ),
+    (
+        "llm_regressions_prompt",
+        "Default for --llm-prompt: current or frozen.",
+        {"default": "current"},
+    ),
+    (
+        "llm_regressions_concurrency",
+        "Model calls in flight at once, per process (--llm-concurrency wins).",
+        {"default": str(DEFAULT_CONCURRENCY)},
+    ),
+    (
+        "llm_regressions_api_base",
+        "OpenAI-compatible endpoint for every model call (--llm-api-base wins).",
+        {"default": ""},
+    ),
+    (
+        "llm_regressions_unpinned_models",
+        "Glob patterns of model names that need no snapshot pin, e.g. 'ollama/*' for local models.",
+        {"type": "args", "default": []},
+    ),
+    (
         "llm_regressions_judge_model",
-        default="",
-        help="Pinned model for llm_judge checks that do not name one.",
-    )
-    parser.addini(
+        "Pinned model for llm_judge checks that do not name one.",
+        {"default": ""},
+    ),
+    (
         "llm_regressions_timeout",
-        default=str(DEFAULT_TIMEOUT),
-        help="Seconds one model call attempt may take (--llm-timeout wins).",
-    )
-    parser.addini(
+        "Seconds one model call attempt may take (--llm-timeout wins).",
+        {"default": str(DEFAULT_TIMEOUT)},
+    ),
+    (
         "llm_regressions_retries",
-        default=str(DEFAULT_RETRIES),
-        help="Retries of a failed model call (--llm-retries wins).",
-    )
-    parser.addini(
+        "Retries of a failed model call (--llm-retries wins).",
+        {"default": str(DEFAULT_RETRIES)},
+    ),
+    (
         "llm_regressions_max_cost",
-        default="",
-        help="Session budget in US dollars; empty means no limit (--llm-max-cost wins).",
-    )
-    parser.addini(
+        "Session budget in US dollars; empty means no limit (--llm-max-cost wins).",
+        {"default": ""},
+    ),
+    (
         "llm_regressions_cache_dir",
-        default=DEFAULT_CACHE_DIR,
-        help="Folder of the --llm-replay cached response store, relative to the rootdir.",
+        "Folder of the --llm-replay cached response store, relative to the rootdir.",
+        {"default": DEFAULT_CACHE_DIR},
+    ),
+    (
+        "llm_regressions_golden_min",
+        "Fewest golden cases --llm-golden accepts.",
+        {"default": str(DEFAULT_GOLDEN_MIN)},
+    ),
+    (
+        "llm_regressions_label_min_pass_rate",
+        "Per-label minimum pass rates, one 'label = rate' a line, checked whenever "
+        "--llm-min-pass-rate is given.",
+        {"type": "linelist", "default": []},
+    ),
+    (
+        "llm_regressions_update_status",
+        "Default for --llm-update-status outside CI.",
+        {"type": "bool", "default": False},
+    ),
+    (
+        "llm_regressions_promote_dir",
+        "Folder (relative to the rootdir) --promote-trace writes cases into.",
+        {"default": DEFAULT_PROMOTE_DIR},
+    ),
+)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Declare every flag and ini key, all under one ``--help`` group."""
+    group = parser.getgroup(*GROUP)
+    for flag in (*RUN_FLAGS, *REPLAY_FLAGS, *GATE_FLAGS, *TRACE_FLAGS):
+        group.addoption(flag.name, **{"dest": _dest(flag), **flag.options}, help=flag.help)
+    for name, help_text, options in INI_KEYS:
+        parser.addini(name, help=help_text, **options)
+
+
+def _dest(flag: Flag) -> str:
+    return flag.options.get("dest") or flag.name.lstrip("-").replace("-", "_")
+
+
+def configure(config: pytest.Config) -> Settings:
+    """Resolve every settings object once, into ``config.stash``."""
+    with _usage_errors():
+        settings = _settings(config)
+        config.stash[SETTINGS_KEY] = settings
+        if settings.enabled:
+            config.stash[GATE_SETTINGS_KEY] = _gate_settings(config, settings)
+    return settings
+
+
+@contextlib.contextmanager
+def _usage_errors() -> Iterator[None]:
+    try:
+        yield
+    except SettingsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def get_settings(config: pytest.Config) -> Settings:
+    return config.stash.get(SETTINGS_KEY, Settings())
+
+
+def get_gate_settings(config: pytest.Config) -> GateSettings:
+    return config.stash.get(GATE_SETTINGS_KEY, GateSettings())
+
+
+def _choice(config: pytest.Config, dest: str, ini: str, choices: tuple[str, ...]) -> str:
+    value = config.getoption(dest) or config.getini(ini)
+    if value not in choices:
+        raise SettingsError(f"{ini} = {value!r}: choose one of {', '.join(choices)}")
+    return value
+
+
+def _settings(config: pytest.Config) -> Settings:
+    opt, ini = config.getoption, config.getini
+    return Settings(
+        enabled=bool(opt("llm_regressions")),
+        replay=_choice(config, "llm_replay", "llm_regressions_replay", REPLAY_MODES),
+        paths=tuple(ini("llm_regressions_paths")) or DEFAULT_PATHS,
+        concurrency=_pick(
+            config, "llm_concurrency", "llm_regressions_concurrency", int, 1, DEFAULT_CONCURRENCY
+        ),
+        model_override=opt("llm_model") or None,
+        api_base=opt("llm_api_base") or ini("llm_regressions_api_base") or None,
+        strict_pins=bool(opt("llm_strict_pins")),
+        unpinned_ok=tuple(ini("llm_regressions_unpinned_models")),
+        repeat=_positive(opt("llm_repeat"), "--llm-repeat"),
+        judge_repeat=_positive(opt("llm_judge_repeat"), "--llm-judge-repeat") or 1,
+        judge_model=ini("llm_regressions_judge_model") or None,
+        timeout=_pick(
+            config, "llm_timeout", "llm_regressions_timeout", float, 0.001, DEFAULT_TIMEOUT
+        ),
+        retries=_pick(config, "llm_retries", "llm_regressions_retries", int, 0, DEFAULT_RETRIES),
+        max_cost=_pick(config, "llm_max_cost", "llm_regressions_max_cost", float, 0),
+        cache_dir=ini("llm_regressions_cache_dir") or DEFAULT_CACHE_DIR,
+        prompt=_choice(config, "llm_prompt", "llm_regressions_prompt", PROMPT_MODES),
     )
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything the plugin needs to know about this session, resolved once."""
-
-    enabled: bool = False
-    replay: str = "live"
-    paths: list[str] = field(default_factory=lambda: list(DEFAULT_PATHS))
-    concurrency: int = DEFAULT_CONCURRENCY
-    model_override: str | None = None
-    api_base: str | None = None
-    strict_pins: bool = False
-    unpinned_ok: tuple[str, ...] = ()
-    repeat: int | None = None
-    judge_repeat: int = 1
-    judge_model: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    retries: int = DEFAULT_RETRIES
-    max_cost: float | None = None
-    cache_dir: str = DEFAULT_CACHE_DIR
-    prompt: str = "current"
-
-    @property
-    def calls_models(self) -> bool:
-        """True when cases get their answers from a model (live or cached replay)."""
-        return self.enabled and self.replay != "recorded"
-
-    @classmethod
-    def from_config(cls, config: pytest.Config) -> Settings:
-        replay = config.getoption("llm_replay") or config.getini("llm_regressions_replay")
-        if replay not in REPLAY_MODES:
-            raise pytest.UsageError(
-                f"llm_regressions_replay = {replay!r}: choose one of {', '.join(REPLAY_MODES)}"
-            )
-        max_cost = _pick(config, "llm_max_cost", "llm_regressions_max_cost", float, 0)
-        prompt = config.getoption("llm_prompt") or config.getini("llm_regressions_prompt")
-        if prompt not in PROMPT_MODES:
-            raise pytest.UsageError(
-                f"llm_regressions_prompt = {prompt!r}: choose one of {', '.join(PROMPT_MODES)}"
-            )
-        return cls(
-            enabled=bool(config.getoption("llm_regressions")),
-            replay=replay,
-            paths=list(config.getini("llm_regressions_paths")) or list(DEFAULT_PATHS),
-            concurrency=_pick(
-                config,
-                "llm_concurrency",
-                "llm_regressions_concurrency",
-                int,
-                1,
-                DEFAULT_CONCURRENCY,
-            ),
-            model_override=config.getoption("llm_model") or None,
-            api_base=config.getoption("llm_api_base")
-            or config.getini("llm_regressions_api_base")
-            or None,
-            strict_pins=bool(config.getoption("llm_strict_pins")),
-            unpinned_ok=tuple(config.getini("llm_regressions_unpinned_models")),
-            repeat=_positive(config.getoption("llm_repeat"), "--llm-repeat"),
-            judge_repeat=_positive(config.getoption("llm_judge_repeat"), "--llm-judge-repeat") or 1,
-            judge_model=config.getini("llm_regressions_judge_model") or None,
-            timeout=_pick(
-                config, "llm_timeout", "llm_regressions_timeout", float, 0.001, DEFAULT_TIMEOUT
-            ),
-            retries=_pick(
-                config, "llm_retries", "llm_regressions_retries", int, 0, DEFAULT_RETRIES
-            ),
-            max_cost=max_cost,
-            cache_dir=config.getini("llm_regressions_cache_dir") or DEFAULT_CACHE_DIR,
-            prompt=prompt,
-        )
 
 
 def _positive(value: int | None, flag: str) -> int | None:
     if value is not None and value < 1:
-        raise pytest.UsageError(f"{flag} must be 1 or more, got {value}")
+        raise SettingsError(f"{flag} must be 1 or more, got {value}")
     return value
 
 
@@ -286,14 +510,70 @@ def _pick(
         text = str(config.getini(ini)).strip()
         if not text:
             return default
-        try:
-            value = kind(text)
-        except ValueError:
-            raise pytest.UsageError(f"{ini} = {text!r} is not a valid {kind.__name__}") from None
+        value = number(text, kind, ini)
     if value < minimum:
-        raise pytest.UsageError(f"{ini} / --{dest.replace('_', '-')} must be >= {minimum:g}")
+        raise SettingsError(f"{ini} / --{dest.replace('_', '-')} must be >= {minimum:g}")
     return value
 
 
-def get_settings(config: pytest.Config) -> Settings:
-    return config.stash.get(SETTINGS_KEY, Settings())
+def _gate_settings(config: pytest.Config, settings: Settings) -> GateSettings:
+    opt = config.getoption
+    shard = opt("llm_shard")
+    gate = GateSettings(
+        golden=bool(opt("llm_golden")),
+        golden_min=number(
+            config.getini("llm_regressions_golden_min"), int, "llm_regressions_golden_min"
+        ),
+        min_pass_rate=rate(opt("llm_min_pass_rate"), "--llm-min-pass-rate"),
+        label_min_pass_rate=parse_label_rates(config.getini("llm_regressions_label_min_pass_rate")),
+        report=opt("llm_report"),
+        report_md=opt("llm_report_md"),
+        baseline=opt("llm_baseline"),
+        max_cost_increase=opt("llm_baseline_max_cost_increase"),
+        max_p95_increase=opt("llm_baseline_max_p95_increase"),
+        shard=Shard.parse(shard) if shard else None,
+        update_status=_update_status(config),
+    )
+    if gate.update_status and not settings.calls_models:
+        raise SettingsError("--llm-update-status needs a live or cached run, not recorded")
+    return gate
+
+
+def _update_status(config: pytest.Config) -> bool:
+    """The flag always counts; the ini default only outside CI, so a shared config
+    never makes CI jobs edit their checkout. Never under -n: rewriting case files is a
+    deliberate local step, not a side effect of a parallel (CI-style) run."""
+    wanted = bool(config.getoption("llm_update_status")) or (
+        bool(config.getini("llm_regressions_update_status")) and not os.environ.get("CI")
+    )
+    if wanted and getattr(config.option, "numprocesses", None):
+        raise SettingsError(
+            "--llm-update-status is refused under -n: run the live set without xdist "
+            "to update case files"
+        )
+    return wanted
+
+
+def promote_settings(config: pytest.Config) -> PromoteSettings:
+    """The trace commands' settings. Read in ``pytest_cmdline_main``, which runs before
+    ``pytest_configure`` (so never from the stash)."""
+    opt = config.getoption
+    return PromoteSettings(
+        inspect=opt("llm_inspect_trace"),
+        trace=opt("promote_trace"),
+        label=opt("promote_label"),
+        golden=bool(opt("promote_golden")),
+        span_id=opt("promote_span"),
+        trace_id=opt("promote_trace_id"),
+        checks=tuple(opt("promote_checks")),
+        expected=opt("promote_expected"),
+        suggested=bool(opt("promote_suggested")),
+        unverified=bool(opt("promote_unverified")),
+        force=bool(opt("promote_force")),
+        redact_patterns=tuple(opt("promote_redact_patterns")),
+        logs=opt("promote_logs"),
+        template=opt("promote_template"),
+        render=opt("promote_render"),
+        target=opt("promote_target"),
+        out_dir=config.getini("llm_regressions_promote_dir") or DEFAULT_PROMOTE_DIR,
+    )

@@ -1,4 +1,8 @@
-"""pytest hooks only: each one reads the settings and hands off to a module.
+"""Every pytest hook the plugin implements, each a line or two that hands off.
+
+Options live in :mod:`llm_regressions.options`; the trace commands in
+:mod:`llm_regressions.promote.commands`; everything a ``--llm-regressions`` session
+does in its session object, :class:`llm_regressions.run.session.LlmSession`.
 
 Importing this module is cheap by design (no litellm, pydantic or yaml): a pytest run
 that does not pass ``--llm-regressions`` pays nothing for the plugin being installed.
@@ -7,63 +11,64 @@ that does not pass ``--llm-regressions`` pays nothing for the plugin being insta
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from llm_regressions import gate_options, options
+from llm_regressions import options
+
+if TYPE_CHECKING:
+    from llm_regressions.run.session import LlmSession
+
+
+def _session(config: pytest.Config) -> LlmSession | None:
+    """The session object, or None when ``--llm-regressions`` is off (nothing imported)."""
+    if not options.get_settings(config).enabled:
+        return None
+    from llm_regressions.run.session import session_of
+
+    return session_of(config)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Declare the plugin's options, all under one ``--help`` group."""
     options.add_options(parser)
-    gate_options.add_options(parser)
-    from llm_regressions.traces import cli
-
-    cli.add_options(parser)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> int | None:
     """``--llm-inspect-trace`` / ``--promote-trace`` are commands: run them, no tests."""
-    from llm_regressions.traces import cli
+    wanted = options.promote_settings(config)
+    if not wanted.wanted:
+        return None
+    from llm_regressions.promote import commands
 
-    return cli.run(config) if cli.wants_command(config) else None
+    return commands.run(config, wanted)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register markers; when enabled, resolve settings and aim collection at the cases."""
+    """Register markers; resolve the settings; with ``--llm-regressions``, start the
+    session object and aim collection at the cases."""
     config.addinivalue_line("markers", "llm_regression: a YAML LLM regression case")
     config.addinivalue_line("markers", "golden: a case in the golden set that gates deploys")
-    settings = options.Settings.from_config(config)
-    config.stash[options.SETTINGS_KEY] = settings
-    if not settings.enabled:
-        return
-    from llm_regressions.replay import setup
-    from llm_regressions.report import session
+    settings = options.configure(config)
+    if settings.enabled:
+        from llm_regressions.run import session
 
-    setup.configure(config, settings)
-    session.configure(config)
-    if config.args_source != pytest.Config.ArgsSource.ARGS:
-        # No paths on the command line: run the regression set, not the unit tests.
-        root = Path(config.rootpath)
-        config.args[:] = [str(root / p) for p in settings.paths if (root / p).exists()] or [
-            str(root / settings.paths[0])
-        ]
+        llm = session.start(config, settings)
+        config.pluginmanager.register(SessionHooks(llm), "llm-regressions-session")
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Live replay: start importing litellm while pytest collects."""
-    settings = options.get_settings(session.config)
-    if settings.enabled:
-        from llm_regressions.replay import setup
-
-        setup.start_session(session.config, settings)
+    if llm := _session(session.config):
+        llm.begin_import()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_collection(session: pytest.Session):
     """The collected cases live all session: keep the cyclic GC off them (gcutil)."""
-    if not options.get_settings(session.config).enabled:
+    if _session(session.config) is None:
         return (yield)
     from llm_regressions.gcutil import long_lived
 
@@ -73,77 +78,86 @@ def pytest_collection(session: pytest.Session):
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """Turn case files into collectors; leave every other file alone."""
-    config = parent.config
-    if not options.get_settings(config).enabled:
+    if _session(parent.config) is None:
         return None
-    from llm_regressions.collect import CaseFile, is_case_file
+    from llm_regressions.run.collect import collect_file
 
-    if is_case_file(file_path, config):
-        return CaseFile.from_parent(parent, path=file_path)
-    return None
+    return collect_file(file_path, parent)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the golden cases / this shard's cases; warn about unpinned model names."""
+    if llm := _session(config):
+        llm.select(items)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    """Say how cases get their answers (mode, model override, concurrency)."""
+    llm = _session(config)
+    return llm.header() if llm else None
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtestloop(session: pytest.Session):
-    """Run the cases even when some case files failed to load (each failed file is
-    already reported as a collection error); other collection errors still stop pytest."""
-    if options.get_settings(session.config).enabled:
-        from llm_regressions.collect import broken_case_files
-        from llm_regressions.replay import setup
-
-        if session.testsfailed and broken_case_files(session.config) == session.testsfailed:
-            session.config.option.continue_on_collection_errors = True
-        setup.start_run(session)
+    """Run the cases despite broken case files (each already reported); queue calls."""
+    if llm := _session(session.config):
+        llm.start_run(session)
     return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
     """Queue the calls of tests xdist just scheduled here; send nothing new after -x."""
-    if not options.get_settings(item.config).enabled:
+    llm = _session(item.config)
+    if llm is None:
         return (yield)
-    from llm_regressions.replay import setup
-
-    setup.before_test(item, nextitem)
+    llm.before_test(item, nextitem)
     try:
         return (yield)
     finally:
-        setup.after_test(item)
+        llm.after_test(item)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the golden cases / this shard's cases; warn about unpinned model names."""
-    if options.get_settings(config).enabled:
-        from llm_regressions.selection import select
+class SessionHooks:
+    """The hooks pytest calls with a report and no config: registered per session (in
+    :func:`pytest_configure`) so they know which session object to hand off to."""
 
-        select(config, items, gate_options.get_gate_settings(config))
-    if options.get_settings(config).calls_models:
-        from llm_regressions.replay import setup
+    def __init__(self, llm: LlmSession) -> None:
+        self.llm = llm
 
-        setup.warn_unpinned(config, items)
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Read each case's record off its reports (before JUnit XML writes them)."""
+        self.llm.logged(report)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """Count collection errors: a threshold never excuses a run that lost tests."""
+        self.llm.collected(report)
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
     """Say "model drift" next to the verdict of a case the provider served another model."""
-    if options.get_settings(config).calls_models:
-        from llm_regressions.replay.summary import teststatus
-
-        return teststatus(report)
-    return None
-
-
-def pytest_report_header(config: pytest.Config) -> list[str] | None:
-    """Say how cases get their answers (mode, model override, concurrency)."""
-    if not options.get_settings(config).enabled:
+    if not options.get_settings(config).calls_models:
         return None
-    from llm_regressions.replay import setup
+    from llm_regressions.run.record import teststatus
 
-    return setup.header(config)
+    return teststatus(report)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Gate, write the reports, set the exit status, update case statuses."""
+    if llm := _session(session.config):
+        llm.finish(session)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The one ``llm regressions`` section."""
+    if llm := _session(terminalreporter.config):
+        llm.terminal_summary(terminalreporter)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop the replay engine's thread, if one was started."""
-    if options.get_settings(config).enabled:
-        from llm_regressions.replay import setup
-
-        setup.finish(config)
+    if llm := _session(config):
+        llm.close()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from llm_regressions.checks.base import Check, CheckArgsError, CheckError, CheckResult
 
 if TYPE_CHECKING:
-    from llm_regressions.case import Case
+    from llm_regressions.casefile.model import Case
     from llm_regressions.replay import ReplayResult
 
 __all__ = ["Check", "CheckArgsError", "CheckError", "CheckResult", "run_checks"]

@@ -14,7 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from llm_regressions.case import Case
+    from llm_regressions.casefile.model import Case
     from llm_regressions.replay import ReplayResult
 
 
@@ -69,6 +69,9 @@ class Check:
     Args: ClassVar[Any] = Any
     #: True for checks that call a model (llm_judge): they run in recorded mode too.
     needs_model: ClassVar[bool] = False
+    #: The metric a check counts towards: "schema" (schema pass rate), "tools"
+    #: (tool-call success rate), or None.
+    family: ClassVar[str | None] = None
 
     def __init__(self, arg: Any) -> None:
         self.raw_arg = arg

@@ -56,9 +56,12 @@ class LlmJudge(Check):
 
     def score(self, result, case):
         from llm_regressions.replay import judging
+        from llm_regressions.replay.classify import ProviderTrouble
         from llm_regressions.replay.request import ProviderRequest
 
         access = judging.current()
+        if access is None:
+            raise CheckError("llm_judge can only score inside a pytest --llm-regressions session")
         model = self.spec.model or access.default_model
         if not model:
             raise CheckError(
@@ -80,7 +83,11 @@ class LlmJudge(Check):
             )
             for run in range(access.repeat)
         ]
-        verdicts = [_parse(model, answer.output) for answer in access.ask(requests)]
+        try:
+            answers = access.ask(requests)
+        except ProviderTrouble as exc:  # the judge is unreachable: an error, not a failure
+            raise CheckError(f"llm_judge: {exc}") from None
+        verdicts = [_parse(model, answer.output) for answer in answers]
         passes = sum(passed for passed, _ in verdicts)
         if 0 < passes < len(verdicts):
             raise CheckError(

@@ -7,32 +7,12 @@ returns a bool, a ``(bool, reason)`` pair, or a :class:`CheckResult`.
 
 from __future__ import annotations
 
-import importlib
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from llm_regressions import usercode
 from llm_regressions.checks.base import Check, CheckArgsError, CheckError, CheckResult
-
-_REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
-
-
-def resolve_reference(reference: str) -> Any:
-    """Import ``package.module:attr.sub`` and return the attribute. Raises ValueError."""
-    if not _REFERENCE.match(reference):
-        raise ValueError(f"{reference!r} is not a 'module:function' reference")
-    module_name, _, attribute = reference.partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ValueError(f"cannot import {module_name!r}: {exc}") from None
-    for part in attribute.split("."):
-        try:
-            target = getattr(target, part)
-        except AttributeError:
-            raise ValueError(f"{module_name!r} has no attribute {attribute!r}") from None
-    return target
 
 
 class PythonArgs(BaseModel):
@@ -51,11 +31,9 @@ class Python(Check):
     def setup(self) -> None:
         spec = self.arg if isinstance(self.arg, PythonArgs) else PythonArgs(function=self.arg)
         try:
-            self.function = resolve_reference(spec.function)
-        except ValueError as exc:
+            self.function = usercode.resolve_callable(spec.function)
+        except usercode.UserCodeError as exc:
             raise CheckArgsError(str(exc)) from None
-        if not callable(self.function):
-            raise CheckArgsError(f"{spec.function!r} is not callable")
         self.kwargs = spec.args
         self.reference = spec.function
 

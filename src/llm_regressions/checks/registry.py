@@ -57,6 +57,13 @@ def plugin_checks() -> dict[str, type[Check]]:
     return found
 
 
+@cache
+def family_names(family: str) -> frozenset[str]:
+    """The names of the built-in and plugin checks of one ``family`` (see Check.family)."""
+    classes = {**BUILTIN_CHECKS, **plugin_checks()}
+    return frozenset(name for name, cls in classes.items() if cls.family == family)
+
+
 def known_names() -> list[str]:
     return sorted({*BUILTIN_CHECKS, *plugin_checks()})
 

@@ -41,6 +41,7 @@ class JsonValid(Check):
     """The output parses as JSON."""
 
     name = "json_valid"
+    family = "schema"
     Args = Literal[True] | JsonValidArgs
 
     def setup(self) -> None:
@@ -56,6 +57,7 @@ class JsonSchema(Check):
     knows; ``$schema`` picks it, else 2020-12)."""
 
     name = "json_schema"
+    family = "schema"
     Args = dict[str, Any]
 
     def setup(self) -> None:

@@ -57,6 +57,7 @@ class ToolCalled(_ToolMatch):
     """The model called the tool (with at least the given arguments)."""
 
     name = "tool_called"
+    family = "tools"
 
     def score(self, result, case):
         if self._matching(result):
@@ -68,6 +69,7 @@ class ToolNotCalled(_ToolMatch):
     """The model did not call the tool (with those arguments, when given)."""
 
     name = "tool_not_called"
+    family = "tools"
 
     def score(self, result, case):
         hits = self._matching(result)
@@ -97,6 +99,7 @@ class ToolArgsValid(Check):
     tool's JSON Schema (catches hallucinated tools and arguments)."""
 
     name = "tool_args_valid"
+    family = "tools"
     Args = Literal[True] | ToolArgsValidArgs
 
     def validate_case(self, case) -> None:
@@ -128,6 +131,7 @@ class MaxRepeatedToolCalls(Check):
     """No tool is called more than N times with identical arguments (a stuck loop)."""
 
     name = "max_repeated_tool_calls"
+    family = "tools"
     Args = int
 
     def setup(self) -> None:

@@ -82,6 +82,13 @@ def classify(exc: BaseException, model: str, *, timeout: float, retries: int) ->
             f"cannot connect to {provider} for {model}{after} ({detail}); check the network "
             f"and api_base, {RECORDED_HINT}",
         )
+    return _by_status(provider, model, status, name, detail, after)
+
+
+def _by_status(
+    provider: str, model: str, status: int | None, name: str, detail: str, after: str
+) -> ProviderTrouble:
+    """Provider errors told apart by HTTP status (or litellm's exception class)."""
     if status in (401, 403) or name in ("AuthenticationError", "PermissionDeniedError"):
         kind = "credentials rejected" if status != 403 else "access denied"
         return ProviderTrouble(

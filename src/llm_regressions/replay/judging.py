@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from llm_regressions.checks.base import CheckError
-from llm_regressions.replay.classify import ProviderTrouble
 from llm_regressions.replay.engine import Engine
 from llm_regressions.replay.request import ProviderRequest
 from llm_regressions.replay.result import ReplayResult
@@ -29,15 +27,12 @@ class JudgeAccess:
     spent: float = 0.0
 
     def ask(self, requests: list[ProviderRequest]) -> list[ReplayResult]:
-        """Send judge calls ahead of queued replays and wait for all of them.
-        Provider trouble becomes a CheckError (the item errors); NotSent propagates."""
+        """Send judge calls ahead of queued replays and wait for all of them; raises
+        ProviderTrouble or NotSent like any call."""
         futures = self.engine().submit(requests, urgent=True)
         results = []
         for future in futures:
-            try:
-                result = future.result()
-            except ProviderTrouble as exc:
-                raise CheckError(f"llm_judge: {exc}") from None
+            result = future.result()
             self.spent += result.cost_usd or 0.0
             results.append(result)
         return results
@@ -55,8 +50,6 @@ def judging(access: JudgeAccess) -> Iterator[JudgeAccess]:
         _CURRENT.reset(token)
 
 
-def current() -> JudgeAccess:
-    access = _CURRENT.get()
-    if access is None:
-        raise CheckError("llm_judge can only score inside a pytest --llm-regressions session")
-    return access
+def current() -> JudgeAccess | None:
+    """The judge access of the case being scored; None outside a session."""
+    return _CURRENT.get()

@@ -1,7 +1,8 @@
 """What is sent to a model: one call, in a plain, hashable-by-content form.
 
-A :class:`ProviderRequest` is built from a case (plus the session's overrides) without
-touching litellm, so building, cache keys and scheduling stay cheap and testable.
+A :class:`ProviderRequest` is built (from a case, by the run; from a criterion, by the
+judge) without touching litellm, so building, cache keys and scheduling stay cheap and
+testable.
 """
 
 from __future__ import annotations
@@ -9,11 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from llm_regressions.case import Case
-    from llm_regressions.options import Settings
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -59,32 +56,3 @@ class ProviderRequest:
 
 #: Parameters that say where or how to send, not what to ask: never part of a cache key.
 TRANSPORT_PARAMS = frozenset({"api_base", "base_url", "api_key", "timeout", "num_retries"})
-
-
-def effective_model(case: Case, settings: Settings) -> str:
-    """The model this session replays the case on (``--llm-model`` wins)."""
-    return settings.model_override or case.model.name
-
-
-def runs_for(case: Case, settings: Settings) -> int:
-    """How many times the case is replayed (``--llm-repeat`` wins over ``repeat:``)."""
-    return settings.repeat or case.repeat
-
-
-def replay_requests(case: Case, settings: Settings) -> list[ProviderRequest]:
-    """One request per run of the case, on the effective model."""
-    request = case.request
-    assert request is not None, "only a target case has no request, and it is not replayed"
-    messages = [m.model_dump(exclude_none=True) for m in request.messages]
-    return [
-        ProviderRequest(
-            model=effective_model(case, settings),
-            messages=messages,
-            params=dict(case.model.params),
-            tools=list(request.tools),
-            tool_choice=request.tool_choice,
-            response_format=request.response_format,
-            run=run,
-        )
-        for run in range(runs_for(case, settings))
-    ]

@@ -1,6 +1,6 @@
 """``python -m llm_regressions report merge`` and ``... gate``: the sharded-CI half.
 
-``gate`` applies :func:`llm_regressions.gate.evaluate` to a (merged) report exactly as
+``gate`` applies :func:`llm_regressions.report.gate.evaluate` to a (merged) report exactly as
 the plugin does at the end of a session, and exits as pytest would have.
 """
 
@@ -10,10 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from llm_regressions.gate import evaluate, exit_code
-from llm_regressions.gate_options import DEFAULT_GOLDEN_MIN, GateSettings, parse_label_rates
-from llm_regressions.metrics import aggregate
 from llm_regressions.report import json_report, markdown, terminal
+from llm_regressions.report.gate import evaluate, exit_code
+from llm_regressions.report.metrics import aggregate
+from llm_regressions.settings import DEFAULT_GOLDEN_MIN, GateSettings, parse_label_rates
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -56,7 +56,7 @@ def _gate(args: argparse.Namespace) -> int:
         golden=args.golden,
         golden_min=args.golden_min,
         min_pass_rate=args.min_pass_rate,
-        label_min_pass_rate=parse_label_rates(args.label_min_pass_rate),
+        label_min_pass_rate=parse_label_rates(args.label_min_pass_rate, "--label-min-pass-rate"),
         baseline=str(args.baseline) if args.baseline else None,
         max_cost_increase=args.max_cost_increase,
         max_p95_increase=args.max_p95_increase,
@@ -69,8 +69,8 @@ def _gate(args: argparse.Namespace) -> int:
         "aggregates": aggregate(records),
         "gate": result.to_dict(),
     }
-    for line in terminal.lines(report["aggregates"], report["gate"], []):
-        print(line)
+    lines = terminal.section(records, report["aggregates"], report["gate"], result.case_failures)
+    print("\n".join(lines))
     if args.markdown:
         args.markdown.write_text(markdown.render(report), encoding="utf-8")
     return exit_code(records, result)

@@ -14,7 +14,7 @@ from typing import Any
 
 from llm_regressions import __version__
 from llm_regressions.fsutil import atomic_write
-from llm_regressions.metrics import aggregate
+from llm_regressions.report.metrics import aggregate
 
 FORMAT = "pytest-llm-regressions/report"
 VERSION = 1

@@ -1,22 +1,133 @@
-"""The terminal section of the metrics and the gate (the replay section, with flaky
-cases, model drift and provider errors grouped, stays in ``replay/summary.py``)."""
+"""The one ``llm regressions`` terminal section, from the case records alone.
+
+Every case that needs a look is named once, on its own line, with what the gate says
+of it; then errors grouped by cause, model drift, prompts, the metrics, the baseline
+comparison and the gate's verdict. The same lines serve ``python -m llm_regressions
+gate``.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from llm_regressions.report import text
 
+TITLE = "llm regressions"
+#: Lines shown in red: the failing cases' heading and a failed gate.
+ALARMS = ("failed (", "gate FAILED")
 
-def lines(agg: dict[str, Any], gate: dict[str, Any], written: list[str]) -> list[str]:
-    out = text.metric_lines(agg)
+Record = dict[str, Any]
+
+
+def section(
+    records: list[Record],
+    agg: dict[str, Any],
+    gate: dict[str, Any],
+    case_failures: dict[str, list[tuple[str, str]]],
+    written: Sequence[str] = (),
+) -> list[str]:
+    """The section's lines; a failing case's id appears once."""
+    failed = [r for r in records if r["outcome"] == "failed"]
+    flaky = [r for r in records if r["flaky"] and r["outcome"] == "passed"]
+    marks = {i: [mark for mark, _ in found] for i, found in case_failures.items()}
+    out = _listed("failed", failed, marks)
+    out += _listed("flaky, passed some runs and failed others", flaky, {})
+    out += _trouble(records)
+    out += _drift(records)
+    out += _prompts(records)
+    out += text.metric_lines(agg, regressed=False)
     if gate["baseline"] is not None:
         out.append("compared with the baseline:")
-        out += [f"  {line}" for line in text.baseline_lines(gate["baseline"])]
+        out += [f"  {line}" for line in text.baseline_lines(gate["baseline"], regressions=False)]
     out += [f"warning: {w}" for w in gate["warnings"]]
     out += gate["notes"]
-    if gate["decides"] or gate["failures"] or gate["baseline"] is not None:
-        out.append(text.headline(gate, agg) + (":" if gate["failures"] else ""))
-        out += [f"  {f}" for f in gate["failures"]]
+    out += _verdict(gate, agg, case_failures, {r["id"] for r in failed})
     out += [f"wrote {path}" for path in written]
+    return out
+
+
+def _listed(title: str, records: list[Record], marks: dict[str, list[str]]) -> list[str]:
+    """``title (N):`` and one line per case: its id, why, and the gate's marks."""
+    if not records:
+        return []
+    out = [f"{title} ({len(records)}):"]
+    for r in records:
+        why = r["problem"].splitlines()[0] if r["problem"] else r["outcome"]
+        mark = f"  [{', '.join(marks[r['id']])}]" if r["id"] in marks else ""
+        out.append(f"  {r['id']}: {why}{mark}")
+    return out
+
+
+def _trouble(records: list[Record]) -> list[str]:
+    """Provider trouble grouped by provider and cause; cases never sent, counted."""
+    causes = Counter(r["trouble"] for r in records if r["trouble"])
+    out = [
+        f"{count} case{'s' if count != 1 else ''} could not reach {trouble}"
+        for trouble, count in causes.most_common()
+    ]
+    unsent = sum(
+        r["outcome"] == "skipped" and r["problem"].startswith("not sent:") for r in records
+    )
+    if unsent:
+        out.append(f"{unsent} case(s) skipped without being sent (see reasons)")
+    return out
+
+
+def _drift(records: list[Record]) -> list[str]:
+    drifted = [r for r in records if r["drift"]]
+    if not drifted:
+        return []
+    return [f"model drift, the provider served another model ({len(drifted)}):"] + [
+        f"  {r['id']}: {r['drift']}" for r in drifted
+    ]
+
+
+def _prompts(records: list[Record]) -> list[str]:
+    """How many cases sent the current prompt (or the frozen request), and which ran on
+    a prompt changed since their trace."""
+    runs = [(r["id"], r["prompt_run"]) for r in records if r.get("prompt_run")]
+    if not runs:
+        return []
+    current = [(i, p) for i, p in runs if p["mode"] == "current"]
+    sent = []
+    if current:
+        sent.append(f"{len(current)} case(s) sent the current prompt")
+    if len(runs) > len(current):
+        sent.append(
+            f"{len(runs) - len(current)} case(s) sent the frozen request (--llm-prompt frozen)"
+        )
+    changed = [f"  {i}: {p['rendered']}" for i, p in current if p.get("changed")]
+    out = ["; ".join(sent)]
+    out.append(
+        f"{len(changed)} case(s) ran on a prompt changed since their trace"
+        + (":" if changed else "")
+    )
+    out += changed
+    unsent = sum(1 for _, p in runs if p["mode"] != "current" and p.get("changed"))
+    if unsent:
+        out.append(
+            f"{unsent} frozen case(s) have a current prompt that differs from the request "
+            "sent (run with --llm-prompt current to test it)"
+        )
+    return out
+
+
+def _verdict(
+    gate: dict[str, Any],
+    agg: dict[str, Any],
+    case_failures: dict[str, list[tuple[str, str]]],
+    listed: set[str],
+) -> list[str]:
+    """The gate's headline and failures; a failure about a case listed above shows as
+    that case's mark, not again here."""
+    if not (gate["decides"] or gate["failures"] or gate["baseline"] is not None):
+        return []
+    folded = {message for i in listed for _, message in case_failures.get(i, [])}
+    out = [text.headline(gate, agg) + (":" if gate["failures"] else "")]
+    out += [f"  {f}" for f in gate["failures"] if f not in folded]
+    if folded:
+        count = len(listed & case_failures.keys())
+        out.append(f"  {count} failed case(s) above, marked with why the gate counts them")
     return out

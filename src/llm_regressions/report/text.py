@@ -23,8 +23,9 @@ def usd(value: float | None) -> str:
     return "n/a" if value is None else f"${value:.6g}"
 
 
-def metric_lines(agg: dict[str, Any]) -> list[str]:
-    """The production metrics, one short line each."""
+def metric_lines(agg: dict[str, Any], regressed: bool = True) -> list[str]:
+    """The production metrics, one short line each (``regressed``: with the ids of the
+    fixed cases failing again, for summaries that do not list them elsewhere)."""
     lat = agg["latency_ms"]
     lines = [f"pass rate: {rate(agg['pass_rate'])}"]
     if len(agg["by_label"]) > 1:
@@ -44,7 +45,7 @@ def metric_lines(agg: dict[str, Any]) -> list[str]:
     if agg["cost_usd"]["per_case"] is not None:
         cost = agg["cost_usd"]
         lines.append(f"cost: {usd(cost['total'])} total, {usd(cost['per_case'])} per case")
-    if agg["regressed"]:
+    if regressed and agg["regressed"]:
         lines.append("regressed (fixed cases failing again): " + ", ".join(agg["regressed"]))
     return lines
 
@@ -54,16 +55,18 @@ def _change(part: dict[str, Any], fmt: Any) -> str:
     return f"{fmt(part['baseline'])} -> {fmt(part['current'])}{change}"
 
 
-def baseline_lines(cmp: dict[str, Any]) -> list[str]:
+def baseline_lines(cmp: dict[str, Any], regressions: bool = True) -> list[str]:
+    """What changed since the baseline (``regressions``: with the ids of the cases that
+    passed there and fail now, for summaries that do not mark them elsewhere)."""
     lines = []
     for key, title in (
-        ("regressions", "REGRESSIONS (passed in the baseline, fail now)"),
+        ("regressions" if regressions else "", "REGRESSIONS (passed in the baseline, fail now)"),
         ("fixed", "newly fixed"),
         ("newly_flaky", "newly flaky"),
         ("new", "new cases"),
         ("removed", "removed cases"),
     ):
-        if cmp[key]:
+        if cmp.get(key):
             lines.append(f"{title} ({len(cmp[key])}): " + ", ".join(cmp[key]))
     lines.append("p95 latency: " + _change(cmp["p95_latency_ms"], ms))
     lines.append("cost per case: " + _change(cmp["cost_per_case_usd"], usd))

@@ -124,3 +124,30 @@ class Trace:
     def find(self, span_id: str) -> Span | None:
         wanted = span_id.lower().removeprefix("0x")
         return next((s for s in self.spans if s.span_id.lower() == wanted), None)
+
+    def ancestors(self, span: Span) -> list[Span]:
+        """``span``'s parent, its parent's parent, ... up to the root, nearest first
+        (a parent missing from the file ends the chain; a cycle cannot loop)."""
+        by_id = {s.span_id: s for s in self.spans if s.trace_id == span.trace_id}
+        chain: list[Span] = []
+        node = span
+        while node.parent_id and len(chain) < len(by_id):
+            parent = by_id.get(node.parent_id)
+            if parent is None:
+                break
+            chain.append(parent)
+            node = parent
+        return chain
+
+    def before(self, span: Span) -> list[Span]:
+        """The other spans of ``span``'s trace that started no later than it, in time
+        order: what the model could have been given (retrieval, tools, prompt assembly)."""
+        start = span.start_ns or 0
+        return sorted(
+            (
+                s
+                for s in self.spans
+                if s.trace_id == span.trace_id and s is not span and (s.start_ns or 0) <= start
+            ),
+            key=lambda s: s.sort_key,
+        )

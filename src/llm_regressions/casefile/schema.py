@@ -1,0 +1,55 @@
+"""The published JSON Schema of case files, generated from the pydantic models.
+
+The checked-in copy (``schemas/case.v1.json``) lets editors validate case files; a test
+fails when it drifts from the models. Built-in checks contribute their argument schemas.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+SCHEMA_ID = "https://pytest-llm-regressions.dev/schemas/case.v1.json"
+SCHEMA_FILE = "case.v1.json"
+
+
+def build_schema() -> dict[str, Any]:
+    from llm_regressions.casefile.model import Case
+    from llm_regressions.checks.registry import BUILTIN_CHECKS
+
+    schema = Case.model_json_schema()
+    check_schema = {
+        "type": "object",
+        "description": "One check: its name mapped to its argument. Names other than the "
+        "built-ins come from plugins (entry-point group llm_regressions.checks).",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "properties": {
+            name: {"description": _first_line(cls.__doc__), **cls.arg_schema()}
+            for name, cls in sorted(BUILTIN_CHECKS.items())
+        },
+    }
+    # Hoist nested $defs of the argument schemas into the top-level $defs.
+    defs = schema.setdefault("$defs", {})
+    for prop in check_schema["properties"].values():
+        defs.update(prop.pop("$defs", {}))
+    schema["properties"]["checks"]["items"] = check_schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        **schema,
+        "title": "pytest-llm-regressions case, format version 1",
+    }
+
+
+def _first_line(doc: str | None) -> str:
+    return " ".join((doc or "").strip().split("\n\n")[0].split())
+
+
+def render_schema() -> str:
+    return json.dumps(build_schema(), indent=2, sort_keys=False) + "\n"
+
+
+def checked_in_schema() -> str:
+    return resources.files("llm_regressions").joinpath("schemas", SCHEMA_FILE).read_text("utf-8")

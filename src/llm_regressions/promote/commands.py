@@ -1,0 +1,83 @@
+"""The trace commands, ``--llm-inspect-trace`` and ``--promote-trace``, run from
+``pytest_cmdline_main`` (like ``--fixtures``: no tests run). Their options are declared
+in :mod:`llm_regressions.options` and arrive here as ``PromoteSettings``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from llm_regressions.settings import PromoteSettings
+
+
+def run(config: pytest.Config, wanted: PromoteSettings) -> int:
+    """Run the trace command; a usage mistake raises pytest.UsageError (exit code 4)."""
+    if wanted.inspect and wanted.trace:
+        raise pytest.UsageError("use --llm-inspect-trace or --promote-trace, not both")
+    if config.getoption("numprocesses", None):
+        raise pytest.UsageError(
+            "--promote-trace/--llm-inspect-trace run no tests: drop -n (pytest-xdist)"
+        )
+    invocation = Path(config.invocation_params.dir)
+    logs = invocation / wanted.logs if wanted.logs else None
+    if wanted.inspect:
+        return _inspect(invocation / wanted.inspect, wanted.inspect, logs)
+    return _promote(config, wanted, invocation, logs)
+
+
+def _inspect(path: Path, display: str, logs: Path | None) -> int:
+    from llm_regressions.traces import TraceError, read_trace
+    from llm_regressions.traces.inspection import render
+
+    try:
+        trace = read_trace(path, logs)
+    except TraceError as exc:
+        return _fail(str(exc))
+    sys.stdout.write(render(trace, display))
+    return 0
+
+
+def _promote(
+    config: pytest.Config, wanted: PromoteSettings, invocation: Path, logs: Path | None
+) -> int:
+    from llm_regressions.promote.appcode import AppCode
+    from llm_regressions.promote.errors import USAGE, PromoteError
+    from llm_regressions.promote.promotion import PromoteRequest, promote
+
+    # pytest picks the rootdir before plugin options are known, so "--promote-trace FILE"
+    # counts FILE as a test path and the rootdir can land next to the trace file. Cases
+    # belong to the project the user runs from: trust the rootdir only if it contains it.
+    root = Path(config.rootpath)
+    root = root if invocation.resolve().is_relative_to(root.resolve()) else invocation
+    request = PromoteRequest(
+        trace=invocation / wanted.trace,
+        label=wanted.label,
+        out_dir=root / wanted.out_dir,
+        golden=wanted.golden,
+        checks=list(wanted.checks),
+        expected=wanted.expected,
+        suggested=wanted.suggested,
+        unverified=wanted.unverified,
+        force=wanted.force,
+        span_id=wanted.span_id,
+        trace_id=wanted.trace_id,
+        redact_patterns=list(wanted.redact_patterns),
+        logs=logs,
+        base=invocation,
+        app=AppCode(wanted.template, wanted.render, wanted.target, root, invocation),
+    )
+    try:
+        lines = promote(request)
+    except PromoteError as exc:
+        if exc.code == USAGE:
+            raise pytest.UsageError(str(exc)) from None
+        return _fail(str(exc))
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _fail(message: str) -> int:
+    sys.stdout.write(f"ERROR: {message}\n")
+    return 1

@@ -1,0 +1,46 @@
+"""A session's report files: the JSON report, the Markdown summary, and the GitHub
+step summary, built from the records and written once at the end of the session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from llm_regressions.report import json_report, markdown
+from llm_regressions.settings import GateSettings, Settings
+
+
+def build(
+    records: list[dict[str, Any]],
+    settings: Settings,
+    gate: GateSettings,
+    gate_result: dict[str, Any],
+    root: Path,
+) -> dict[str, Any]:
+    """The JSON report of this session (git state only when a JSON report is wanted)."""
+    run = {
+        "replay": settings.replay,
+        "model_override": settings.model_override,
+        "golden": gate.golden,
+        "shard": str(gate.shard) if gate.shard else None,
+        "merged_from": None,
+    }
+    git = json_report.git_state(root) if gate.report else None
+    return json_report.build(records, run, gate_result, git)
+
+
+def write(report: dict[str, Any], gate: GateSettings, written: list[str]) -> None:
+    """Write what ``gate`` asks for, adding each path to ``written`` once it is.
+    Raises OSError."""
+    if gate.report:
+        json_report.write(Path(gate.report), report)
+        written.append(gate.report)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    md = markdown.render(report) if gate.report_md or step_summary else ""
+    if gate.report_md:
+        Path(gate.report_md).write_text(md, encoding="utf-8")
+        written.append(gate.report_md)
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as summary:
+            summary.write(md)

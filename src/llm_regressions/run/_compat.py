@@ -1,0 +1,74 @@
+"""Every reach into pytest's and pytest-xdist's private or undocumented parts, in one place.
+
+Each function says what it relies on and what happens when that changes; nothing else
+in the plugin touches ``_pytest`` or xdist internals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def failure_repr(path: Path, line: int, headline: str, text: str | None) -> Any:
+    """A failure report with ``text`` under FAILURES and only ``headline`` in the short
+    summary, JUnit's ``message`` and ``--tb=line`` (``text=None``).
+
+    A plain string would be repeated whole after ``FAILED`` when pytest runs on CI
+    (``CI`` set). This is the shape pytest gives its own failures, built from
+    ``_pytest._code.code`` (stable since pytest 3; it survives xdist's report
+    serialization)."""
+    from _pytest._code.code import ReprExceptionInfo, ReprFileLocation, ReprTracebackNative
+
+    location = ReprFileLocation(str(path), line, headline)
+    lines = [] if text is None else [text + "\n"]
+    return ReprExceptionInfo(reprtraceback=ReprTracebackNative(lines), reprcrash=location)
+
+
+def skip_at_item_location(message: str) -> BaseException:
+    """A skip reported at the item's own location (the case file's line), not at the
+    line of plugin code that raised it: pytest's private ``_use_item_location`` flag,
+    which ``pytest.mark.skip`` uses too. Without it, skips point into the plugin."""
+    return pytest.skip.Exception(message, _use_item_location=True)
+
+
+def is_xdist_worker(config: pytest.Config) -> bool:
+    """xdist gives each worker's config a ``workerinput`` (documented for plugins)."""
+    return hasattr(config, "workerinput")
+
+
+def is_xdist_controller(config: pytest.Config) -> bool:
+    return not is_xdist_worker(config) and bool(getattr(config.option, "numprocesses", None))
+
+
+def xdist_queue(config: pytest.Config) -> list[int]:
+    """Indices of the tests xdist has scheduled on this worker but not started.
+
+    Read, without changing it, from xdist's worker plugin (``workerinteractor``) and its
+    ``torun`` queue with its ``lock()`` (xdist 3.x internals). When they are missing,
+    an empty list just means calls are queued one test at a time."""
+    interactor = config.pluginmanager.get_plugin("workerinteractor")
+    if interactor is None:
+        interactor = next(
+            (p for p in config.pluginmanager.get_plugins() if hasattr(p, "torun")), None
+        )
+    queue = getattr(interactor, "torun", None)
+    if queue is None or not hasattr(queue, "lock"):
+        return []
+    with queue.lock() as pending:
+        return [i for i in pending if isinstance(i, int)]
+
+
+def keep_going_after_collection_errors(session: pytest.Session) -> None:
+    """Let the run loop start although collection reported errors, as
+    ``--continue-on-collection-errors`` would: set mid-session on ``config.option``,
+    which pytest reads again when the run loop starts."""
+    session.config.option.continue_on_collection_errors = True
+
+
+def collect_these(config: pytest.Config, paths: list[str]) -> None:
+    """Make pytest collect ``paths`` instead of its default (testpaths or the current
+    folder): ``config.args`` is read after ``pytest_configure``, before collection."""
+    config.args[:] = paths

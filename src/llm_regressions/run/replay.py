@@ -1,0 +1,104 @@
+"""One replay queue per pytest process: which cases' calls are sent, and when.
+
+Without xdist every selected case's calls are queued when the run loop starts (after
+``-k``/``-m``/``--lf`` deselection, so nothing is sent for deselected items). Under
+xdist a worker learns its items a batch at a time, so calls are queued for the items
+already scheduled on it, looked up as each test starts. After ``-x`` (or any stop) the
+engine is told to send nothing new. The queue knows node ids and requests, never items.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from llm_regressions.replay.engine import CallPolicy, Engine
+from llm_regressions.replay.judging import JudgeAccess
+from llm_regressions.replay.request import ProviderRequest
+from llm_regressions.replay.result import ReplayResult
+from llm_regressions.settings import Settings
+
+if TYPE_CHECKING:
+    from llm_regressions.casefile.model import Case
+
+QUEUE_KEY = pytest.StashKey["ReplayQueue"]()
+
+
+def queue_of(config: pytest.Config) -> ReplayQueue:
+    """This process's replay queue (made by the session when it is configured)."""
+    return config.stash[QUEUE_KEY]
+
+
+def requests_for(case: Case, settings: Settings) -> list[ProviderRequest]:
+    """One request per run of the case, on the model this session replays it on."""
+    request = case.request
+    assert request is not None, "only a target case has no request, and it is not replayed"
+    messages = [m.model_dump(exclude_none=True) for m in request.messages]
+    return [
+        ProviderRequest(
+            model=settings.model_for(case),
+            messages=messages,
+            params=dict(case.model.params),
+            tools=list(request.tools),
+            tool_choice=request.tool_choice,
+            response_format=request.response_format,
+            run=run,
+        )
+        for run in range(settings.runs_for(case))
+    ]
+
+
+class ReplayQueue:
+    """Owns the engine (started lazily) and each case's pending futures."""
+
+    def __init__(self, settings: Settings, root: Path) -> None:
+        self.settings = settings
+        self.root = root
+        self._engine: Engine | None = None
+        self._pending: dict[str, list[Future[ReplayResult]]] = {}
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from llm_regressions.replay.cache import ResponseCache
+
+            s = self.settings
+            cache = ResponseCache(self.root / s.cache_dir) if s.replay == "cached" else None
+            policy = CallPolicy(s.concurrency, s.timeout, s.retries, s.api_base, s.max_cost)
+            self._engine = Engine(policy, cache)
+        return self._engine
+
+    def judge_access(self) -> JudgeAccess:
+        return JudgeAccess(
+            lambda: self.engine, self.settings.judge_model, self.settings.judge_repeat
+        )
+
+    def queued(self, nodeid: str) -> bool:
+        return nodeid in self._pending
+
+    def submit(self, nodeid: str, requests: list[ProviderRequest]) -> None:
+        """Start sending ``requests`` for the case ``nodeid``."""
+        self._pending[nodeid] = self.engine.submit(requests)
+
+    def results(self, nodeid: str, requests: list[ProviderRequest]) -> list[ReplayResult]:
+        """The case's answers, in run order; raises ProviderTrouble or NotSent. Sends
+        ``requests`` now when nothing was queued for it.
+
+        Taken answers are forgotten, so a rerun of the item (pytest-rerunfailures)
+        asks the model again."""
+        futures = self._pending.pop(nodeid, None)
+        if futures is None:
+            futures = self.engine.submit(requests)
+        return [future.result() for future in futures]
+
+    def stop(self, reason: str) -> None:
+        """Send nothing new (``-x`` or any other stop)."""
+        if self._engine is not None:
+            self._engine.stop(f"the run stopped ({reason})")
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()

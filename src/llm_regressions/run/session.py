@@ -1,0 +1,259 @@
+"""One object per ``--llm-regressions`` session: the bodies of the plugin's hooks.
+
+Every process holds one (``config.stash``): it owns the replay queue and queues the
+selected cases' calls. Where the summary is written (the only process, or the xdist
+controller) it also reads each case's record off the test reports, and at the end
+gates, writes the reports, updates case statuses and prints the one terminal section.
+Records travel with the reports, so all of that is computed once, from the same data,
+with or without ``-n``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llm_regressions.options import get_gate_settings
+from llm_regressions.report import outputs, terminal
+from llm_regressions.report.gate import GateResult, evaluate
+from llm_regressions.run import _compat
+from llm_regressions.run.item import case_items, queue_calls
+from llm_regressions.run.record import RecordCollector
+from llm_regressions.run.replay import QUEUE_KEY, ReplayQueue
+from llm_regressions.run.selection import select
+from llm_regressions.settings import GateSettings, Settings
+
+SESSION_KEY = pytest.StashKey["LlmSession"]()
+
+#: Warnings (message regex) litellm's own code raises while it imports and works, which
+#: say nothing about the user's cases (pydantic building schemas of litellm's types).
+THIRD_PARTY_NOISE = (
+    r"Items? .* (is|are) using the .ReadOnly. qualifier",
+    r"Pydantic serializer warnings",
+)
+
+
+def start(config: pytest.Config, settings: Settings) -> LlmSession:
+    """``pytest_configure`` with ``--llm-regressions``: make the session object."""
+    gate = get_gate_settings(config)
+    session = LlmSession(config, settings, gate, _baseline(config, gate))
+    config.stash[SESSION_KEY] = session
+    config.stash[QUEUE_KEY] = session.queue
+    # Any mode may call a model (llm_judge does in recorded). These ini lines win over a
+    # user's `filterwarnings = error` in pytest's collection and test phases.
+    for message in THIRD_PARTY_NOISE:
+        config.addinivalue_line("filterwarnings", f"ignore:{message}:UserWarning")
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        # No paths on the command line: run the regression set, not the unit tests.
+        root = Path(config.rootpath)
+        paths = [str(root / p) for p in settings.paths if (root / p).exists()]
+        _compat.collect_these(config, paths or [str(root / settings.paths[0])])
+    return session
+
+
+def _baseline(config: pytest.Config, gate: GateSettings) -> dict[str, Any] | None:
+    if not gate.baseline or _compat.is_xdist_worker(config):
+        return None
+    from llm_regressions.report import json_report
+
+    try:
+        return json_report.load(Path(gate.baseline))
+    except json_report.ReportError as exc:
+        raise pytest.UsageError(f"--llm-baseline: {exc}") from None
+
+
+def session_of(config: pytest.Config) -> LlmSession | None:
+    """This process's session object (None without ``--llm-regressions``)."""
+    return config.stash.get(SESSION_KEY, None)
+
+
+class LlmSession:
+    """The replay queue of this process, and (where the summary is written) the
+    records, the gate and the reports."""
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        settings: Settings,
+        gate: GateSettings,
+        baseline: dict[str, Any] | None,
+    ) -> None:
+        self.config = config
+        self.settings = settings
+        self.gate = gate
+        self.baseline = baseline
+        self.queue = ReplayQueue(settings, Path(config.rootpath))
+        self.worker = _compat.is_xdist_worker(config)
+        self.collector = RecordCollector()
+        self.result: GateResult | None = None
+        self.aggregates: dict[str, Any] | None = None
+        self.written: list[str] = []
+        self.status_changes: list[str] = []
+
+    # -- before and while the tests run ----------------------------------------------
+
+    def begin_import(self) -> None:
+        """Start importing litellm in the background while pytest collects (live replay).
+
+        In ``pytest_sessionstart``, not ``pytest_configure``: pytest (8.x) runs that hook
+        inside a ``catch_warnings`` block, which would drop the process-wide filter below
+        as soon as it returns. The filter keeps :data:`THIRD_PARTY_NOISE` quiet while the
+        import runs outside pytest's collection and test phases."""
+        config = self.config
+        if not self.settings.calls_models or config.getoption("collectonly"):
+            return
+        if _compat.is_xdist_controller(config):
+            return
+        from llm_regressions.replay import client
+
+        for message in THIRD_PARTY_NOISE:
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
+        client.begin_import()
+
+    def header(self) -> list[str]:
+        s = self.settings
+        line = f"llm-regressions: replay {s.replay}"
+        if s.calls_models:
+            line += f", concurrency {s.concurrency}, timeout {s.timeout:g}s, retries {s.retries}"
+            if s.model_override:
+                line += f", every case on {s.model_override} (--llm-model)"
+            if s.max_cost is not None:
+                line += f", budget ${s.max_cost:g}"
+        return [line]
+
+    def select(self, items: list[pytest.Item]) -> None:
+        """Keep the golden cases / this shard's cases; warn about unpinned models."""
+        select(self.config, items, self.gate)
+        if self.settings.calls_models and not self.settings.strict_pins:
+            # under --llm-strict-pins each such case errors instead, with the same message
+            self._warn_unpinned(items)
+
+    def _warn_unpinned(self, items: list[pytest.Item]) -> None:
+        """One warning per unpinned model name, on the first case using it."""
+        from llm_regressions.replay import pins
+
+        seen: set[str] = set()
+        for item in case_items(items):
+            model = self.settings.model_for(item.loaded.case)
+            if model not in seen and not pins.is_pinned(model, self.settings.unpinned_ok):
+                seen.add(model)
+                item.warn(pins.UnpinnedModelWarning(pins.unpinned_message(model)))
+
+    def start_run(self, session: pytest.Session) -> None:
+        """Run the cases even when some case files failed to load (each is reported as
+        a collection error; other collection errors still stop pytest), and queue every
+        selected case's calls (xdist workers queue as tests arrive)."""
+        from llm_regressions.run.collect import broken_case_files
+
+        if session.testsfailed and broken_case_files(self.config) == session.testsfailed:
+            _compat.keep_going_after_collection_errors(session)
+        if self.worker or self.config.getoption("collectonly"):
+            return
+        if session.testsfailed and not self.config.getoption("continue_on_collection_errors"):
+            return  # pytest is about to stop on collection errors: send nothing
+        queue_calls(session.items, self.queue, self.settings)
+
+    def before_test(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        """Under xdist: queue this test's calls, the next one's, and those scheduled
+        after them."""
+        if self.worker:
+            items = item.session.items
+            queued = [items[i] for i in _compat.xdist_queue(self.config) if i < len(items)]
+            upcoming = [item, *([nextitem] if nextitem is not None else []), *queued]
+            queue_calls(upcoming, self.queue, self.settings)
+
+    def after_test(self, item: pytest.Item) -> None:
+        """Send nothing new once pytest is stopping (``-x``, ``--maxfail``)."""
+        reason = item.session.shouldfail or item.session.shouldstop
+        if reason:
+            self.queue.stop(str(reason))
+
+    # -- where the summary is written -----------------------------------------------
+
+    def collected(self, report: pytest.CollectReport) -> None:
+        if not self.worker:
+            self.collector.collected(report)
+
+    def logged(self, report: pytest.TestReport) -> None:
+        if not self.worker:  # a worker's reports still carry the record to the controller
+            self.collector.logged(report)
+
+    def finish(self, session: pytest.Session) -> None:
+        """Gate, write the reports, set the exit status, update statuses. Nothing here
+        may raise (pytest would end in an internal error): whatever goes wrong becomes a
+        gate failure with its reason."""
+        if self.worker:
+            return
+        records = self.collector.sorted()
+        self.result = self._evaluate(records)
+        report = outputs.build(
+            records, self.settings, self.gate, self.result.to_dict(), Path(self.config.rootpath)
+        )
+        self.aggregates = report["aggregates"]
+        try:
+            outputs.write(report, self.gate, self.written)
+        except OSError as exc:
+            self.result.failures.append(f"could not write a report: {exc}")
+        self._set_exit_status(session)
+        if self.gate.update_status:
+            self._update_statuses(records)
+
+    def _evaluate(self, records: list[dict[str, Any]]) -> GateResult:
+        try:
+            return evaluate(records, self.gate, self.baseline)
+        except (KeyError, TypeError, ValueError) as exc:  # a hand-edited baseline
+            result = evaluate(records, replace(self.gate, baseline=None), None)
+            result.failures.append(f"--llm-baseline {self.gate.baseline}: unusable ({exc!r})")
+            return result
+
+    def _set_exit_status(self, session: pytest.Session) -> None:
+        """The gate can fail a green run, or (a threshold deciding) pass a run whose
+        only failures are cases; interrupted or broken sessions keep their status."""
+        status = session.exitstatus
+        if not self.result.passed and status in (
+            pytest.ExitCode.OK,
+            pytest.ExitCode.NO_TESTS_COLLECTED,  # e.g. --llm-golden with no golden case
+        ):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        elif self.result.passed and self.result.decides and not self.collector.other_failures:
+            if status == pytest.ExitCode.TESTS_FAILED:
+                session.exitstatus = pytest.ExitCode.OK
+
+    def _update_statuses(self, records: list[dict[str, Any]]) -> None:
+        from llm_regressions.report.status_update import update_statuses
+
+        try:
+            self.status_changes = update_statuses(Path(self.config.rootpath), records)
+        except OSError as exc:
+            self.status_changes = [f"stopped: {exc}"]
+
+    def terminal_summary(self, reporter: pytest.TerminalReporter) -> None:
+        """The one ``llm regressions`` section."""
+        records = self.collector.records
+        if self.result is None or not (records or self.result.failures):
+            return
+        lines = terminal.section(
+            records,
+            self.aggregates,
+            self.result.to_dict(),
+            self.result.case_failures,
+            self.written,
+        )
+        if self.status_changes:
+            lines.append(f"updated status: open -> fixed ({len(self.status_changes)}):")
+            lines += [f"  {change}" for change in self.status_changes]
+        reporter.section(terminal.TITLE)
+        for line in lines:
+            red = line.startswith(terminal.ALARMS)
+            reporter.write_line(line, red=red, bold=red)
+
+    def close(self) -> None:
+        """``pytest_unconfigure``: stop the engine's thread and litellm's import."""
+        from llm_regressions.replay import client
+
+        self.queue.close()
+        client.finish_import()

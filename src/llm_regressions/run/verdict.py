@@ -1,0 +1,130 @@
+"""Scoring answers with a case's checks and deciding the case's verdict.
+
+A :class:`ScoredRun` is one answer scored by every check; a :class:`Verdict` is the
+case's outcome over its runs (how it is shown when it fails: :mod:`.failure`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from llm_regressions.casefile.loader import LoadedCase
+from llm_regressions.casefile.model import Case, Expected, Observed, RecordedToolCall
+from llm_regressions.checks import Check, CheckResult, run_checks
+from llm_regressions.replay import ReplayResult, ToolCall
+from llm_regressions.replay.result import parse_arguments
+
+
+@dataclass
+class ScoredRun:
+    """One answer (``observed``, ``expected`` or a live run) scored by every check."""
+
+    name: str
+    result: ReplayResult
+    outcomes: list[tuple[Check, CheckResult]]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for _, r in self.outcomes if r.applicable)
+
+    @property
+    def failing(self) -> list[tuple[Check, CheckResult]]:
+        return [(c, r) for c, r in self.outcomes if r.applicable and not r.passed]
+
+
+@dataclass
+class Verdict:
+    """The case's outcome. ``problem`` says in one line why it failed, if it did."""
+
+    ok: bool
+    problem: str = ""
+    runs: list[ScoredRun] = field(default_factory=list)
+    #: An open case failing as expected: reported as xfail, not as a failure.
+    expected_failure: bool = False
+    #: Live runs only: some runs passed and some failed.
+    flaky: bool = False
+
+
+def _tool_calls(recorded: list[RecordedToolCall]) -> list[ToolCall]:
+    return [
+        ToolCall(name=c.name, arguments=parse_arguments(c.arguments), id=c.id) for c in recorded
+    ]
+
+
+def result_from_observed(observed: Observed) -> ReplayResult:
+    return ReplayResult(
+        output=observed.output,
+        tool_calls=_tool_calls(observed.tool_calls),
+        finish_reason=observed.finish_reason,
+        usage=observed.usage,
+        latency_ms=observed.latency_ms,
+        cost_usd=observed.cost_usd,
+        model=observed.model,
+    )
+
+
+def result_from_expected(expected: Expected) -> ReplayResult:
+    output = expected.output
+    if output is not None and not isinstance(output, str):
+        output = json.dumps(output, ensure_ascii=False)
+    return ReplayResult(
+        output=output,
+        tool_calls=_tool_calls(expected.tool_calls),
+        finish_reason=expected.finish_reason,
+    )
+
+
+def score(name: str, loaded: LoadedCase, result: ReplayResult) -> ScoredRun:
+    return ScoredRun(name, result, run_checks(loaded.checks, result, loaded.case))
+
+
+def recorded_verdict(loaded: LoadedCase) -> Verdict:
+    """Offline verification: the checks must FAIL on ``observed`` (the case reproduces
+    its bug) and PASS on ``expected`` when there is one."""
+    case: Case = loaded.case
+    if case.observed is None:
+        return Verdict(
+            False,
+            "case has no 'observed' section: recorded mode cannot show that it catches a bug",
+        )
+    runs = [score("observed", loaded, result_from_observed(case.observed))]
+    if case.expected is not None:
+        runs.append(score("expected", loaded, result_from_expected(case.expected)))
+    if runs[0].passed:
+        return Verdict(
+            False,
+            "this case does not detect its recorded failure: every check passes on 'observed'",
+            runs,
+        )
+    if len(runs) > 1 and not runs[1].passed:
+        return Verdict(False, "the checks reject the known-good 'expected' output", runs)
+    return Verdict(True, "", runs)
+
+
+def pass_rate_line(passed: int, total: int, need: float) -> str:
+    return f"{passed}/{total} run{'s' if total != 1 else ''} passed, need {need:.2f}"
+
+
+def live_verdict(loaded: LoadedCase, results: list[ReplayResult], min_pass_rate: float) -> Verdict:
+    """Live/cached replay: the pass rate over the runs against ``min_pass_rate``, read
+    through the case's lifecycle. ``fixed`` must pass; ``open`` is a strict xfail
+    (failing is expected, passing means the bug looks fixed and fails the run)."""
+    runs = [score(f"run {i + 1}/{len(results)}", loaded, r) for i, r in enumerate(results)]
+    passed = sum(run.passed for run in runs)
+    rate_line = pass_rate_line(passed, len(runs), min_pass_rate)
+    meets = passed >= min_pass_rate * len(runs) - 1e-9
+    flaky = 0 < passed < len(runs)
+    if loaded.case.status == "open":
+        if meets:
+            return Verdict(
+                False,
+                f"fixed? set status: fixed -- this open case now passes ({rate_line})",
+                runs,
+                flaky=flaky,
+            )
+        return Verdict(True, f"open bug still reproduces ({rate_line})", runs, True, flaky)
+    if meets:
+        return Verdict(True, rate_line, runs, flaky=flaky)
+    kind = "flaky: " if flaky else ""
+    return Verdict(False, f"{kind}{rate_line}", runs, flaky=flaky)

@@ -1,0 +1,165 @@
+"""What a session was asked to do, as plain frozen dataclasses: replay, gate, promotion.
+
+Nothing here imports pytest, so the standalone ``python -m llm_regressions`` commands
+share these types and parsers with the plugin. Bad values raise :class:`SettingsError`
+(a ``ValueError``); :mod:`llm_regressions.options` turns that into pytest's usage error,
+the command line into ``error: ...`` and exit code 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+REPLAY_MODES = ("live", "cached", "recorded")
+PROMPT_MODES = ("current", "frozen")
+DEFAULT_PATHS = ("regressions",)
+DEFAULT_CONCURRENCY = 8
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_RETRIES = 2
+DEFAULT_CACHE_DIR = ".llm_regressions_cache"
+DEFAULT_GOLDEN_MIN = 20
+DEFAULT_PROMOTE_DIR = "regressions"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the plugin cannot use; ``str()`` names it and says why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How cases get their answers: everything replay needs, resolved once."""
+
+    enabled: bool = False
+    replay: str = "live"
+    paths: tuple[str, ...] = DEFAULT_PATHS
+    concurrency: int = DEFAULT_CONCURRENCY
+    model_override: str | None = None
+    api_base: str | None = None
+    strict_pins: bool = False
+    unpinned_ok: tuple[str, ...] = ()
+    repeat: int | None = None
+    judge_repeat: int = 1
+    judge_model: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    max_cost: float | None = None
+    cache_dir: str = DEFAULT_CACHE_DIR
+    prompt: str = "current"
+
+    @property
+    def calls_models(self) -> bool:
+        """True when cases get their answers from a model (live or cached replay)."""
+        return self.enabled and self.replay != "recorded"
+
+    def model_for(self, case: Any) -> str:
+        """The model this session replays ``case`` on (``--llm-model`` wins)."""
+        return self.model_override or case.model.name
+
+    def runs_for(self, case: Any) -> int:
+        """How many times ``case`` is replayed (``--llm-repeat`` wins over ``repeat:``)."""
+        return self.repeat or case.repeat
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` (1-based) of ``count``: a case belongs to one shard by its id."""
+
+    index: int
+    count: int
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        try:
+            index, count = (int(part) for part in text.split("/"))
+        except ValueError:
+            raise SettingsError(f"--llm-shard {text!r}: expected K/N, e.g. 2/4") from None
+        if not 1 <= index <= count:
+            raise SettingsError(f"--llm-shard {text!r}: K must be between 1 and N")
+        return cls(index, count)
+
+    def holds(self, case_id: str) -> bool:
+        """Shards hash the case id (not the node id, not the collection order), so a case
+        lands in the same shard on every machine and after files move."""
+        digest = hashlib.sha256(case_id.encode("utf-8")).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index - 1
+
+
+@dataclass(frozen=True)
+class GateSettings:
+    """What this session gates on and what it writes."""
+
+    golden: bool = False
+    golden_min: int = DEFAULT_GOLDEN_MIN
+    min_pass_rate: float | None = None
+    label_min_pass_rate: tuple[tuple[str, float], ...] = ()
+    report: str | None = None
+    report_md: str | None = None
+    baseline: str | None = None
+    max_cost_increase: float | None = None
+    max_p95_increase: float | None = None
+    shard: Shard | None = None
+    update_status: bool = False
+
+
+@dataclass(frozen=True)
+class PromoteSettings:
+    """The trace commands: ``--llm-inspect-trace`` and ``--promote-trace`` with its
+    ``--promote-*`` companions, as given (paths relative to the invocation folder)."""
+
+    inspect: str | None = None
+    trace: str | None = None
+    label: str | None = None
+    golden: bool = False
+    span_id: str | None = None
+    trace_id: str | None = None
+    checks: tuple[str, ...] = ()
+    expected: str | None = None
+    suggested: bool = False
+    unverified: bool = False
+    force: bool = False
+    redact_patterns: tuple[str, ...] = ()
+    logs: str | None = None
+    template: str | None = None
+    render: str | None = None
+    target: str | None = None
+    out_dir: str = DEFAULT_PROMOTE_DIR
+
+    @property
+    def wanted(self) -> bool:
+        """True when the session is a trace command, not a test run."""
+        return bool(self.inspect or self.trace)
+
+
+def rate(value: float | None, name: str) -> float | None:
+    """A fraction between 0 and 1 (or None, not given)."""
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{name} must be between 0 and 1, got {value:g}")
+    return value
+
+
+def number(text: Any, kind: type, name: str) -> Any:
+    """An ini value as an int/float; ``name`` is the ini key shown on error."""
+    try:
+        return kind(str(text).strip())
+    except ValueError:
+        raise SettingsError(f"{name} = {text!r} is not a valid {kind.__name__}") from None
+
+
+def parse_label_rates(
+    lines: list[str], source: str = "llm_regressions_label_min_pass_rate"
+) -> tuple[tuple[str, float], ...]:
+    """``["stale_policy = 0.9"]`` -> ``(("stale_policy", 0.9),)``; ``source`` names
+    where the lines came from (the ini key, or a command-line flag) in errors."""
+    rates = []
+    for line in lines:
+        label, sep, value = line.partition("=")
+        if not sep:
+            raise SettingsError(f"{source}: {line!r} is not 'label = rate'")
+        parsed = number(value, float, source)
+        rates.append((label.strip(), rate(parsed, label.strip())))
+    return tuple(rates)

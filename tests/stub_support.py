@@ -1,0 +1,310 @@
+"""A loopback OpenAI-compatible chat server for tests and the benchmark.
+
+Real HTTP on 127.0.0.1, so litellm is exercised end to end (its transport, retries and
+exception mapping) without the internet. Answers are scripted per request: a rule
+matches a substring of the last user message (or of the model name) and hands out its
+answers in order, repeating the last one. Faults are answers too.
+
+Run standalone for the benchmark: ``python tests/stub_support.py --port 0 --latency 0.3``
+prints ``listening on PORT`` and serves until killed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+_REASONS = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many"}
+
+
+@dataclass
+class Reply:
+    """A successful chat completion. ``content`` may be a dict (dumped as JSON)."""
+
+    content: str | dict[str, Any] | None = "ok"
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    finish_reason: str | None = None
+    model: str | None = None  # served model; default: the requested one
+    system_fingerprint: str | None = "fp_stub"
+    usage: tuple[int, int] = (10, 5)
+    latency: float | None = None  # seconds; default: the server's latency
+
+
+@dataclass
+class Fault:
+    """A provider failure.
+
+    kind: ``status`` (HTTP ``status`` with an OpenAI error body; ``retry_after`` sets the
+    header), ``slow`` (sleep ``seconds`` before answering), ``drop`` (close the
+    connection without answering), ``malformed`` (200 with a non-JSON body),
+    ``empty_choices`` (200 with ``choices: []``).
+    """
+
+    kind: str
+    status: int = 500
+    retry_after: float | None = None
+    seconds: float = 5.0
+
+
+Answer = Reply | Fault
+
+
+def tool_call(name: str, arguments: dict[str, Any], call_id: str = "call_1") -> dict[str, Any]:
+    """An OpenAI tool call, as a Reply's ``tool_calls`` entry."""
+    return {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(arguments)},
+    }
+
+
+class StubServer:
+    """Scripted OpenAI-compatible server; ``requests`` records every parsed body."""
+
+    def __init__(self, latency: float = 0.0, record: bool = True) -> None:
+        self.latency = latency
+        self.record = record
+        self.requests: list[dict[str, Any]] = []
+        self._rules: list[tuple[str, Iterator[Answer]]] = []
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+        self._ids = itertools.count()
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    @property
+    def url(self) -> str:
+        """The ``api_base`` to give litellm."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def args(self, *extra: str, gc_checks: bool = False) -> list[str]:
+        """pytest arguments for a live run against this server.
+
+        pytest's unraisable-exception plugin runs several full ``gc.collect()`` per
+        session, slow with litellm loaded; it is off unless ``gc_checks``."""
+        quick = [] if gc_checks else ["-p", "no:unraisableexception"]
+        return [
+            "--llm-regressions",
+            f"--llm-api-base={self.url}",
+            "--llm-timeout=10",  # generous: CI machines are shared and noisy
+            "--llm-retries=1",
+            *quick,
+            *extra,
+        ]
+
+    def script(self, match: str, *answers: Answer) -> None:
+        """Requests whose last user message (or model) contains ``match`` get ``answers``
+        in order; the last one repeats. Later rules win over earlier ones."""
+        if not answers:
+            raise ValueError("script() needs at least one answer")
+        sequence = itertools.chain(answers[:-1], itertools.repeat(answers[-1]))
+        with self._lock:
+            self._rules.insert(0, (match, sequence))
+
+    def received(self, match: str = "") -> list[dict[str, Any]]:
+        """Recorded request bodies whose last user message contains ``match``."""
+        with self._lock:
+            return [r for r in self.requests if match in _last_user_text(r)]
+
+    def _answer_for(self, body: dict[str, Any]) -> Answer:
+        text = _last_user_text(body)
+        with self._lock:
+            if self.record:
+                self.requests.append(body)
+            for match, answers in self._rules:
+                if match in text or match == body.get("model"):
+                    return next(answers)
+        return Reply()
+
+    # -- serving ---------------------------------------------------------------------
+
+    def start(self) -> StubServer:
+        """Serve from a daemon thread; returns once the port is bound."""
+        ready = threading.Event()
+
+        def run() -> None:
+            self._loop = asyncio.new_event_loop()
+            self._loop.run_until_complete(self._bind())
+            ready.set()
+            self._loop.run_forever()
+            self._loop.close()
+
+        self._thread = threading.Thread(target=run, name="llm-stub", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+        loop = self._loop
+
+        async def close() -> None:
+            if self._server is not None:
+                self._server.close()
+            others = asyncio.all_tasks() - {asyncio.current_task()}
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+            loop.stop()
+
+        asyncio.run_coroutine_threadsafe(close(), loop)
+        if self._thread is not None:
+            self._thread.join(5)
+
+    async def _bind(self, port: int = 0) -> None:
+        self._server = await asyncio.start_server(self._connection, "127.0.0.1", port, backlog=4096)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                headers = _headers(head)
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                if not await self._respond(head, body, writer):
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        except asyncio.CancelledError:
+            # stop() cancels open connections; ending quietly keeps CPython 3.11's
+            # stream callback from logging the cancellation as an error.
+            pass
+        finally:
+            writer.close()
+
+    async def _respond(self, head: bytes, raw: bytes, writer: asyncio.StreamWriter) -> bool:
+        """Answer one request; False closes the connection."""
+        path = head.split(b" ", 2)[1].decode("latin-1")
+        if not path.rstrip("/").endswith("/chat/completions"):
+            _write(writer, 404, _error("not found", "invalid_request_error"))
+            return True
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            _write(writer, 400, _error("request body is not JSON", "invalid_request_error"))
+            return True
+        answer = self._answer_for(body)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if isinstance(answer, Fault):
+                return await self._fault(answer, body, writer)
+            await asyncio.sleep(self.latency if answer.latency is None else answer.latency)
+            _write(writer, 200, self._completion(answer, body))
+            return True
+        finally:
+            self.in_flight -= 1
+
+    async def _fault(
+        self, fault: Fault, body: dict[str, Any], writer: asyncio.StreamWriter
+    ) -> bool:
+        if fault.kind == "drop":
+            writer.transport.abort()
+            return False
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.seconds)
+            _write(writer, 200, self._completion(Reply(), body))
+        elif fault.kind == "malformed":
+            _write(writer, 200, b'{"id": "x", "choices": [ this is not json')
+        elif fault.kind == "empty_choices":
+            _write(writer, 200, json.dumps({**self._envelope(body), "choices": []}).encode())
+        else:
+            extra = {}
+            if fault.retry_after is not None:
+                extra["Retry-After"] = str(fault.retry_after)
+            _write(
+                writer, fault.status, _error(f"stub fault {fault.status}", "server_error"), extra
+            )
+        return True
+
+    def _envelope(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": f"chatcmpl-{next(self._ids)}",
+            "object": "chat.completion",
+            "created": 1700000000,
+            "model": body.get("model", "stub"),
+        }
+
+    def _completion(self, reply: Reply, body: dict[str, Any]) -> bytes:
+        content = reply.content
+        if isinstance(content, dict):
+            content = json.dumps(content)
+        message: dict[str, Any] = {"role": "assistant", "content": content}
+        if reply.tool_calls:
+            message["tool_calls"] = reply.tool_calls
+        finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
+        prompt, completion = reply.usage
+        payload = {
+            **self._envelope(body),
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            },
+        }
+        if reply.model:
+            payload["model"] = reply.model
+        if reply.system_fingerprint:
+            payload["system_fingerprint"] = reply.system_fingerprint
+        return json.dumps(payload).encode()
+
+
+def _last_user_text(body: dict[str, Any]) -> str:
+    for message in reversed(body.get("messages") or []):
+        if message.get("role") == "user":
+            content = message.get("content")
+            return content if isinstance(content, str) else json.dumps(content)
+    return ""
+
+
+def _headers(head: bytes) -> dict[str, str]:
+    lines = head.decode("latin-1").split("\r\n")[1:]
+    pairs = (line.split(":", 1) for line in lines if ":" in line)
+    return {name.strip().lower(): value.strip() for name, value in pairs}
+
+
+def _error(message: str, kind: str) -> bytes:
+    return json.dumps({"error": {"message": message, "type": kind, "code": None}}).encode()
+
+
+def _write(
+    writer: asyncio.StreamWriter, status: int, body: bytes, extra: dict[str, str] | None = None
+) -> None:
+    headers = {
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body)),
+        **(extra or {}),
+    }
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.3)
+    args = parser.parse_args()
+    server = StubServer(latency=args.latency, record=False)
+
+    async def serve() -> None:
+        await server._bind(args.port)
+        print(f"listening on {server.port}", flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()
