@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from llm_regressions.report import json_report, markdown, terminal  # noqa: E402
-from llm_regressions.report.gate import evaluate
+from llm_regressions.report.gate import evaluate  # noqa: E402
 from llm_regressions.run.record import finish_record  # noqa: E402
 from llm_regressions.settings import GateSettings  # noqa: E402
 
@@ -59,6 +59,8 @@ def synthetic(n: int, seed: int = 7) -> list[tuple[dict, str]]:
             "tags": ["rag"],
             "model": "openai/gpt-4o-mini-2024-07-18",
             "prompt": "support-bot@v12",
+            "prompt_run": None,
+            "target_runs": None,
             "min_pass_rate": 0.66,
             "check_kinds": ["contains", "json_valid"],
             "problem": "",
@@ -91,7 +93,7 @@ def main() -> None:
         report = json_report.build(records, {"replay": "live"}, gate.to_dict(), None)
         json_report.write(Path(tmp) / "r.json", report)
         md = markdown.render(report)
-        lines = terminal.lines(report["aggregates"], gate.to_dict(), [])
+        lines = terminal.section(records, report["aggregates"], gate.to_dict(), gate.case_failures)
         elapsed = time.perf_counter() - start
         size = (Path(tmp) / "r.json").stat().st_size
     print(

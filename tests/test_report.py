@@ -251,3 +251,42 @@ def test_errors_are_grouped_by_cause(pytester, write_case, llm_stub):
     assert errors.get("openai: server error") == 2, errors
     others = {k: v for k, v in errors.items() if k != "openai: server error"}
     assert len(others) == 1 and "boom" in next(iter(others)), errors
+
+
+def test_terminal_section_caps_long_lists_and_shows_gated_cases_first():
+    from llm_regressions.report import terminal
+    from llm_regressions.report.metrics import aggregate
+
+    def record(i: int) -> dict:
+        return {
+            "id": f"c{i:02d}",
+            "outcome": "failed",
+            "problem": "0/1 run passed",
+            "flaky": False,
+            "trouble": None,
+            "drift": None,
+            "prompt_run": None,
+            "status": "fixed",
+            "label": "x",
+            "golden": i == 59,
+            "runs": [],
+            "pass_rate": None,
+            "cost_usd": None,
+        }
+
+    records = [record(i) for i in range(60)]
+    gate = {
+        "passed": False,
+        "decides": True,
+        "failures": ["golden case c59 did not pass (failed)"],
+        "warnings": [],
+        "notes": [],
+        "baseline": None,
+    }
+    failures = {"c59": [("golden", "golden case c59 did not pass (failed)")]}
+    lines = terminal.section(records, aggregate(records), gate, failures)
+    assert lines[0] == "failed (60):"
+    assert lines[1] == "  c59: 0/1 run passed  [golden]"  # the gate's case first
+    assert lines[terminal.MAX_LISTED + 1] == "  ... and 10 more"
+    assert sum("c59" in line for line in lines) == 1
+    assert "  1 failed case(s) above, marked with why the gate counts them" in lines

@@ -17,6 +17,8 @@ from llm_regressions.report import text
 TITLE = "llm regressions"
 #: Lines shown in red: the failing cases' heading and a failed gate.
 ALARMS = ("failed (", "gate FAILED")
+#: Cases listed per heading; the rest are counted.
+MAX_LISTED = 50
 
 Record = dict[str, Any]
 
@@ -29,11 +31,14 @@ def section(
     written: Sequence[str] = (),
 ) -> list[str]:
     """The section's lines; a failing case's id appears once."""
-    failed = [r for r in records if r["outcome"] == "failed"]
-    flaky = [r for r in records if r["flaky"] and r["outcome"] == "passed"]
     marks = {i: [mark for mark, _ in found] for i, found in case_failures.items()}
-    out = _listed("failed", failed, marks)
-    out += _listed("flaky, passed some runs and failed others", flaky, {})
+    # the cases the gate fails on first, so a capped list still shows them
+    failed = sorted(
+        (r for r in records if r["outcome"] == "failed"), key=lambda r: r["id"] not in marks
+    )
+    flaky = [r for r in records if r["flaky"] and r["outcome"] == "passed"]
+    out = _listed("failed", _case_lines(failed, marks))
+    out += _listed("flaky, passed some runs and failed others", _case_lines(flaky, {}))
     out += _trouble(records)
     out += _drift(records)
     out += _prompts(records)
@@ -48,16 +53,24 @@ def section(
     return out
 
 
-def _listed(title: str, records: list[Record], marks: dict[str, list[str]]) -> list[str]:
-    """``title (N):`` and one line per case: its id, why, and the gate's marks."""
-    if not records:
+def _listed(title: str, lines: list[str]) -> list[str]:
+    """``title (N):`` and the first :data:`MAX_LISTED` lines, indented."""
+    if not lines:
         return []
-    out = [f"{title} ({len(records)}):"]
+    out = [f"{title} ({len(lines)}):", *(f"  {line}" for line in lines[:MAX_LISTED])]
+    if len(lines) > MAX_LISTED:
+        out.append(f"  ... and {len(lines) - MAX_LISTED} more")
+    return out
+
+
+def _case_lines(records: list[Record], marks: dict[str, list[str]]) -> list[str]:
+    """One line per case: its id, why, and the gate's marks."""
+    lines = []
     for r in records:
         why = r["problem"].splitlines()[0] if r["problem"] else r["outcome"]
         mark = f"  [{', '.join(marks[r['id']])}]" if r["id"] in marks else ""
-        out.append(f"  {r['id']}: {why}{mark}")
-    return out
+        lines.append(f"{r['id']}: {why}{mark}")
+    return lines
 
 
 def _trouble(records: list[Record]) -> list[str]:
@@ -76,12 +89,8 @@ def _trouble(records: list[Record]) -> list[str]:
 
 
 def _drift(records: list[Record]) -> list[str]:
-    drifted = [r for r in records if r["drift"]]
-    if not drifted:
-        return []
-    return [f"model drift, the provider served another model ({len(drifted)}):"] + [
-        f"  {r['id']}: {r['drift']}" for r in drifted
-    ]
+    title = "model drift, the provider served another model"
+    return _listed(title, [f"{r['id']}: {r['drift']}" for r in records if r["drift"]])
 
 
 def _prompts(records: list[Record]) -> list[str]:
