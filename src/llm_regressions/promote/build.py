@@ -15,6 +15,8 @@ from llm_regressions.traces.model import LlmCall, Span, ToolUse, Trace
 from llm_regressions.traces.values import maybe_json, ns_to_iso
 
 MAX_CONTEXT_ITEMS = 20
+#: How a reader's losses are listed, in the case's notes and in the command's output.
+NOT_CARRIED = "not carried: "
 #: Providers whose name is also litellm's model prefix.
 LITELLM_PROVIDERS = {
     "openai",
@@ -80,6 +82,8 @@ def build_case(
         notes.append(f"session {session or '-'}, user {user or '-'}")
     if textless:
         notes.append(f"no text recorded for retrieved document(s): {', '.join(textless[:5])}")
+    if call.not_carried:
+        notes.append(NOT_CARRIED + ", ".join(call.not_carried))
     if notes:
         context["notes"] = "\n".join(notes)
     digest = content_hash(span.trace_id, span.span_id, request, observed)

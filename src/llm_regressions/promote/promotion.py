@@ -21,7 +21,7 @@ from llm_regressions.checks import CheckArgsError
 from llm_regressions.checks.registry import build_check
 from llm_regressions.fsutil import FileExistsRefused, atomic_write, display_path
 from llm_regressions.promote.appcode import AppCode, attach
-from llm_regressions.promote.build import build_case
+from llm_regressions.promote.build import NOT_CARRIED, build_case
 from llm_regressions.promote.errors import USAGE, PromoteError
 from llm_regressions.run.failure import render_failure
 from llm_regressions.run.verdict import recorded_verdict
@@ -69,7 +69,7 @@ def promote(req: PromoteRequest) -> list[str]:
             raise PromoteError(f"{what} {value!r} is not a span/trace id", USAGE)
     trace, signals, span, lines = _select(req)
     data, notes = build_case(trace, span, req.trace.name, label, req.golden)
-    lines += [f"note: {n}" for n in notes]
+    lines += [n if n.startswith(NOT_CARRIED) else f"note: {n}" for n in notes]
     if req.app.wanted:
         lines += attach(trace, span, data, req.app)
     if not data["request"]["messages"]:
