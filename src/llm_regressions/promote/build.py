@@ -94,20 +94,28 @@ def build_case(
         "golden": golden,
         "status": "open",
         "description": f"Promoted from {file_name} ({trace.format}), span {span.name!r}.",
-        "source": {
-            "format": trace.format,
-            "file": file_name,
-            "trace_id": span.trace_id,
-            "span_id": span.span_id,
-            "captured_at": ns_to_iso(span.start_ns),
-            "content_hash": digest,
-        },
+        "source": _present(
+            {
+                "format": trace.format,
+                "file": file_name,
+                "trace_id": span.trace_id,
+                "span_id": span.span_id,
+                "captured_at": ns_to_iso(span.start_ns),
+                "stream": True if call.streaming else None,
+                "content_hash": digest,
+            }
+        ),
         "model": {"name": model, "params": dict(call.params)},
         "request": request,
         "context": context or None,
         "observed": observed,
     }
-    return {k: v for k, v in data.items() if v is not None}, notes
+    return _present(data), notes
+
+
+def _present(data: dict[str, Any]) -> dict[str, Any]:
+    """The keys that have a value (a case leaves unrecorded fields out)."""
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def _observed(span: Span) -> dict[str, Any]:
