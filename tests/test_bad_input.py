@@ -211,3 +211,32 @@ def test_several_problems_in_one_file_are_all_listed(pytester, write_case) -> No
     expect_lines(
         result, ["*checks[0].regex: invalid*", "*checks[1].max_chars: must be zero or more"]
     )
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["https://example.invalid/schema.json", "file:///etc/passwd", "../shared/order.json#/x"],
+)
+def test_json_schema_refs_outside_the_schema_are_refused_at_collection(
+    pytester, write_case, ref
+) -> None:
+    """Nothing a case names is fetched or read: not a URL, not a local file."""
+    checks = f'  - json_schema:\n      properties:\n        total: {{$ref: "{ref}"}}'
+    result = broken_run(pytester, write_case, with_checks(checks))
+    expect_lines(
+        result,
+        [f"*broken.yaml:14: checks[0].json_schema.properties.total.$ref: $ref '{ref}' points *"],
+    )
+    assert "passwd" not in result.stdout.str().replace(ref, "")
+
+
+def test_json_schema_refs_inside_the_schema_work(pytester, write_case) -> None:
+    checks = (
+        "  - json_schema:\n      $defs: {total: {type: integer}}\n"
+        '      properties: {total: {$ref: "#/$defs/total"}}\n      required: [total]'
+    )
+    write_case(
+        "c.yaml",
+        VALID_BODY.format(id="c", checks=checks).replace('"30 days"', '"{\\"total\\": \\"x\\"}"'),
+    )
+    pytester.runpytest(*RECORDED).assert_outcomes(passed=1)
