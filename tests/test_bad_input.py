@@ -240,3 +240,19 @@ def test_json_schema_refs_inside_the_schema_work(pytester, write_case) -> None:
         VALID_BODY.format(id="c", checks=checks).replace('"30 days"', '"{\\"total\\": \\"x\\"}"'),
     )
     pytester.runpytest(*RECORDED).assert_outcomes(passed=1)
+
+
+def test_a_backtracking_regex_is_an_error_naming_the_pattern(pytester, write_case) -> None:
+    """Patterns run with a time limit: a catastrophic one errors, the session goes on."""
+    body = VALID_BODY.format(id="slow", checks="  - not_regex: '^(a|aa)+$'")
+    write_case("slow.yaml", body.replace('"30 days"', '"' + "a" * 40 + '!"'))
+    write_case("good.yaml")
+    result = pytester.runpytest(*RECORDED)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*not_regex: /^(a|aa)+$/ ran over 1 s on a 41-character output*"])
+
+
+def test_the_issue_example_pattern_is_fast_now(pytester, write_case) -> None:
+    body = VALID_BODY.format(id="words", checks="  - not_regex: '^(\\w+\\s?)*$'")
+    write_case("words.yaml", body.replace('"30 days"', '"' + "word " * 6 + 'x!"'))
+    pytester.runpytest(*RECORDED).assert_outcomes(failed=1)  # no match: catches nothing
