@@ -187,8 +187,9 @@ GATE_FLAGS = _companions(
         _flag(
             "--llm-min-pass-rate",
             "Decide the exit status by the pass rate (0-1) of the selected 'status: fixed' "
-            "cases instead of by any failure (failures are still reported). Errors count as "
-            "not passed; skipped and open cases are left out. Per-label minimums: ini "
+            "cases instead of by any failure (failures are still reported). Errors and cases "
+            "left unsent (--llm-max-cost) count as not passed; other skipped and open cases "
+            "are left out. Per-label minimums: ini "
             "llm_regressions_label_min_pass_rate.",
             type=float,
             default=None,
