@@ -3,6 +3,7 @@ logging payload, LangSmith runs) share this: request kwargs + response dict -> L
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from llm_regressions.traces.chat import clean
@@ -44,3 +45,46 @@ def llm_call(request: dict[str, Any], response: Any, model: str | None) -> LlmCa
         cost_usd=as_float(response.get("cost")),
         streaming=request.get("stream"),
     )
+
+
+#: Request keys that are not sampling parameters: carried elsewhere in the case
+#: (messages, tools, response format, stream flag) or connection settings.
+NOT_PARAMS = frozenset(
+    (
+        "model",
+        "model_name",
+        "messages",
+        "tools",
+        "functions",
+        "tool_choice",
+        "function_call",
+        "response_format",
+        "stream",
+        "stream_options",
+        "input",
+        "instructions",
+        "prompt",
+        "prompts",
+        "api_base",
+        "base_url",
+        "api_key",
+        "api_version",
+        "extra_headers",
+        "extra_query",
+        "extra_body",
+        "timeout",
+        "_type",
+    )
+)
+
+
+def sampling_params(request: dict[str, Any], lose: Callable[[str], None]) -> dict[str, Any]:
+    """The sampling parameters a case replays with; any other request parameter the
+    trace recorded (``top_k``, ``reasoning_effort``...) is named as not carried."""
+    kept = {k: request[k] for k in PARAM_NAMES if request.get(k) is not None}
+    for key, value in request.items():
+        if key in kept or key in NOT_PARAMS or key in PARAM_NAMES:
+            continue
+        if value not in (None, "", [], {}):
+            lose(f"request parameter {key!r}")
+    return kept

@@ -45,7 +45,12 @@ def normalise_finish_reason(value: Any) -> str | None:
     if isinstance(value, list):
         value = next((v for v in value if v), None)
     if isinstance(value, dict):
-        value = value.get("reason") or value.get("type") or value.get("unified")
+        value = (
+            value.get("reason")
+            or value.get("type")
+            or value.get("unified")
+            or value.get("finish_reason")  # a whole stream chunk choice (LangSmith JS)
+        )
     if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip().lower()
@@ -73,7 +78,7 @@ def openai_tool(definition: Any) -> dict[str, Any] | None:
     body = {"name": function["name"]}
     if function.get("description"):
         body["description"] = function["description"]
-    parameters = maybe_json(function.get("parameters"))
+    parameters = maybe_json(function.get("parameters", function.get("input_schema")))
     if isinstance(parameters, dict):
         body["parameters"] = parameters
     return {"type": "function", "function": body}
