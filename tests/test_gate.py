@@ -259,25 +259,39 @@ def test_golden_without_golden_cases_fails(pytester, write_case, answers):
     )
 
 
-def test_unwritable_report_and_broken_baseline_fail_with_a_reason(pytester, write_case, answers):
+def test_unwritable_report_fails_the_gate_with_a_reason(pytester, write_case, answers):
     write_cases(write_case, ("good-1", {}))
-    (pytester.path / "baseline.json").write_text(
-        json.dumps({"format": "pytest-llm-regressions/report", "version": 1, "cases": [{}]})
-    )
     (pytester.path / "taken").write_text("a file, not a folder")
-    result = pytester.runpytest(
-        *answers.args("--llm-baseline=baseline.json", "--llm-report=taken/r.json")
-    )
+    result = pytester.runpytest(*answers.args("--llm-report=taken/r.json"))
     result.assert_outcomes(passed=1)
     assert result.ret == 1
     assert "INTERNALERROR" not in result.stdout.str()
-    result.stdout.fnmatch_lines(
-        [
-            "gate FAILED (2):",
-            "  --llm-baseline baseline.json: unusable (KeyError('id'))",
-            "  could not write a report: *",
-        ]
+    result.stdout.fnmatch_lines(["gate FAILED (1):", "  could not write a report: *"])
+
+
+@pytest.mark.parametrize(
+    ("baseline", "message"),
+    [
+        ({"cases": [{}]}, "$: must contain *"),
+        ({"cases": "all"}, "$: must contain *"),
+        ("NaN", "*NaN is not a number a report can hold*"),
+        ("[" * 50000 + "]" * 50000, "*nested too deeply to be a report"),
+    ],
+)
+def test_a_broken_baseline_is_refused_before_anything_is_sent(
+    pytester, write_case, answers, baseline, message
+):
+    write_cases(write_case, ("good-1", {}))
+    text = (
+        baseline
+        if isinstance(baseline, str)
+        else json.dumps({"format": "pytest-llm-regressions/report", "version": 1, **baseline})
     )
+    (pytester.path / "baseline.json").write_text(text)
+    result = pytester.runpytest(*answers.args("--llm-baseline=baseline.json"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: --llm-baseline: *baseline.json*{message}"])
+    assert answers.received() == [] and "Traceback" not in result.stderr.str()
 
 
 INTERRUPT_SECOND = """

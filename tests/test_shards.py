@@ -151,3 +151,22 @@ def test_merge_refuses_overlapping_reports(pytester, write_case, capsys):
     assert "shards must partition the cases" in capsys.readouterr().err
     (pytester.path / "x.json").write_text("{}")
     assert main(["gate", str(pytester.path / "x.json")]) == 2
+
+
+def test_gate_and_merge_refuse_a_broken_report_in_one_line(pytester, write_case, capsys):
+    write_set(write_case, failing=set())
+    recorded(pytester, "--llm-report=r.json")
+    report = json.loads((pytester.path / "r.json").read_text())
+    twice = json.loads(json.dumps({**report, "cases": report["cases"] + report["cases"][:1]}))
+    report["cases"][3]["runs"][0]["latency_ms"] = "fast"
+    (pytester.path / "bad.json").write_text(json.dumps(report))
+    (pytester.path / "twice.json").write_text(json.dumps(twice))
+    for argv, message in (
+        (["gate", "bad.json"], "bad.json: $.cases[3].runs[0].latency_ms: must be number or null"),
+        (["report", "merge", "bad.json", "-o", "m.json"], "bad.json: $.cases[3].runs[0]"),
+        (["gate", "twice.json"], "twice.json: case case-0 is listed twice"),
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1
+    assert not (pytester.path / "m.json").exists()
