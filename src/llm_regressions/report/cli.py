@@ -20,18 +20,50 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     report = commands.add_parser("report", help="work with JSON reports (--llm-report)")
     sub = report.add_subparsers(dest="report_command", required=True)
     merge = sub.add_parser("merge", help="merge shard reports into one")
-    merge.add_argument("reports", nargs="+", type=Path)
-    merge.add_argument("-o", "--output", type=Path, required=True)
+    merge.add_argument("reports", nargs="+", type=Path, help="the shards' --llm-report files")
+    merge.add_argument("-o", "--output", type=Path, required=True, help="the merged report")
     gate = commands.add_parser("gate", help="apply the deploy gate to a JSON report")
-    gate.add_argument("report", type=Path)
-    gate.add_argument("--golden", action="store_true", help="apply the golden gate")
-    gate.add_argument("--golden-min", type=int, default=DEFAULT_GOLDEN_MIN)
-    gate.add_argument("--min-pass-rate", type=float, default=None)
-    gate.add_argument("--label-min-pass-rate", action="append", default=[], metavar="LABEL=RATE")
-    gate.add_argument("--baseline", type=Path, default=None)
-    gate.add_argument("--max-cost-increase", type=float, default=None)
-    gate.add_argument("--max-p95-increase", type=float, default=None)
-    gate.add_argument("--markdown", type=Path, default=None, help="also write the summary")
+    gate.add_argument("report", type=Path, help="a --llm-report file (or a merged one)")
+    gate.add_argument(
+        "--golden", action="store_true", help="the golden gate, as --llm-golden (golden cases only)"
+    )
+    gate.add_argument(
+        "--golden-min",
+        type=int,
+        default=DEFAULT_GOLDEN_MIN,
+        metavar="N",
+        help=f"fewest golden cases the golden gate accepts (default {DEFAULT_GOLDEN_MIN})",
+    )
+    gate.add_argument(
+        "--min-pass-rate", type=float, default=None, metavar="RATE", help="as --llm-min-pass-rate"
+    )
+    gate.add_argument(
+        "--label-min-pass-rate",
+        action="append",
+        default=[],
+        metavar="LABEL=RATE",
+        help="a per-label minimum, checked with --min-pass-rate (repeatable)",
+    )
+    gate.add_argument(
+        "--baseline", type=Path, default=None, metavar="FILE", help="as --llm-baseline"
+    )
+    gate.add_argument(
+        "--max-cost-increase",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="as --llm-baseline-max-cost-increase",
+    )
+    gate.add_argument(
+        "--max-p95-increase",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="as --llm-baseline-max-p95-increase",
+    )
+    gate.add_argument(
+        "--markdown", type=Path, default=None, metavar="FILE", help="also write the summary"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
