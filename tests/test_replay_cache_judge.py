@@ -153,7 +153,7 @@ def test_judge_model_from_ini_and_cost_counted(pytester, write_case, llm_stub):
     result = pytester.runpytest(*llm_stub.args())
     result.assert_outcomes(passed=1)
     # 4.5e-06 for gpt-4o-mini's answer + 7.5e-05 for gpt-4o's verdict (10 in, 5 out tokens)
-    result.stdout.fnmatch_lines(["cost: $7.95e-05 total*"])
+    result.stdout.fnmatch_lines(["cost: $0.0000795 total*"])
 
 
 def test_judge_without_a_model_errors(pytester, write_case, llm_stub):
@@ -195,7 +195,7 @@ def test_judge_calls_respect_the_budget(pytester, write_case, llm_stub):
     result = pytester.runpytest(*llm_stub.args("--llm-max-cost=0.000001", "-rs"))
     result.assert_outcomes(skipped=1)
     assert [b["model"] for b in llm_stub.received()] == ["gpt-4o-mini-2024-07-18"]
-    result.stdout.fnmatch_lines(["*not sent: --llm-max-cost $1e-06 reached*"])
+    result.stdout.fnmatch_lines(["*not sent: --llm-max-cost $0.000001 reached*"])
 
 
 def test_api_base_from_ini(pytester, write_case, llm_stub):

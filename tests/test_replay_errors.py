@@ -123,9 +123,9 @@ def test_max_cost_stops_sending_and_skips_the_rest(pytester, write_case, llm_stu
     result.stdout.fnmatch_lines(
         [
             "*3 case(s) skipped without being sent*",
-            "cost: $4.5e-06 total*",
-            "SKIPPED [1] regressions/b3.yaml:1: not sent: --llm-max-cost $1e-06 reached "
-            "(spent $4.5e-06)",
+            "cost: $0.0000045 total*",
+            "SKIPPED [1] regressions/b3.yaml:1: not sent: --llm-max-cost $0.000001 reached "
+            "(spent $0.0000045)",
         ]
     )
 

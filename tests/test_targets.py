@@ -230,7 +230,7 @@ def test_target_spend_counts_towards_the_budget(pytester, write_case, llm_stub, 
     result.assert_outcomes(passed=1, skipped=1)
     assert len(llm_stub.received("budget")) == 1
     result.stdout.fnmatch_lines(
-        ["SKIPPED ?1? regressions/t2.yaml:1: not sent: --llm-max-cost $1e-06 reached (spent $*)"]
+        ["SKIPPED ?1? regressions/t2.yaml:1: not sent: --llm-max-cost $0.000001 reached (spent $*)"]
     )
 
 

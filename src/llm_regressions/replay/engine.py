@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from llm_regressions.replay.classify import missing_key
 from llm_regressions.replay.request import ProviderRequest
-from llm_regressions.replay.result import ReplayResult
+from llm_regressions.replay.result import ReplayResult, usd
 
 if TYPE_CHECKING:
     from llm_regressions.replay.cache import ResponseCache
@@ -184,7 +184,9 @@ class Engine:
     def _check_budget(self) -> None:
         limit = self.policy.max_cost
         if limit is not None and self.spent >= limit:
-            raise NotSent(f"not sent: --llm-max-cost ${limit:g} reached (spent ${self.spent:.6g})")
+            raise NotSent(
+                f"not sent: --llm-max-cost {usd(limit)} reached (spent {usd(self.spent)})"
+            )
 
     def _check_credentials(self, request: ProviderRequest) -> None:
         """Refuse early, in one line, when the provider's API key is not set."""

@@ -7,8 +7,22 @@ into a :class:`ReplayResult`, so checks never care where an answer came from.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
+
+
+def usd(value: float | None) -> str:
+    """Dollars the way people read them: ``$0.0000256``, ``$1.25``; never ``2.56e-05``.
+    Every message and summary that shows money uses this, so they agree."""
+    if value is None:
+        return "n/a"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    if value == 0:
+        return "$0"
+    decimals = min(2 - math.floor(math.log10(abs(value))), 12)  # three significant digits
+    return "$" + f"{value:.{max(decimals, 2)}f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)

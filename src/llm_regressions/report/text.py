@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from llm_regressions.replay import result
+
 
 def rate(part: dict[str, Any], unit: str = "") -> str:
     if not part["total"]:
@@ -19,8 +21,7 @@ def ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0f}ms"
 
 
-def usd(value: float | None) -> str:
-    return "n/a" if value is None else f"${value:.6g}"
+usd = result.usd
 
 
 def metric_lines(agg: dict[str, Any], regressed: bool = True) -> list[str]:
@@ -68,8 +69,13 @@ def baseline_lines(cmp: dict[str, Any], regressions: bool = True) -> list[str]:
     ):
         if cmp.get(key):
             lines.append(f"{title} ({len(cmp[key])}): " + ", ".join(cmp[key]))
-    lines.append("p95 latency: " + _change(cmp["p95_latency_ms"], ms))
-    lines.append("cost per case: " + _change(cmp["cost_per_case_usd"], usd))
+    for title, key, fmt in (
+        ("p95 latency", "p95_latency_ms", ms),
+        ("cost per case", "cost_per_case_usd", usd),
+    ):
+        part = cmp[key]
+        if part["baseline"] is not None or part["current"] is not None:
+            lines.append(f"{title}: {_change(part, fmt)}")
     return lines
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from llm_regressions.options import get_gate_settings
+from llm_regressions.replay.result import usd
 from llm_regressions.report import outputs, terminal
 from llm_regressions.report.gate import GateResult, evaluate
 from llm_regressions.run import _compat
@@ -138,7 +139,7 @@ class LlmSession:
             if s.model_override:
                 line += f", every case on {s.model_override} (--llm-model)"
             if s.max_cost is not None:
-                line += f", budget ${s.max_cost:g}"
+                line += f", budget {usd(s.max_cost)}"
         return [line]
 
     def select(self, items: list[pytest.Item]) -> None:
