@@ -468,5 +468,7 @@ def test_otel_js_spans_with_odd_values(tmp_path):
     path.write_text(json.dumps(spans), encoding="utf-8")
     from llm_regressions.traces import TraceError
 
-    with pytest.raises(TraceError, match="read as otel-js, but no span uses a known LLM"):
+    with pytest.raises(
+        TraceError, match=r"read as otel-js \(1 span\(s\)\), but no span holds the attributes"
+    ):
         read_trace(path)
