@@ -126,7 +126,9 @@ def test_unknown_format_lists_every_reader_tried(pytester):
     assert_refused(result, 1, "not a trace format this plugin reads")
     from llm_regressions.traces.detect import READERS
 
-    assert {"otlp-json", "phoenix-json", "otel-console", "langsmith"} <= dict(READERS).keys()
+    assert {"otlp-json", "phoenix-json", "otel-console", "langsmith", "otel-js"} <= dict(
+        READERS
+    ).keys()
     for name, _ in READERS:
         assert f"  {name}: " in result.stdout.str()
 

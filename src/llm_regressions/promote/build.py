@@ -34,6 +34,9 @@ LITELLM_PROVIDERS = {
     "xai",
     "ollama",
     "openrouter",
+    "perplexity",
+    "cerebras",
+    "deepinfra",
 }
 
 
@@ -43,14 +46,20 @@ def pinned_model(call: LlmCall) -> tuple[str, str | None]:
     asked, served = call.request_model, call.response_model
     name = served or asked or ""
     note = None
-    if served and asked and served != asked.rsplit("/", 1)[-1]:
+    if served and asked and _bare(served) != _bare(asked):
         note = f"pinned to the served snapshot {served!r}; the request asked for {asked!r}"
-    if "/" not in name:
-        provider = (call.provider or "").lower()
-        prefix = asked.split("/", 1)[0] if asked and "/" in asked else provider
+    if name and name.split("/", 1)[0] not in LITELLM_PROVIDERS:  # ARNs hold a "/" too
+        head = asked.split("/", 1)[0] if asked and "/" in asked else ""
+        prefix = head if head in LITELLM_PROVIDERS else (call.provider or "").lower()
         if prefix in LITELLM_PROVIDERS:
             name = f"{prefix}/{name}"
     return name, note
+
+
+def _bare(model: str) -> str:
+    """``model`` without its litellm provider prefix."""
+    prefix, _, rest = model.partition("/")
+    return rest if rest and prefix in LITELLM_PROVIDERS else model
 
 
 def content_hash(trace_id: str, span_id: str, request: dict, observed: dict) -> str:

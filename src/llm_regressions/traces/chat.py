@@ -117,10 +117,16 @@ def _from_text(text: str) -> list[Message]:
 
 
 def _request(value: dict[str, Any], chat: Chat, lose: Lose) -> None:
-    """A request object: ``{messages, tools}``, Google's ``{contents, config}``, the
-    Responses API's ``{input, instructions, tools}``, a decorator's ``{args, kwargs}``."""
-    if isinstance(value.get("messages"), list):
-        _items(value["messages"], chat, lose)
+    """A request object: ``{messages, tools}`` (with Anthropic's or the Vercel AI SDK's
+    ``system`` beside them), Google's ``{contents, config}``, the Responses API's
+    ``{input, instructions, tools}``, a decorator's ``{args, kwargs}``."""
+    if isinstance(value.get("messages"), list) or (
+        "system" in value and isinstance(value.get("prompt"), (str, list))
+    ):
+        _system(value.get("system"), chat, lose)
+        prompt = value.get("prompt")
+        given = value.get("messages") or ([prompt] if isinstance(prompt, str) else prompt)
+        _items(given if isinstance(given, list) else [], chat, lose)
         chat.tools += openai_tools(value.get("tools")) + openai_tools(value.get("functions"))
     elif "contents" in value:
         _google_request(value, chat, lose)
@@ -144,6 +150,14 @@ def _request(value: dict[str, Any], chat: Chat, lose: Lose) -> None:
     else:
         chat.messages.append({"role": "user", "content": json.dumps(value, ensure_ascii=False)})
         lose("input object read as one JSON user message (shape not recognised)")
+
+
+def _system(system: Any, chat: Chat, lose: Lose) -> None:
+    """A top-level system prompt: a string or a list of text blocks (Anthropic)."""
+    if isinstance(system, list):
+        system, _, _ = _blocks(system, lose)
+    if isinstance(system, str) and system:
+        chat.messages.append({"role": "system", "content": system})
 
 
 def _google_request(value: dict[str, Any], chat: Chat, lose: Lose) -> None:
@@ -310,8 +324,16 @@ def _blocks(
             calls.append(_tool_call(block))
         elif kind in ("tool_result", "tool-result"):
             results.append(_tool_result(block))
+        elif kind in ("image", "file", "input_image", "input_file") and not _is_openai_part(block):
+            part = _media_part(block)
+            if part is None:
+                lose(f"{kind} part")
+            else:
+                kept.append(part)
         elif kind in ("image_url", "input_audio", "file") and "type" in block:
             kept.append(block)  # OpenAI content parts: replayable as they are
+        elif kind == "refusal":
+            texts.append(str(block.get("refusal") or ""))
         elif kind in ("reasoning", "thinking", "redacted_thinking"):
             lose(f"{kind} part")
         else:
@@ -319,6 +341,40 @@ def _blocks(
     if kept:
         return [{"type": "text", "text": t} for t in texts] + kept, calls, results
     return ("".join(texts) if texts else None), calls, results
+
+
+def _is_openai_part(block: dict[str, Any]) -> bool:
+    return isinstance(block.get("file"), dict) or isinstance(block.get("image_url"), dict)
+
+
+def _media_part(block: dict[str, Any]) -> dict[str, Any] | None:
+    """An image or file part of the Vercel AI SDK (``image``/``data`` with a media type),
+    Anthropic (``source``) or the Responses API (``input_image``/``input_file``) -> an
+    OpenAI content part; None when its data was not recorded (or is a URL of a non-image
+    file)."""
+    if isinstance(block.get("source"), dict):
+        source = block["source"]
+        media = source.get("media_type")
+        block = {**block, "data": source.get("data") or source.get("url"), "mediaType": media}
+    data = block.get("image", block.get("data", block.get("image_url", block.get("file_data"))))
+    media = str(block.get("mediaType") or block.get("mimeType") or block.get("media_type") or "")
+    is_image = block.get("type") in ("image", "input_image") or media.startswith("image/")
+    if isinstance(data, str) and data and not data.startswith(("http://", "https://", "data:")):
+        data = f"data:{media};base64,{data}" if media else None
+    if not isinstance(data, str) or not data:
+        return _file_reference(block)
+    if is_image:
+        return {"type": "image_url", "image_url": {"url": data}}
+    if not data.startswith("data:"):
+        return None
+    name = block.get("filename")
+    return {"type": "file", "file": {"file_data": data, **({"filename": name} if name else {})}}
+
+
+def _file_reference(block: dict[str, Any]) -> dict[str, Any] | None:
+    """A Responses ``input_file``/``input_image`` that names an uploaded file."""
+    file_id = block.get("file_id")
+    return {"type": "file", "file": {"file_id": file_id}} if isinstance(file_id, str) else None
 
 
 def _tool_result(block: dict[str, Any]) -> Message:

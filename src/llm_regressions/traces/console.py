@@ -2,6 +2,8 @@
 
 Ids are ``0x``-prefixed hex, kinds and status codes are enum names, times are ISO 8601
 and attributes are plain JSON values; the attribute conventions are the OTLP ones.
+Logfire's ``exported_spans_as_dict`` has the same shape, with integer ids, Unix
+nanosecond times and the parent as ``parent.span_id``.
 """
 
 from __future__ import annotations
@@ -11,16 +13,14 @@ from typing import Any
 from llm_regressions.traces import conventions
 from llm_regressions.traces.errors import Declined
 from llm_regressions.traces.model import ERROR, OK, UNSET, Span, Trace
-from llm_regressions.traces.values import iso_to_ns
+from llm_regressions.traces.values import iso_to_ns, objects_of
 
 FORMAT = "otel-console"
 _STATUS = {"OK": OK, "ERROR": ERROR, "UNSET": UNSET}
 
 
 def read(documents: list[Any]) -> Trace:
-    objects = []
-    for doc in documents:
-        objects.extend(doc if isinstance(doc, list) else [doc])
+    objects = objects_of(documents)
     if not objects or not all(_is_span(o) for o in objects):
         raise Declined("not console-exporter spans (need 'name', 'context.span_id', 'attributes')")
     spans = [_span(o) for o in objects]
@@ -42,23 +42,35 @@ def _hex(value: Any) -> str | None:
     return str(value).lower().removeprefix("0x")
 
 
+def _time_ns(value: Any) -> int | None:
+    """ISO 8601 text, or Unix nanoseconds (Logfire's ``exported_spans_as_dict``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return iso_to_ns(value)
+
+
+def _parent(obj: dict[str, Any]) -> str | None:
+    parent = obj.get("parent")  # Logfire: {"trace_id", "span_id", "is_remote"}
+    return _hex(parent.get("span_id") if isinstance(parent, dict) else obj.get("parent_id"))
+
+
 def _span(obj: dict[str, Any]) -> Span:
     context = obj["context"]
     status = obj.get("status") or {}
     span = Span(
         trace_id=_hex(context.get("trace_id")) or "",
         span_id=_hex(context.get("span_id")) or "",
-        parent_id=_hex(obj.get("parent_id")),
+        parent_id=_parent(obj),
         name=str(obj.get("name") or "?"),
-        start_ns=iso_to_ns(obj.get("start_time")),
-        end_ns=iso_to_ns(obj.get("end_time")),
+        start_ns=_time_ns(obj.get("start_time")),
+        end_ns=_time_ns(obj.get("end_time")),
         status=_STATUS.get(str(status.get("status_code", "UNSET")).split(".")[-1], UNSET),
         status_message=status.get("description") or None,
         attributes=dict(obj.get("attributes") or {}),
         events=[
             {
                 "name": e.get("name"),
-                "time_ns": iso_to_ns(e.get("timestamp")),
+                "time_ns": _time_ns(e.get("timestamp", e.get("time"))),
                 "attributes": e.get("attributes") or {},
             }
             for e in obj.get("events") or []

@@ -19,6 +19,7 @@ from llm_regressions.traces import (
     langsmith,
     litellm_payload,
     native,
+    otel_js,
     otlp,
     phoenix,
     tree,
@@ -36,11 +37,12 @@ READERS: tuple[tuple[str, Reader], ...] = (
     (otlp.FORMAT, otlp.read),
     (phoenix.FORMAT, phoenix.read),
     (console.FORMAT, console.read),
+    (otel_js.FORMAT, otel_js.read),
     (litellm_payload.FORMAT, litellm_payload.read),
     (langsmith.FORMAT, langsmith.read),
     (langfuse_api.FORMAT, langfuse_api.read),
 )
-_CONVENTION_FORMATS = (otlp.FORMAT, phoenix.FORMAT, console.FORMAT)
+_CONVENTION_FORMATS = (otlp.FORMAT, phoenix.FORMAT, console.FORMAT, otel_js.FORMAT)
 
 
 def read_trace(path: Path, logs: Path | None = None) -> Trace:

@@ -1,18 +1,15 @@
 """Readers whose source records OpenAI-shaped requests and responses (litellm's
-logging payload, LangSmith runs) share this: request kwargs + response dict -> LlmCall."""
+logging payload, LangSmith runs) share this: request kwargs + response dict -> LlmCall.
+The shapes inside (content parts, tool calls, Responses API items and objects, usage
+details) are read by :mod:`llm_regressions.traces.chat`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from llm_regressions.traces.chat import clean
+from llm_regressions.traces import chat
 from llm_regressions.traces.model import LlmCall
-from llm_regressions.traces.shapes import (
-    normalise_finish_reason,
-    openai_tools,
-    usage,
-)
 from llm_regressions.traces.values import as_float
 
 PARAM_NAMES = ("temperature", "max_tokens", "max_completion_tokens", "seed", "top_p", "stop")
@@ -20,31 +17,42 @@ PARAM_NAMES += ("frequency_penalty", "presence_penalty", "user", "n")
 
 
 def llm_call(request: dict[str, Any], response: Any, model: str | None) -> LlmCall:
-    """``request``: the chat.completions kwargs; ``response``: the chat.completion dict."""
+    """``request``: the chat.completions kwargs (or a Responses API request: ``input``,
+    ``instructions``); ``response``: the chat.completion dict or a Response object."""
     response = response if isinstance(response, dict) else {}
-    choices = response.get("choices") if isinstance(response.get("choices"), list) else []
-    choice = choices[0] if choices and isinstance(choices[0], dict) else {}
-    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
-    counts = response.get("usage") if isinstance(response.get("usage"), dict) else {}
-    content = message.get("content")
     format_ = request.get("response_format")
-    return LlmCall(
+    call = LlmCall(
         request_model=model or request.get("model"),
-        response_model=response.get("model"),
-        params={k: request[k] for k in PARAM_NAMES if request.get(k) is not None},
-        messages=[clean(m) for m in request.get("messages") or [] if isinstance(m, dict)],
-        tools=openai_tools(request.get("tools")),
         tool_choice=request.get("tool_choice"),
         response_format=format_ if isinstance(format_, dict) else None,
-        output=content if isinstance(content, str) else None,
-        tool_calls=clean({"role": "assistant", **message}).get("tool_calls", []),
-        finish_reason=normalise_finish_reason(choice.get("finish_reason")),
-        usage=usage(
-            counts.get("prompt_tokens"), counts.get("completion_tokens"), counts.get("total_tokens")
-        ),
         cost_usd=as_float(response.get("cost")),
         streaming=request.get("stream"),
     )
+    if request.get("max_output_tokens") is not None:  # the Responses API's name
+        request = {"max_tokens": request["max_output_tokens"], **request}
+        request.pop("max_output_tokens")
+    call.params = sampling_params(request, call.lose)
+    given = chat.messages(_body(request), call.lose)
+    call.messages, call.tools = given.messages, given.tools
+    if isinstance(response.get("choices"), list) or response.get("object") == "response":
+        found = chat.answer(response, call.lose)
+        call.output, call.tool_calls = found.text, found.tool_calls
+        call.finish_reason, call.usage = found.finish_reason, found.usage
+        call.response_model = found.model
+    return call
+
+
+def _body(request: dict[str, Any]) -> dict[str, Any]:
+    """The part of the request that holds the conversation and the tools."""
+    tools = request.get("tools") or []
+    if "input" in request and "messages" not in request:
+        return {
+            "input": request["input"],
+            "instructions": request.get("instructions"),
+            "tools": tools,
+        }
+    messages = request.get("messages") or []
+    return {"messages": [messages] if isinstance(messages, str) else messages, "tools": tools}
 
 
 #: Request keys that are not sampling parameters: carried elsewhere in the case
@@ -73,6 +81,8 @@ NOT_PARAMS = frozenset(
         "extra_query",
         "extra_body",
         "timeout",
+        "max_retries",
+        "num_retries",
         "_type",
     )
 )

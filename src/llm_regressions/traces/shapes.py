@@ -78,7 +78,10 @@ def openai_tool(definition: Any) -> dict[str, Any] | None:
     body = {"name": function["name"]}
     if function.get("description"):
         body["description"] = function["description"]
-    parameters = maybe_json(function.get("parameters", function.get("input_schema")))
+    # Vercel AI SDK v5+ and MCP name the schema ``inputSchema``, Anthropic ``input_schema``
+    parameters = maybe_json(
+        function.get("parameters", function.get("inputSchema", function.get("input_schema")))
+    )
     if isinstance(parameters, dict):
         body["parameters"] = parameters
     return {"type": "function", "function": body}

@@ -27,6 +27,14 @@ def maybe_json(value: Any) -> Any:
     return value
 
 
+def objects_of(documents: list[Any]) -> list[Any]:
+    """The objects a file's documents hold: a document that is a list gives its items."""
+    found: list[Any] = []
+    for doc in documents:
+        found.extend(doc if isinstance(doc, list) else [doc])
+    return found
+
+
 def as_int(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         return None

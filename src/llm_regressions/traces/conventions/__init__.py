@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from llm_regressions.traces.conventions import genai, langfuse, openinference
+from llm_regressions.traces.conventions import genai, langfuse, logfire, openinference, vercel
 from llm_regressions.traces.model import Span
 
 #: (name shown when a file is refused, module); the first whose ``matches`` is True wins.
 FAMILIES = (
     ("Langfuse (langfuse.observation.type)", langfuse),
+    ("Vercel AI SDK (ai.operationId, or an ai.* span with ai.* keys)", vercel),
+    ("Logfire OpenAI / OpenAI Agents (logfire.msg_template with its content keys)", logfire),
     (
         "OpenInference (openinference.span.kind, or llm.model_name / llm.input_messages.*"
         " / llm.output_messages.*)",
@@ -29,8 +31,16 @@ _SESSION_KEYS = (
     "traceloop.association.properties.session_id",
     "gen_ai.conversation.id",
     "langfuse.session.id",
+    "ai.telemetry.metadata.sessionId",
+    "ai.telemetry.metadata.session_id",
 )
-_USER_KEYS = ("user.id", "traceloop.association.properties.user_id", "langfuse.user.id")
+_USER_KEYS = (
+    "user.id",
+    "traceloop.association.properties.user_id",
+    "langfuse.user.id",
+    "ai.telemetry.metadata.userId",
+    "ai.telemetry.metadata.user_id",
+)
 
 
 def interpret(span: Span, resource: dict[str, Any]) -> None:
@@ -50,6 +60,7 @@ def interpret(span: Span, resource: dict[str, Any]) -> None:
 def link(spans: list[Span]) -> None:
     """Cross-span fix-ups, once every span is interpreted."""
     genai.link(spans)
+    vercel.link(spans)
 
 
 def attach_logs(span: Span, records: list[dict[str, Any]]) -> None:

@@ -70,7 +70,17 @@ def _is_llm(span: model.Span, operation: Any) -> bool:
         return True
     if operation in _NOT_LLM or a.get("traceloop.span.kind"):
         return False
-    return "gen_ai.request.model" in a or a.get("llm.request.type") in ("chat", "completion")
+    return "gen_ai.request.model" in a or a.get("llm.request.type") in (
+        "chat",
+        "completion",
+        "response",
+    )
+
+
+def llm_call(a: dict[str, Any]) -> model.LlmCall:
+    """The model call these attributes describe (other families that carry ``gen_ai.*``
+    keys beside their own start from it)."""
+    return _llm(a)
 
 
 def _llm(a: dict[str, Any]) -> model.LlmCall:
@@ -86,10 +96,16 @@ def _llm(a: dict[str, Any]) -> model.LlmCall:
             a.get("gen_ai.usage.input_tokens", a.get("gen_ai.usage.prompt_tokens")),
             a.get("gen_ai.usage.output_tokens", a.get("gen_ai.usage.completion_tokens")),
             a.get("gen_ai.usage.total_tokens", a.get("llm.usage.total_tokens")),
+            a.get("gen_ai.usage.reasoning_tokens", a.get("gen_ai.usage.reasoning.output_tokens")),
+            a.get(
+                "gen_ai.usage.cache_read_input_tokens",
+                a.get("gen_ai.usage.cache_read.input_tokens"),
+            ),
         ),
         cost_usd=as_float(a.get("gen_ai.cost.total_cost", a.get("gen_ai.usage.cost"))),
         streaming=a.get("gen_ai.is_streaming", a.get("llm.is_streaming")),
     )
+    _responses_api_losses(a, call)
     outputs, finish = _output_messages(a)
     call.output, call.tool_calls = spoken(outputs)
     call.finish_reason = normalise_finish_reason(a.get("gen_ai.response.finish_reasons")) or finish
@@ -101,7 +117,11 @@ def _llm(a: dict[str, Any]) -> model.LlmCall:
 def _input_messages(a: dict[str, Any]) -> list[dict[str, Any]]:
     messages = chat.messages(a.get("gen_ai.input.messages")).messages
     if not messages:
-        messages = [_legacy_message(m) for m in indexed(a, "gen_ai.prompt")]
+        messages = [
+            _legacy_message(m)
+            for m in indexed(a, "gen_ai.prompt")
+            if m.get("role") in (None, *chat.ROLES)  # others are listed as not carried
+        ]
     if not messages:
         messages = list(a.get(LOG_MESSAGES) or [])
     instructions = maybe_json(a.get("gen_ai.system_instructions"))
@@ -110,6 +130,32 @@ def _input_messages(a: dict[str, Any]) -> list[dict[str, Any]]:
             instructions = "".join(str(p.get("content", "")) for p in instructions)
         messages.insert(0, {"role": "system", "content": str(instructions)})
     return messages
+
+
+def _responses_api_losses(a: dict[str, Any], call: model.LlmCall) -> None:
+    """OpenLLMetry's ``openai.response`` span: reasoning summaries and computer-use items
+    have no chat-completions form."""
+    if a.get("gen_ai.completion.0.reasoning") is not None:
+        call.lose("reasoning summary")
+    if "gen_ai.prompt.0.role" not in a:
+        return
+    for group in indexed(a, "gen_ai.prompt"):
+        if group.get("role") not in (None, *chat.ROLES):
+            call.lose(f"message with role {group['role']!r}")
+
+
+def _legacy_content(value: Any) -> Any:
+    """Content recorded as the JSON of content blocks (OpenLLMetry writes the Responses
+    API's ``input_text`` blocks so) -> text or OpenAI parts; any other text as it is."""
+    blocks = maybe_json(value)
+    if (
+        isinstance(blocks, list)
+        and blocks
+        and all(isinstance(b, dict) and b.get("type") for b in blocks)
+    ):
+        (message, *_) = chat.messages([{"role": "user", "content": blocks}]).messages or [{}]
+        return message.get("content", value)
+    return value
 
 
 def _legacy_message(group: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +168,8 @@ def _legacy_message(group: dict[str, Any]) -> dict[str, Any]:
         calls.append(
             openai_tool_call(function.get("id"), function["name"], function.get("arguments"))
         )
-    return clean({**group, "tool_calls": calls})
+    content = _legacy_content(group.get("content"))
+    return clean({**group, "content": content, "tool_calls": calls})
 
 
 def _output_messages(a: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:

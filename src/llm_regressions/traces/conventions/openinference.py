@@ -98,7 +98,7 @@ def _request(a: dict[str, Any], invocation: dict[str, Any], call: model.LlmCall)
     """Messages, tools, tool choice and response format; ``input.value`` (the request the
     instrumentation saw) fills in what the attributes do not hold."""
     inputs = [_openai_message(m) for m in indexed(a, "llm.input_messages")]
-    given = chat.messages(inputs or a.get("input.value"), call.lose)
+    given = chat.messages(_responses_request(a) or inputs or a.get("input.value"), call.lose)
     request = _object(a.get("input.value"))
     schemas = [t.get("tool.json_schema") for t in indexed(a, "llm.tools")]
     call.messages = given.messages
@@ -158,6 +158,8 @@ def _answer(a: dict[str, Any], call: model.LlmCall) -> str | None:
     """Output text, tool calls, finish reason and usage; returns the served model the raw
     response names, if any."""
     outputs = [_openai_message(m) for m in indexed(a, "llm.output_messages")]
+    if _responses_request(a):
+        outputs = []  # the Response object is complete; the attributes skip its reasoning
     raw = chat.answer(a.get("output.value"), _ignore if outputs else call.lose)
     if outputs:
         found = chat.answer(outputs, call.lose)
@@ -167,6 +169,20 @@ def _answer(a: dict[str, Any], call: model.LlmCall) -> str | None:
     call.finish_reason = normalise_finish_reason(a.get("llm.finish_reason")) or raw.finish_reason
     call.usage = _usage(a, call) or raw.usage
     return raw.model if isinstance(raw.model, str) else None
+
+
+def _responses_request(a: dict[str, Any]) -> dict[str, Any] | None:
+    """OpenAI Agents SDK spans: ``output.value`` is a Responses API object and
+    ``input.value`` its input items, both complete where the flattened messages skip
+    reasoning items, images and files: the request to read instead, or None."""
+    raw = a.get("output.value")
+    if isinstance(raw, str) and '"response"' not in raw:
+        return None  # cheap: most spans hold a chat completion or text
+    response = _object(raw)
+    items = maybe_json(a.get("input.value"))
+    if response.get("object") != "response" or not isinstance(items, (list, str)):
+        return None
+    return {"input": items, "instructions": response.get("instructions")}
 
 
 def _ignore(_: str) -> None:
