@@ -22,8 +22,20 @@ def maybe_json(value: Any) -> Any:
         if text[:1] in ("{", "[") or text[:1] == '"':
             try:
                 return json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
                 return value
+    return value
+
+
+def decoded_json(value: Any, limit: int = 8) -> Any:
+    """:func:`maybe_json` until the value is no longer JSON text: some exports encode a
+    value twice or more (Langfuse's tRPC and v2 API return input/output as JSON strings,
+    UI downloads hold JSON strings of JSON strings)."""
+    for _ in range(limit):
+        parsed = maybe_json(value)
+        if parsed is value or not isinstance(value, str):
+            return parsed
+        value = parsed
     return value
 
 
