@@ -6,6 +6,7 @@ passes, and ``--llm-inspect-trace`` agrees with promotion about each span."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -899,3 +900,43 @@ def test_json_text_nested_too_deep_stays_text(tmp_path):
     deep = "[" * 100_000 + "]" * 100_000
     call = read_trace(write(tmp_path, [_generation(input=deep)])).llm_spans()[0].llm
     assert call.messages == [{"role": "user", "content": deep}]
+
+
+def test_python_sdk_objects_dumped_with_attribute_names(tmp_path):
+    """``json.dump(langfuse.api.trace.get(id).dict(by_alias=False), default=str)``:
+    snake_case field names and ``str(datetime)`` times read like the API's."""
+
+    def snake(record: dict[str, Any]) -> dict[str, Any]:
+        return {re.sub(r"([A-Z])", r"_\1", k).lower(): v for k, v in record.items()}
+
+    def spaced(value: Any) -> Any:
+        return value.replace("T", " ").replace("Z", "+00:00") if isinstance(value, str) else value
+
+    source = json.loads((LANGFUSE / "langgraph-api-trace.json").read_text())
+    dumped = snake(source)
+    dumped["observations"] = [
+        {**snake(o), "start_time": spaced(o["startTime"]), "end_time": spaced(o["endTime"])}
+        for o in source["observations"]
+    ]
+    original = read_trace(LANGFUSE / "langgraph-api-trace.json")
+    trace = read_trace(write(tmp_path, dumped))
+    assert trace.format == "langfuse-api-trace"
+    assert [(s.span_id, s.parent_id, s.kind, s.start_ns, s.end_ns) for s in trace.spans] == [
+        (s.span_id, s.parent_id, s.kind, s.start_ns, s.end_ns) for s in original.spans
+    ]
+    assert [s.llm for s in trace.llm_spans()] == [s.llm for s in original.llm_spans()]
+
+
+def test_retriever_observation_is_a_retrieval(tmp_path):
+    retriever = {
+        "id": "r-1",
+        "traceId": "t-1",
+        "type": "RETRIEVER",
+        "name": "vector search",
+        "startTime": "2026-01-01T10:00:00Z",
+        "input": {"query": "refund window"},
+        "output": [{"id": "kb-1", "page_content": "Refunds within 30 days", "score": 0.9}],
+    }
+    (span,) = read_trace(write(tmp_path, [retriever])).spans
+    assert span.kind == "retrieval" and span.retrieval.query == "refund window"
+    assert span.retrieval.documents[0]["content"] == "Refunds within 30 days"

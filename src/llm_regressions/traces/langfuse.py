@@ -16,6 +16,7 @@ tool span, a RETRIEVER a retrieval span; session and user come from the trace.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from llm_regressions.traces.errors import Declined
@@ -64,6 +65,7 @@ _TOOL_NAME = ("gen_ai.tool.name", "tool.name")
 _TOOL_ARGUMENTS = ("gen_ai.tool.call.arguments", "tool_arguments", "input.value")
 _TOOL_ARGUMENTS += ("gcp.vertex.agent.tool_call_args",)
 _TOOL_RESULT = ("gen_ai.tool.call.result", "gcp.vertex.agent.tool_response", "output.value")
+_SNAKE = re.compile(r"_([a-z0-9])")
 _SHAPES = (
     "the UI download {trace, observations}, a trace with an 'observations' list "
     "(GET /api/public/traces/{id}), {data: [observations]} (GET /api/public/observations) "
@@ -73,7 +75,7 @@ _SHAPES = (
 
 def read(documents_: list[Any]) -> Trace:
     doc, trpc = _unwrapped(documents_[0] if len(documents_) == 1 else documents_)
-    shape, traces, observations = _envelope(doc)
+    shape, traces, observations = _envelope(_camelised(doc))
     by_id = {str(t.get("id")): t for t in traces}
     only = traces[0] if len(traces) == 1 else {}
     spans = []
@@ -98,6 +100,23 @@ def _unwrapped(doc: Any) -> tuple[Any, bool]:
     if isinstance(doc, dict) and "json" in doc and set(doc) <= {"json", "meta"}:
         return doc["json"], True
     return doc, False
+
+
+def _camelised(doc: Any) -> Any:
+    """The Python SDK's objects dumped with their attribute names (``start_time``,
+    ``parent_observation_id``...) -> the API's field names, at every level that holds
+    traces or observations (never inside input, output or metadata)."""
+    if isinstance(doc, list):
+        return [_camelised(item) for item in doc]
+    if not isinstance(doc, dict):
+        return doc
+    doc = {
+        _SNAKE.sub(lambda m: m.group(1).upper(), k) if k.islower() else k: v for k, v in doc.items()
+    }
+    for key in ("trace", "data", "observations"):
+        if isinstance(doc.get(key), (dict, list)):
+            doc[key] = _camelised(doc[key])
+    return doc
 
 
 def _envelope(doc: Any) -> tuple[str, list[Mapping], list[Mapping]]:

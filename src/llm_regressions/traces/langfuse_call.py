@@ -313,12 +313,14 @@ def _google_declarations(value: Any) -> list[Any]:
 
 def _models(call: LlmCall, obs: Mapping, found: Found, answered: str | None, failed: bool) -> None:
     """Requested and served model. Langfuse's ``model`` is the served model when the
-    integration knew it, else the requested one: it fills whichever side is unknown."""
+    integration knew it, else the requested one: it counts as served when it differs from
+    the request or nothing else names a model, and as the request on error."""
     given = mapping(obs.get("input"))
     asked = found.first(("gen_ai.request.model", "ls_model_name")) or given.get("model")
     asked = asked or found.params.get("model")
     served = found.first(("gen_ai.response.model",)) or answered
-    recorded = obs.get("model") or obs.get("providedModelName")  # v2 API: providedModelName
+    # v2 API: providedModelName; OpenInference: llm.model_name (when Langfuse set no model)
+    recorded = obs.get("model") or obs.get("providedModelName") or found.first(("llm.model_name",))
     recorded = recorded if isinstance(recorded, str) else None
     if recorded and not failed and not served and recorded != asked:
         served = recorded
