@@ -36,7 +36,7 @@ from llm_regressions.traces.model import (
     Trace,
 )
 from llm_regressions.traces.shapes import documents, first_text, kwargs_of
-from llm_regressions.traces.values import decoded_json, iso_to_ns
+from llm_regressions.traces.values import decoded_json, time_to_ns
 
 FORMAT = "langfuse"
 DOWNLOAD = "langfuse-download"
@@ -211,8 +211,8 @@ def _span(obs: Mapping, trace: Mapping, index: int) -> Span:
         parent_id=_text(obs.get("parentObservationId")),
         name=_text(obs.get("name")) or kind_name.lower(),
         kind=_kind(kind_name, attributes),
-        start_ns=iso_to_ns(obs.get("startTime")),
-        end_ns=iso_to_ns(obs.get("endTime")),
+        start_ns=time_to_ns(obs.get("startTime")),
+        end_ns=time_to_ns(obs.get("endTime")),
         status=ERROR if failed else OK,
         status_message=_text(obs.get("statusMessage")) if failed else None,
         session_id=_text(obs.get("sessionId") or trace.get("sessionId")),
