@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from llm_regressions.traces.chat import Answer, Chat, answer, messages
-from llm_regressions.traces.shapes import normalise_finish_reason, usage_from
+from llm_regressions.traces.shapes import (
+    litellm_prefix,
+    normalise_finish_reason,
+    openai_tool,
+    usage_from,
+)
 
 
 def roles(value, lost=None):
@@ -509,3 +514,40 @@ def test_media_parts_become_openai_parts():
         {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/9j/"}},
     ]
     assert lost == ["file part"]  # a PDF by URL: OpenAI file parts take data or an id
+
+
+def test_genai_output_messages_carry_their_finish_reason():
+    """Pydantic AI / OpenLLMetry output messages hold the finish reason themselves."""
+    found = answer(
+        [
+            {
+                "role": "assistant",
+                "parts": [{"type": "text", "content": "Hi"}],
+                "finish_reason": "stop",
+            }
+        ]
+    )
+    assert (found.text, found.finish_reason) == ("Hi", "stop")
+
+
+@pytest.mark.parametrize(
+    ("name", "prefix"),
+    [
+        ("openai", "openai"),
+        ("google_vertexai", "vertex_ai"),
+        ("google", "gemini"),
+        ("openai.chat", "openai"),
+        ("google.vertex.chat", "vertex_ai"),
+        ("aws.bedrock", "bedrock"),
+        ("gcp.vertex.agent", None),
+        (None, None),
+    ],
+)
+def test_provider_names_to_litellm_prefixes(name, prefix):
+    assert litellm_prefix(name) == prefix
+
+
+def test_tool_definitions_keep_strict_mode():
+    tool = openai_tool({"name": "f", "parameters": {"type": "object"}, "strict": True})
+    assert tool["function"]["strict"] is True
+    assert "strict" not in openai_tool({"name": "f", "strict": False})["function"]

@@ -404,7 +404,11 @@ def test_langfuse_api_observations(tmp_path):
     }
     trace = read_trace(write(tmp_path, "api.json", data))
     span = trace.find("gen")
-    assert trace.format == "langfuse-api" and span.parent_id == "root" and span.session_id == "s-9"
+    assert (
+        trace.format == "langfuse-api-observations"
+        and span.parent_id == "root"
+        and span.session_id == "s-9"
+    )
     assert span.llm.output == "Hello" and span.llm.params == {"temperature": 0, "max_tokens": 50}
     assert span.llm.usage == {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}
     assert span.llm.response_format == {"type": "json_object"} and span.latency_ms == 1250

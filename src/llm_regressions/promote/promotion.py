@@ -99,6 +99,10 @@ def _select(req: PromoteRequest) -> tuple[Trace, list[Signal], Span, list[str]]:
     except TraceError as exc:
         raise PromoteError(str(exc)) from None
     trace = _one_trace(trace, req)
+    if trace.missing_content and not any(
+        s.llm.messages or s.llm.has_output for s in trace.llm_spans()
+    ):
+        raise PromoteError(f"{req.show(req.trace)}: {trace.missing_content}")
     signals = diagnose(trace)
     span, why = _pick(trace, signals, req)
     lines = [

@@ -504,7 +504,11 @@ def _from_messages(items: list[Any], lose: Lose) -> Answer:
     chat = Chat()
     _items(items, chat, lose)
     text, calls = spoken([m for m in chat.messages if m["role"] == "assistant"] or chat.messages)
-    return Answer(text=text, tool_calls=calls)
+    # GenAI output messages (Pydantic AI, OpenLLMetry) carry the finish reason on the message
+    finish = next(
+        (i["finish_reason"] for i in items if isinstance(i, dict) and i.get("finish_reason")), None
+    )
+    return Answer(text=text, tool_calls=calls, finish_reason=normalise_finish_reason(finish))
 
 
 def _from_message(message: dict[str, Any], lose: Lose) -> Answer:

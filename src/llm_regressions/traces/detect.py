@@ -15,7 +15,7 @@ from typing import Any
 
 from llm_regressions.traces import (
     console,
-    langfuse_api,
+    langfuse,
     langsmith,
     litellm_payload,
     native,
@@ -40,7 +40,7 @@ READERS: tuple[tuple[str, Reader], ...] = (
     (otel_js.FORMAT, otel_js.read),
     (litellm_payload.FORMAT, litellm_payload.read),
     (langsmith.FORMAT, langsmith.read),
-    (langfuse_api.FORMAT, langfuse_api.read),
+    (langfuse.FORMAT, langfuse.read),
 )
 _CONVENTION_FORMATS = (otlp.FORMAT, phoenix.FORMAT, console.FORMAT, otel_js.FORMAT)
 

@@ -122,12 +122,16 @@ class Trace:
     format: str
     spans: list[Span]
     notes: list[str] = field(default_factory=list)
+    #: Why no LLM span carries input or output, when the export itself leaves them out
+    #: (a Langfuse UI download): promotion refuses with this instead of a generic reason.
+    missing_content: str | None = None
 
     def trace_ids(self) -> list[str]:
         return list(dict.fromkeys(s.trace_id for s in self.spans))
 
     def only(self, trace_id: str) -> Trace:
-        return Trace(self.format, [s for s in self.spans if s.trace_id == trace_id], self.notes)
+        spans = [s for s in self.spans if s.trace_id == trace_id]
+        return Trace(self.format, spans, self.notes, self.missing_content)
 
     def llm_spans(self) -> list[Span]:
         return [s for s in self.spans if s.llm is not None]

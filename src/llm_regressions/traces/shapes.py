@@ -57,6 +57,62 @@ def normalise_finish_reason(value: Any) -> str | None:
     return FINISH_REASONS.get(value, value)
 
 
+#: Provider names of SDKs and conventions (LangChain ``ls_provider``, GenAI
+#: ``gen_ai.system``/``gen_ai.provider.name``, OpenInference ``llm.provider``/``llm.system``,
+#: Vercel ``ai.model.provider``) -> litellm's model prefix. ``google`` (OpenInference,
+#: google-genai and ADK) is the Gemini API, those SDKs' default.
+LITELLM_PREFIXES = {
+    "openai": "openai",
+    "azure": "azure",
+    "azure_openai": "azure",
+    "azure-openai": "azure",
+    "az.ai.openai": "azure",
+    "anthropic": "anthropic",
+    "aws.bedrock": "bedrock",
+    "bedrock": "bedrock",
+    "amazon-bedrock": "bedrock",
+    "amazon_bedrock": "bedrock",
+    "google": "gemini",
+    "gemini": "gemini",
+    "google_genai": "gemini",
+    "google-genai": "gemini",
+    "gcp.gemini": "gemini",
+    "google.generative-ai": "gemini",
+    "vertex_ai": "vertex_ai",
+    "vertexai": "vertex_ai",
+    "google_vertexai": "vertex_ai",
+    "gcp.vertex_ai": "vertex_ai",
+    "google.vertex": "vertex_ai",
+    "mistral": "mistral",
+    "mistralai": "mistral",
+    "mistral_ai": "mistral",
+    "groq": "groq",
+    "cohere": "cohere",
+    "together": "together_ai",
+    "together_ai": "together_ai",
+    "fireworks": "fireworks_ai",
+    "fireworks_ai": "fireworks_ai",
+    "deepseek": "deepseek",
+    "xai": "xai",
+    "x_ai": "xai",
+    "ollama": "ollama",
+    "openrouter": "openrouter",
+}
+
+
+def litellm_prefix(provider: Any) -> str | None:
+    """litellm's prefix for a provider name in any SDK's spelling (dotted suffixes such
+    as ``openai.chat`` are cut off); None when the name is not a provider litellm routes."""
+    if not isinstance(provider, str):
+        return None
+    name = provider.strip().lower()
+    while name:
+        if name in LITELLM_PREFIXES:
+            return LITELLM_PREFIXES[name]
+        name = name.rpartition(".")[0]
+    return None
+
+
 def openai_tool_call(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
     """An assistant ``tool_calls`` entry in OpenAI shape (arguments as a JSON string)."""
     arguments = maybe_json(arguments) if isinstance(arguments, str) else arguments
@@ -84,6 +140,8 @@ def openai_tool(definition: Any) -> dict[str, Any] | None:
     )
     if isinstance(parameters, dict):
         body["parameters"] = parameters
+    if function.get("strict") is True:  # strict schema adherence changes the arguments
+        body["strict"] = True
     return {"type": "function", "function": body}
 
 

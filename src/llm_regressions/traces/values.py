@@ -22,7 +22,7 @@ def maybe_json(value: Any) -> Any:
         if text[:1] in ("{", "[") or text[:1] == '"':
             try:
                 return json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
                 return value
     return value
 
@@ -33,6 +33,18 @@ def objects_of(documents: list[Any]) -> list[Any]:
     for doc in documents:
         found.extend(doc if isinstance(doc, list) else [doc])
     return found
+
+
+def decoded_json(value: Any, limit: int = 8) -> Any:
+    """:func:`maybe_json` until the value is no longer JSON text: some exports encode a
+    value twice or more (Langfuse's tRPC and v2 API return input/output as JSON strings,
+    UI downloads hold JSON strings of JSON strings)."""
+    for _ in range(limit):
+        parsed = maybe_json(value)
+        if parsed is value or not isinstance(value, str):
+            return parsed
+        value = parsed
+    return value
 
 
 def as_int(value: Any) -> int | None:
