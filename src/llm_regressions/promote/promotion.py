@@ -23,6 +23,7 @@ from llm_regressions.fsutil import FileExistsRefused, atomic_write, display_path
 from llm_regressions.promote.appcode import AppCode, attach
 from llm_regressions.promote.build import build_case
 from llm_regressions.promote.errors import USAGE, PromoteError
+from llm_regressions.promote.limits import check_depth
 from llm_regressions.run.failure import render_failure
 from llm_regressions.run.verdict import recorded_verdict
 from llm_regressions.traces import Trace, TraceError, read_trace
@@ -79,6 +80,7 @@ def promote(req: PromoteRequest) -> list[str]:
         )
     if not data["model"]["name"]:
         raise PromoteError(f"{_describe(span)} records no model name, so it cannot be replayed")
+    check_depth(data)
     data, findings = redactor.data(data)
     lines += [f"redacted {line}" for line in summary(findings)] or ["redacted: nothing found"]
     suggestions = [s.check for s in signals if s.span is span and s.check]

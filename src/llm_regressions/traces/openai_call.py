@@ -7,15 +7,14 @@ from typing import Any
 
 from llm_regressions.traces.model import LlmCall
 from llm_regressions.traces.shapes import (
+    PARAM_NAMES,
     clean_message,
     normalise_finish_reason,
     openai_tools,
+    sampling_params,
     usage,
 )
 from llm_regressions.traces.values import as_float
-
-PARAM_NAMES = ("temperature", "max_tokens", "max_completion_tokens", "seed", "top_p", "stop")
-PARAM_NAMES += ("frequency_penalty", "presence_penalty", "user", "n")
 
 
 def llm_call(request: dict[str, Any], response: Any, model: str | None) -> LlmCall:
@@ -30,7 +29,7 @@ def llm_call(request: dict[str, Any], response: Any, model: str | None) -> LlmCa
     return LlmCall(
         request_model=model or request.get("model"),
         response_model=response.get("model"),
-        params={k: request[k] for k in PARAM_NAMES if request.get(k) is not None},
+        params=sampling_params((k, request.get(k)) for k in PARAM_NAMES),
         messages=[clean_message(m) for m in request.get("messages") or [] if isinstance(m, dict)],
         tools=openai_tools(request.get("tools")),
         tool_choice=request.get("tool_choice"),

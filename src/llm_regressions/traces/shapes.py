@@ -3,9 +3,30 @@ flattened attributes), tool calls and definitions, finish reasons, usage, docume
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from llm_regressions.traces.values import as_float, as_int, as_text, maybe_json
+
+#: The sampling parameters read from a recorded request (OpenAI names).
+PARAM_NAMES = ("temperature", "max_tokens", "max_completion_tokens", "seed", "top_p", "stop")
+PARAM_NAMES += ("frequency_penalty", "presence_penalty", "user", "n")
+_NUMBERS = {"temperature": as_float, "top_p": as_float, "frequency_penalty": as_float}
+_NUMBERS |= {"presence_penalty": as_float, "max_tokens": as_int, "max_completion_tokens": as_int}
+_NUMBERS |= {"seed": as_int, "n": as_int}
+
+
+def sampling_params(recorded: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """The (name, value) pairs that hold a value, numbers as numbers (``"0.2"`` -> 0.2).
+    A value that is no finite number where one belongs is no usable setting: left out,
+    like one that was not recorded."""
+    kept: dict[str, Any] = {}
+    for name, value in recorded:
+        convert = _NUMBERS.get(name)
+        value = convert(value) if convert and value is not None else value
+        if value is not None and value != "":
+            kept[name] = value
+    return kept
 
 
 def normalise_finish_reason(value: Any) -> str | None:

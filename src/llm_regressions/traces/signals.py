@@ -91,7 +91,8 @@ def _retrieval(span: Span) -> list[Signal]:
         return []
     stale = []
     for doc in docs:
-        when = next((doc["metadata"].get(k) for k in _DATE_KEYS if doc["metadata"].get(k)), None)
+        metadata = doc.get("metadata") or {}
+        when = next((metadata[k] for k in _DATE_KEYS if metadata.get(k)), None)
         at = iso_to_ns(str(when)) if when else None
         if at is not None and (span.start_ns - at) > STALE_AFTER_DAYS * _DAY_NS:
             stale.append((doc.get("id") or "?", str(when), (span.start_ns - at) / _DAY_NS / 365.25))

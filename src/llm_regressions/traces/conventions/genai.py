@@ -19,6 +19,7 @@ from llm_regressions.traces.shapes import (
     openai_tool_call,
     openai_tools,
     parts_to_messages,
+    sampling_params,
     split_output,
     usage,
 )
@@ -80,7 +81,7 @@ def _llm(a: dict[str, Any]) -> model.LlmCall:
         request_model=a.get("gen_ai.request.model"),
         response_model=a.get("gen_ai.response.model"),
         provider=a.get("gen_ai.provider.name") or a.get("gen_ai.system"),
-        params={name: a[key] for key, name in _PARAMS.items() if a.get(key) not in (None, "")},
+        params=sampling_params((name, a.get(key)) for key, name in _PARAMS.items()),
         messages=_input_messages(a),
         tools=openai_tools(a.get("gen_ai.tool.definitions")) or _legacy_tools(a),
         response_format=_response_format(a),

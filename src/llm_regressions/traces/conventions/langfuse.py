@@ -14,6 +14,7 @@ from llm_regressions.traces.shapes import (
     normalise_finish_reason,
     openai_tools,
     parts_to_messages,
+    sampling_params,
     split_output,
     usage,
 )
@@ -83,7 +84,7 @@ def _llm(span: model.Span) -> model.LlmCall:
         # served model on success, requested model on error (see module docstring)
         request_model=model_name if span.is_error else None,
         response_model=None if span.is_error else model_name,
-        params={k: params[k] for k in _PARAM_NAMES if params.get(k) is not None},
+        params=sampling_params((k, params.get(k)) for k in _PARAM_NAMES),
         messages=parts_to_messages(given),
         tools=tools or openai_tools(metadata(a, "tools")),
         tool_choice=metadata(a, "tool_choice"),

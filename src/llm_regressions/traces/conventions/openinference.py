@@ -8,11 +8,13 @@ from typing import Any
 
 from llm_regressions.traces import model
 from llm_regressions.traces.shapes import (
+    PARAM_NAMES,
     clean_message,
     first_text,
     normalise_finish_reason,
     openai_tool_call,
     openai_tools,
+    sampling_params,
     split_output,
     usage,
 )
@@ -25,8 +27,6 @@ _KINDS = {
     "AGENT": model.AGENT,
     "CHAIN": model.CHAIN,
 }
-_PARAM_NAMES = ("temperature", "max_tokens", "max_completion_tokens", "seed", "top_p", "stop")
-_PARAM_NAMES += ("frequency_penalty", "presence_penalty", "user", "n")
 
 
 def matches(span: model.Span) -> bool:
@@ -62,7 +62,7 @@ def _llm(a: dict[str, Any]) -> model.LlmCall:
         request_model=request_model,
         response_model=model_name if model_name != request_model else _raw_model(raw),
         provider=a.get("llm.provider") or a.get("llm.system"),
-        params={k: invocation[k] for k in _PARAM_NAMES if invocation.get(k) is not None},
+        params=sampling_params((k, invocation.get(k)) for k in PARAM_NAMES),
         messages=[_message(m) for m in indexed(a, "llm.input_messages")],
         tools=openai_tools([t.get("tool.json_schema") for t in indexed(a, "llm.tools")])
         or openai_tools(invocation.get("tools")),
