@@ -221,6 +221,24 @@ def test_otlp_model_name_that_is_not_a_string(pytester, model, kind):
     assert written_cases(pytester) == []
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("gen_ai.operation.name", {"arrayValue": {"values": [{"stringValue": "chat"}]}}),
+        ("gen_ai.input.messages", {"stringValue": '[{"role": "user", "parts": ["Hi?"]}]'}),
+        ("gen_ai.system_instructions", {"stringValue": "[1, 2]"}),
+    ],
+    ids=["operation-a-list", "parts-not-objects", "instructions-not-objects"],
+)
+def test_otlp_attributes_of_odd_shapes_are_read(pytester, key, value):
+    span = chat_span("00000000000000a1", "Hello")
+    span["attributes"] = [a for a in span["attributes"] if a["key"] != key]
+    span["attributes"].append({"key": key, "value": value})
+    inspect = pytester.runpytest("--llm-inspect-trace", write(pytester, "otlp.json", otlp(span)))
+    assert inspect.ret == 0, inspect.stdout.str()
+    inspect.stdout.fnmatch_lines(["*openai.chat*"])
+
+
 def test_otlp_non_finite_numbers_are_not_recorded(pytester):
     # protobuf JSON writes NaN/Infinity doubles as strings, Python's json as bare words:
     # either way the value is no usable number, so it counts as not recorded

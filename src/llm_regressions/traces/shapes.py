@@ -115,7 +115,7 @@ def parts_to_messages(messages: Any) -> list[dict[str, Any]]:
             continue
         texts, calls = [], []
         for part in message.get("parts") or []:
-            kind = part.get("type")
+            kind = part.get("type") if isinstance(part, dict) else None
             if kind == "text":
                 texts.append(str(part.get("content", "")))
             elif kind == "tool_call":

@@ -50,6 +50,7 @@ def matches(span: model.Span) -> bool:
 def apply(span: model.Span) -> None:
     a = span.attributes
     operation = a.get("gen_ai.operation.name")
+    operation = operation if isinstance(operation, str) else None
     traceloop_kind = a.get("traceloop.span.kind")
     span.input = maybe_json(a.get("traceloop.entity.input", a.get("gen_ai.input.messages")))
     span.output = maybe_json(a.get("traceloop.entity.output", a.get("gen_ai.output.messages")))
@@ -110,7 +111,9 @@ def _input_messages(a: dict[str, Any]) -> list[dict[str, Any]]:
     instructions = maybe_json(a.get("gen_ai.system_instructions"))
     if instructions and not any(m["role"] == "system" for m in messages):
         if isinstance(instructions, list):
-            instructions = "".join(str(p.get("content", "")) for p in instructions)
+            instructions = "".join(
+                str(p.get("content", "") if isinstance(p, dict) else p) for p in instructions
+            )
         messages.insert(0, {"role": "system", "content": str(instructions)})
     return messages
 
