@@ -12,8 +12,19 @@ from typing import Any
 #: (kind, pattern, group holding the secret; 0 = the whole match). Order matters: the
 #: more specific key formats run before the generic ones.
 PATTERNS: tuple[tuple[str, str, int], ...] = (
+    # a PEM block, or its start when the text was cut before the END line
+    (
+        "private-key",
+        r"(?s)-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\Z)",
+        0,
+    ),
+    ("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", 0),
     ("anthropic-key", r"\bsk-ant-[A-Za-z0-9_-]{16,}", 0),
-    ("openai-key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}", 0),
+    # 16+ key characters, or 8 to 15 with a digit among them (sk-proj-abc123, not sk-learn)
+    ("openai-key", r"\bsk-(?:[A-Za-z0-9_-]{16,}|(?=[A-Za-z_-]*[0-9])[A-Za-z0-9_-]{8,15})", 0),
+    ("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}", 0),
+    ("slack-token", r"\bxox[abposr]-[0-9A-Za-z][0-9A-Za-z-]{8,}", 0),
+    ("huggingface-token", r"\bhf_[A-Za-z0-9]{30,}", 0),
     ("aws-access-key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", 0),
     (
         "aws-secret-key",
@@ -21,7 +32,7 @@ PATTERNS: tuple[tuple[str, str, int], ...] = (
         1,
     ),
     ("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}\b", 0),
-    ("github-token", r"\bgh[pousr]_[A-Za-z0-9]{36,}\b", 0),
+    ("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{36,})", 0),
     ("bearer-token", r"(?i)\bbearer\s+([A-Za-z0-9._~+/=-]{8,})", 1),
     (
         "authorization-header",
