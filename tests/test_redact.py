@@ -7,7 +7,7 @@ import json
 import pytest
 
 from llm_regressions.traces.redact import Redactor
-from trace_support import chat_span, otlp, promote, written_cases
+from trace_support import chat_span, otlp, otlp_span, promote, written_cases
 
 SECRETS = {
     "openai-key": "sk-proj-" + "A1b2C3d4" * 4,
@@ -71,6 +71,14 @@ def test_each_kind_of_secret_is_redacted(kind, text, secret):
     assert secret not in redacted and redacted.startswith("before ")
     if kind != "private-key" or "END" in text:  # a cut key is redacted to the end
         assert redacted.endswith(" after")
+
+
+def test_no_needle_hides_another():
+    from llm_regressions.traces.redact import PATTERNS
+
+    needles = {n for *_, found in PATTERNS for n in found}
+    assert all(a == b or a not in b for a in needles for b in needles)
+    assert all(n == n.lower() for n in needles)
 
 
 @pytest.mark.parametrize("text", NOT_SECRETS)
@@ -138,3 +146,46 @@ def test_promotion_redacts_every_token_format_from_the_case_and_the_terminal(pyt
     for kind, _, secret in MORE_SECRETS:
         assert secret not in text and secret not in result.stdout.str(), kind
         assert f"[REDACTED:{kind}]" in text
+
+
+def test_the_terminal_never_shows_what_redaction_matches(pytester):
+    """Span names, sessions, users and error messages are trace content: inspect and
+    promotion print them only after the built-in and --promote-redact-pattern rules."""
+    hf, slack, key = "hf_" + "Q" * 34, "xoxb-2048172048-" + "aBcDeFgHiJkL", "sk-test-SECRET123"
+    root = otlp_span(
+        f"agent {hf}",
+        "00000000000000c1",
+        attributes={"traceloop.span.kind": "agent", "user.id": "cust_4821", "session.id": slack},
+    )
+    tool = otlp_span(
+        "lookup cust_4821",
+        "00000000000000c2",
+        "00000000000000c1",
+        {"traceloop.span.kind": "tool"},
+        status=2,
+        message=f"401: key {key} refused for cust_4821",
+    )
+    chat = chat_span("00000000000000a1", "Hello", parent="00000000000000c1")
+    chat["name"] = f"openai.chat {hf}"
+    failed = {**chat_span("00000000000000a2", "", parent="00000000000000c1"), "attributes": []}
+    answer = ("gen_ai.output.messages", "gen_ai.response.finish_reasons")
+    failed["attributes"] = [a for a in chat["attributes"] if a["key"] not in answer]
+    failed.update(status={"code": 2, "message": f"upstream: Bearer {key} for cust_4821"})
+    path = pytester.path / "leaky.json"
+    path.write_text(json.dumps(otlp(root, tool, chat, failed)), encoding="utf-8")
+    custom = ["--promote-check", "max_chars: 1", "--promote-redact-pattern", r"cust_\d+"]
+    results = [pytester.runpytest("--llm-inspect-trace", str(path), *custom[2:])]
+    for span_id in ("00000000000000a1", "00000000000000a2"):
+        results.append(promote(pytester, path, "--promote-span", span_id, *custom))
+    assert [r.ret for r in results] == [0, 0, 1], [r.stdout.str() for r in results]
+    results[0].stdout.fnmatch_lines(
+        ["*[[]REDACTED:slack-token]*", "*[[]REDACTED:huggingface-token]*"]
+    )
+    results[1].stdout.fnmatch_lines(
+        ["note: session [[]REDACTED:slack-token], user [[]REDACTED:custom-pattern-1]"]
+    )
+    results[2].stdout.fnmatch_lines(["ERROR: *provider error (upstream: Bearer [[]REDACTED:*"])
+    for result in results:
+        shown = result.stdout.str() + result.stderr.str()
+        for secret in (hf, slack, "SECRET123", "cust_4821"):
+            assert secret not in shown, shown

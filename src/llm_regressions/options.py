@@ -305,7 +305,8 @@ TRACE_FLAGS = (
     ),
     _flag(
         "--promote-redact-pattern",
-        "Also redact matches of REGEX (repeatable); API keys, bearer tokens, "
+        "Also redact matches of REGEX (repeatable), in the case and in what "
+        "--promote-trace and --llm-inspect-trace print; API keys, tokens, private keys, "
         "Authorization headers, passwords in URLs and secret-named fields always are.",
         action="append",
         default=[],

@@ -60,9 +60,24 @@ class PromoteRequest:
 
 
 def promote(req: PromoteRequest) -> list[str]:
-    """Run a promotion; returns the lines to print. Raises PromoteError."""
+    """Run a promotion; returns the lines to print. Raises PromoteError.
+
+    What is printed quotes the trace (span names, users, errors, outputs), so it passes
+    the same redaction as the case, as one text (a private key spans lines)."""
     label = _label(req.label)
-    redactor = _redactor(req.redact_patterns)
+    redactor = redactor_for(req.redact_patterns)
+    try:
+        lines, data, text = _prepared(req, label, redactor)
+    except PromoteError as exc:
+        raise PromoteError(redactor.text(str(exc))[0], exc.code) from None
+    shown = redactor.text("\n".join(lines))[0].split("\n")
+    return shown + _write(req, label, data, text)
+
+
+def _prepared(
+    req: PromoteRequest, label: str, redactor: Redactor
+) -> tuple[list[str], dict[str, Any], str]:
+    """The lines to print, the redacted case data and its verified text (not written)."""
     user_checks = [_parse_check(text) for text in req.checks]
     expected = _expected(req.expected)
     for value, what in ((req.span_id, "--promote-span"), (req.trace_id, "--promote-trace-id")):
@@ -90,8 +105,7 @@ def promote(req: PromoteRequest) -> list[str]:
     if expected is not None:
         data["expected"] = {"output": expected}
     data["checks"] = _unique(checks)
-    text = _verified(data, req, lines)
-    return lines + _write(req, label, data, text)
+    return lines, data, _verified(data, req, lines)
 
 
 def _select(req: PromoteRequest) -> tuple[Trace, list[Signal], Span, list[str]]:
@@ -145,7 +159,8 @@ def _label(label: str | None) -> str:
         raise PromoteError(f"--promote-label: {message}", USAGE) from None
 
 
-def _redactor(patterns: list[str]) -> Redactor:
+def redactor_for(patterns: list[str] | tuple[str, ...]) -> Redactor:
+    """The built-in patterns plus the user's; a bad expression is a usage error."""
     try:
         return Redactor(list(patterns))
     except re.error as exc:
