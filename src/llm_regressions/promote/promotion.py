@@ -23,7 +23,7 @@ from llm_regressions.fsutil import FileExistsRefused, atomic_write, display_path
 from llm_regressions.promote.appcode import AppCode, attach
 from llm_regressions.promote.build import build_case
 from llm_regressions.promote.errors import USAGE, PromoteError
-from llm_regressions.promote.limits import check_depth
+from llm_regressions.promote.limits import check_depth, check_size
 from llm_regressions.run.failure import render_failure
 from llm_regressions.run.verdict import recorded_verdict
 from llm_regressions.traces import Trace, TraceError, read_trace
@@ -322,7 +322,9 @@ def _unique(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _verified(data: dict[str, Any], req: PromoteRequest, lines: list[str]) -> str:
     """The YAML text, after the case loads and its checks fail on ``observed``."""
+    check_size(data)
     text = yamlio.dump(data)
+    check_size(data, text)
     path = req.out_dir / data["label"] / f"{data['id']}.yaml"
     try:
         (loaded,) = load_case_text(text, path, str(path))
@@ -342,7 +344,9 @@ def _verified(data: dict[str, Any], req: PromoteRequest, lines: list[str]) -> st
     data["tags"] = ["unverified"]
     data["description"] += f" UNVERIFIED: {verdict.problem}."
     lines.append(f"warning: written unverified: {verdict.problem}")
-    return yamlio.dump(data)
+    text = yamlio.dump(data)
+    check_size(data, text)
+    return text
 
 
 def _target(out_dir: Path, label: str, case_id: str) -> Path:
