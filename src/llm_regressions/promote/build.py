@@ -11,28 +11,11 @@ import json
 from typing import Any
 
 from llm_regressions.casefile.model import FORMAT_VERSION
+from llm_regressions.promote.routing import provider_prefix
 from llm_regressions.traces.model import LlmCall, Span, ToolUse, Trace
 from llm_regressions.traces.values import maybe_json, ns_to_iso
 
 MAX_CONTEXT_ITEMS = 20
-#: Providers whose name is also litellm's model prefix.
-LITELLM_PROVIDERS = {
-    "openai",
-    "azure",
-    "anthropic",
-    "bedrock",
-    "vertex_ai",
-    "gemini",
-    "mistral",
-    "groq",
-    "cohere",
-    "together_ai",
-    "fireworks_ai",
-    "deepseek",
-    "xai",
-    "ollama",
-    "openrouter",
-}
 
 
 def pinned_model(call: LlmCall) -> tuple[str, str | None]:
@@ -44,9 +27,9 @@ def pinned_model(call: LlmCall) -> tuple[str, str | None]:
     if served and asked and served != asked.rsplit("/", 1)[-1]:
         note = f"pinned to the served snapshot {served!r}; the request asked for {asked!r}"
     if "/" not in name:
-        provider = (call.provider or "").lower()
-        prefix = asked.split("/", 1)[0] if asked and "/" in asked else provider
-        if prefix in LITELLM_PROVIDERS:
+        named = asked.split("/", 1)[0] if asked and "/" in asked else call.provider
+        prefix = provider_prefix(named)
+        if prefix:
             name = f"{prefix}/{name}"
     return name, note
 

@@ -24,6 +24,7 @@ from llm_regressions.promote.appcode import AppCode, attach
 from llm_regressions.promote.build import build_case
 from llm_regressions.promote.errors import USAGE, PromoteError
 from llm_regressions.promote.limits import check_depth, check_size
+from llm_regressions.promote.routing import routable, unroutable
 from llm_regressions.run.failure import render_failure
 from llm_regressions.run.verdict import recorded_verdict
 from llm_regressions.traces import Trace, TraceError, read_trace
@@ -95,6 +96,8 @@ def _prepared(
         )
     if not data["model"]["name"]:
         raise PromoteError(f"{_describe(span)} records no model name, so it cannot be replayed")
+    if not routable(data["model"]["name"]):
+        raise PromoteError(unroutable(data["model"]["name"], span.llm.provider))
     check_depth(data)
     data, findings = redactor.data(data)
     lines += [f"redacted {line}" for line in summary(findings)] or ["redacted: nothing found"]

@@ -1,0 +1,97 @@
+"""Can litellm route a model string? Decided at promotion without importing litellm (it
+is heavy: the plugin imports it only when a call is about to be made).
+
+litellm routes ``<provider>/<model>`` by its provider prefix, and a bare name only when
+its own model list holds it (``gpt-4o-mini``, ``claude-sonnet-4-5``...). The prefixes
+are litellm's ``provider_list`` plus its JSON-configured OpenAI-compatible providers
+(litellm 1.x, checked against the installed litellm by tests/test_model_routing.py).
+The bare-name rule accepts the families that list routes; it cannot know which of their
+retired snapshots litellm has dropped, so it errs towards accepting.
+"""
+
+from __future__ import annotations
+
+import re
+
+PROVIDERS = frozenset(
+    """
+    a2a a2a_agent abliteration ai21 ai21_chat aiand aihubmix aiml aiohttp_openai
+    amazon_nova anthropic anthropic_text apertis assemblyai auto_router aws_polly
+    aws_textract azure azure_ai azure_speech azure_text baseten bedrock
+    bedrock_mantle bespoke bigmodel black_forest_labs bytez cerebras charity_engine
+    chatgpt chutes clarifai clf_ai_gateway cloudflare codestral cognition cohere
+    cohere_chat cometapi compactifai coralbricks cortecs crusoe cursor custom
+    custom_openai darkbloom dashscope databricks databricks_agent datarobot deepgram
+    deepinfra deepseek docker_model_runner dotprompt edenai elevenlabs empiriolabs
+    empower eu_jev fal_ai featherless_ai fireworks_ai friendliai galadriel gdc
+    gemini gigachat github github_copilot gmi gradient_ai groq helicone heroku
+    hosted_vllm hostinger_router huggingface humanloop hyperbolic inception
+    inferenceapis infinity jina_ai kyma lambda_ai langflow langfuse langgraph laya
+    lemonade libertai litellm_agent litellm_proxy llamafile llamagate lm_studio
+    manus maritalk meta meta_llama microsoft_365_copilot milvus minimax mistral
+    modelscope mongodb moonshot morph nace nadir nano-gpt nebius neosantara
+    nlp_cloud novita nscale nvidia_nim nvidia_riva oci ollama ollama_chat oobabooga
+    openai openai_like opencode_go openinfer openrouter opensearch ovhcloud
+    parallel_ai parasail perplexity petals pg_vector pinstripes poe predibase prism
+    publicai qwen_ai_platform qwencloud ragflow recraft reducto refuseless reka
+    replicate runwayml s3_vectors sagemaker sagemaker_chat sagemaker_nova sail
+    sambanova sap sarvam scaledown scaleway scx-ai snowflake soniox stability
+    strands_decider streamlake synthetic tencent tensormesh
+    text-completion-codestral text-completion-inception text-completion-openai
+    together_ai topaz transcribe triton typesafe v0 valkey veniceai
+    vercel_ai_gateway vertex_ai vertex_ai_beta vllm volcengine voyage wally wandb
+    watsonx watsonx_text xai xiaomi_mimo xinference zai zerogpu
+    """.split()
+)
+#: OpenTelemetry GenAI provider names (``gen_ai.provider.name``/``gen_ai.system``)
+#: whose litellm prefix is spelled differently.
+OTEL_PROVIDERS = {
+    "aws.bedrock": "bedrock",
+    "azure.ai.openai": "azure",
+    "az.ai.openai": "azure",
+    "azure.ai.inference": "azure_ai",
+    "az.ai.inference": "azure_ai",
+    "gcp.gemini": "gemini",
+    "gcp.vertex_ai": "vertex_ai",
+    "ibm.watsonx.ai": "watsonx",
+    "mistral_ai": "mistral",
+    "x_ai": "xai",
+}
+#: Bare names litellm's model list routes: OpenAI (gpt-, fine-tunes, o-series),
+#: Anthropic, Gemini (through Vertex AI), Cohere, AI21, and Bedrock model ids.
+_BARE = re.compile(
+    r"(?:gpt-|ft:gpt-|o[134](?:-|$)|claude-|gemini-|command-|jamba-"
+    r"|(?:(?:us|eu|apac|global|au|jp)\.)?(?:anthropic|amazon|meta|mistral)\.)"
+)
+
+
+def provider_prefix(provider: str | None) -> str | None:
+    """The litellm prefix for a provider a trace names, if litellm has one."""
+    name = (provider or "").strip().lower()
+    name = OTEL_PROVIDERS.get(name, name)
+    return name if name in PROVIDERS else None
+
+
+def routable(model: str) -> bool:
+    """Whether litellm can send a request for ``model`` as it is written."""
+    prefix, slash, _ = model.partition("/")
+    return prefix in PROVIDERS if slash else bool(_BARE.match(model))
+
+
+def unroutable(model: str, provider: str | None) -> str:
+    """Why ``model`` cannot be replayed, and how to fix the trace."""
+    prefix, slash, _ = model.partition("/")
+    if slash:
+        why = f"{prefix!r} is not a litellm provider"
+    else:
+        recorded = (
+            f"names the provider {provider!r}, which litellm does not know"
+            if provider
+            else "records no provider (such as gen_ai.provider.name)"
+        )
+        why = f"litellm routes only the bare names it knows, and the trace {recorded}"
+    return (
+        f"model {model!r} cannot be replayed: {why}. Edit the trace so the model reads "
+        f"<provider>/<model>, e.g. 'openai/{model}' for an OpenAI-compatible server "
+        "(replay it with --llm-api-base URL), or 'hosted_vllm/...', 'anthropic/...'"
+    )
