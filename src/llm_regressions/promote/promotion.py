@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from llm_regressions.promote.limits import check_depth, check_size
 from llm_regressions.promote.routing import routable, unroutable
 from llm_regressions.run.failure import render_failure
 from llm_regressions.run.verdict import recorded_verdict
-from llm_regressions.traces import Trace, TraceError, read_trace
+from llm_regressions.traces import Trace, TraceError, otlp, read_trace
 from llm_regressions.traces.detect import describe_format
 from llm_regressions.traces.model import Span
 from llm_regressions.traces.redact import Redactor, summary
@@ -92,7 +93,7 @@ def _prepared(
     if not data["request"]["messages"]:
         raise PromoteError(
             f"{_describe(span)} recorded no input messages, so there is nothing to replay"
-            + _logs_hint(req)
+            + _logs_hint(req, trace)
         )
     if not data["model"]["name"]:
         raise PromoteError(f"{_describe(span)} records no model name, so it cannot be replayed")
@@ -143,8 +144,11 @@ def _write(req: PromoteRequest, label: str, data: dict[str, Any], text: str) -> 
     ]
 
 
-def _logs_hint(req: PromoteRequest) -> str:
-    return "" if req.logs else " (content in log records? pass --promote-logs LOGS.json)"
+def _logs_hint(req: PromoteRequest, trace: Trace) -> str:
+    """Where content may sit in log records: OTLP/JSON traces only take a logs file."""
+    if req.logs or trace.format != otlp.FORMAT:
+        return ""
+    return " (content in log records? pass --promote-logs LOGS.json)"
 
 
 def _label(label: str | None) -> str:
@@ -247,7 +251,7 @@ def _pick(trace: Trace, signals: list[Signal], req: PromoteRequest) -> tuple[Spa
             f"no LLM span in this trace ({len(trace.spans)} spans); nothing to promote. "
             "Inspect it with --llm-inspect-trace"
         )
-    span_id = req.span_id
+    hint, span_id = _logs_hint(req, trace), req.span_id
     if span_id is not None:
         span = trace.find(span_id)
         if span is None or span.llm is None:
@@ -255,19 +259,20 @@ def _pick(trace: Trace, signals: list[Signal], req: PromoteRequest) -> tuple[Spa
             raise PromoteError(
                 f"--promote-span {span_id} {what}; LLM spans:\n{_list(llm_spans)}", USAGE
             )
-        return _with_output(span, llm_spans, req), "chosen with --promote-span"
+        return _with_output(span, llm_spans, hint), "chosen with --promote-span"
     for signal in signals:
         if signal.span.llm is not None:
-            return _with_output(signal.span, llm_spans, req), f"signal {signal.code}"
+            return _with_output(signal.span, llm_spans, hint), f"signal {signal.code}"
         after = [s for s in llm_spans if (s.start_ns or 0) >= (signal.span.end_ns or 0)]
         if after:
-            return _with_output(after[0], llm_spans, req), (
+            return _with_output(after[0], llm_spans, hint), (
                 f"first LLM span after the {signal.code} signal in {signal.span.name!r}"
             )
-    return _with_output(llm_spans[-1], llm_spans, req), "last LLM span; no signal points elsewhere"
+    last = _with_output(llm_spans[-1], llm_spans, hint)
+    return last, "last LLM span; no signal points elsewhere"
 
 
-def _with_output(span: Span, llm_spans: list[Span], req: PromoteRequest) -> Span:
+def _with_output(span: Span, llm_spans: list[Span], logs_hint: str) -> Span:
     """The span itself when it carries model output; else refuse, saying why and which
     spans could be promoted instead."""
     if span.llm.has_output:
@@ -281,7 +286,7 @@ def _with_output(span: Span, llm_spans: list[Span], req: PromoteRequest) -> Span
     if not span.is_error:
         raise PromoteError(
             f"{_describe(span)} recorded no model output, so there is nothing to check"
-            + _logs_hint(req)
+            + logs_hint
             + hint
         )
     raise PromoteError(
@@ -300,9 +305,9 @@ def _list(spans: list[Span]) -> str:
 
 
 def _no_checks_message(suggestions: list[dict[str, Any]], req: PromoteRequest) -> str:
-    base = f"pytest --promote-trace {req.show(req.trace)} --promote-label {req.label}"
+    base = _command(req)
     if suggestions:
-        shown = "\n".join(f"  - {yamlio.dump(s).strip()}" for s in _unique(suggestions))
+        shown = "\n".join(f"  - {yamlio.dump_line(s)}" for s in _unique(suggestions))
         return (
             f"no checks given. Suggested from the signals:\n{shown}\n"
             f"add them with: {base} --promote-suggested"
@@ -311,6 +316,26 @@ def _no_checks_message(suggestions: list[dict[str, Any]], req: PromoteRequest) -
         "no checks given and no signal suggests one: say what the correct answer must "
         f"(not) contain, e.g. {base} --promote-check 'not_contains: <wrong fact>'"
     )
+
+
+def _command(req: PromoteRequest) -> str:
+    """The promotion command as it was given, minus its checks: hints build on it."""
+    words = ["pytest", "--promote-trace", req.show(req.trace), "--promote-label", req.label]
+    valued = [
+        ("--promote-span", req.span_id),
+        ("--promote-trace-id", req.trace_id),
+        ("--promote-logs", req.logs and req.show(req.logs)),
+        ("--promote-template", req.app.template),
+        ("--promote-render", req.app.render),
+        ("--promote-target", req.app.target),
+        *(("--promote-redact-pattern", p) for p in req.redact_patterns),
+    ]
+    words += [word for flag, value in valued if value for word in (flag, value)]
+    if req.expected is not None:  # '=' keeps pytest from reading @FILE itself
+        words.append(f"--promote-expected={req.expected}")
+    switches = [("--promote-golden", req.golden), ("--promote-unverified", req.unverified)]
+    words += [flag for flag, given in (*switches, ("--promote-force", req.force)) if given]
+    return shlex.join(str(word) for word in words)
 
 
 def _unique(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
