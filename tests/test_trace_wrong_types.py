@@ -122,6 +122,11 @@ WRONG = {
     "output-a-number": (("spans", 0, "llm", "output"), 42, "llm.output"),
     "finish-reason-a-list": (("spans", 0, "llm", "finish_reason"), ["stop"], "llm.finish_reason"),
     "tools-a-string": (("spans", 0, "llm", "tools"), "x", "llm.tools"),
+    "tool-function-a-string": (
+        ("spans", 0, "llm", "tools"),
+        [{"type": "function", "function": "lookup"}],
+        "llm.tools[0].function",
+    ),
     "response-format-a-string": (("spans", 0, "llm", "response_format"), "json", "response_format"),
     "cost-nan": (("spans", 0, "llm", "cost_usd"), NAN, "llm.cost_usd"),
     "cost-a-string": (("spans", 0, "llm", "cost_usd"), "free", "llm.cost_usd"),
@@ -152,6 +157,14 @@ HARMLESS = {
     "tool-result-nan": (("spans", 2, "tool", "result"), NAN),
     "document-without-metadata": (("spans", 1, "retrieval", "documents"), [{"content": "c"}]),
     "huge-max-tokens": (("spans", 0, "llm", "params", "max_tokens"), 10**30),
+    "tool-schema-no-json-schema": (
+        ("spans", 0, "llm"),
+        {
+            **NATIVE["spans"][0]["llm"],
+            "tools": [{"function": {"name": "lookup", "parameters": {"type": "nonsense"}}}],
+            "tool_calls": [{"id": "c1", "function": {"name": "lookup", "arguments": "{}"}}],
+        },
+    ),
 }
 
 

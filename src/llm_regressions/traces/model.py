@@ -38,6 +38,21 @@ class ToolCall(_ToolCall, total=False):
     type: str
 
 
+class ToolFunction(Function, total=False):
+    description: str
+    parameters: dict[str, Any]
+
+
+class _Tool(TypedDict):
+    function: ToolFunction
+
+
+class Tool(_Tool, total=False):
+    """A tool definition offered to the model, OpenAI shape."""
+
+    type: str
+
+
 class _Message(TypedDict):
     role: str
 
@@ -84,7 +99,7 @@ class LlmCall:
     provider: str | None = None
     params: Params = field(default_factory=dict)
     messages: list[Message] = field(default_factory=list)
-    tools: list[dict[str, Any]] = field(default_factory=list)
+    tools: list[Tool] = field(default_factory=list)
     tool_choice: Any = None
     response_format: dict[str, Any] | None = None
     output: str | None = None

@@ -58,10 +58,10 @@ def openai_tool(definition: Any) -> dict[str, Any] | None:
     if not isinstance(definition, dict):
         return None
     function = definition.get("function", definition)
-    if not isinstance(function, dict) or not function.get("name"):
+    if not isinstance(function, dict) or not isinstance(function.get("name"), str):
         return None
     body = {"name": function["name"]}
-    if function.get("description"):
+    if isinstance(function.get("description"), str) and function["description"]:
         body["description"] = function["description"]
     parameters = maybe_json(function.get("parameters"))
     if isinstance(parameters, dict):

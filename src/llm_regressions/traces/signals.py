@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from llm_regressions.checks import CheckArgsError
 from llm_regressions.checks.registry import build_check
 from llm_regressions.checks.structure import parse_json
 from llm_regressions.replay import ReplayResult, ToolCall
@@ -199,8 +200,13 @@ def _tool_args(span: Span) -> list[Signal]:
     if not call.tool_calls or not call.tools:
         return []
     offered = SimpleNamespace(request=SimpleNamespace(tools=call.tools))
+    check = build_check("tool_args_valid", True)
+    try:
+        check.validate_case(offered)
+    except CheckArgsError:
+        return []  # no tool schema that arguments can be judged by
     calls = [ToolCall.from_openai(c) for c in call.tool_calls]
-    verdict = build_check("tool_args_valid", True).score(ReplayResult(tool_calls=calls), offered)
+    verdict = check.score(ReplayResult(tool_calls=calls), offered)
     if verdict.passed:
         return []
     return [
