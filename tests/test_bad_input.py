@@ -22,8 +22,11 @@ checks:
 """
 
 
-def broken_run(pytester: pytest.Pytester, write_case, text: str | bytes) -> pytest.RunResult:
-    """Write one good case and one broken file; run; the good case must still pass."""
+def broken_run(
+    pytester: pytest.Pytester, write_case, text: str | bytes, user_traceback: bool = False
+) -> pytest.RunResult:
+    """Write one good case and one broken file; run; the good case must still pass. No
+    traceback is shown but, where the user's own code raised, the user's frames."""
     write_case("good.yaml")
     path = pytester.path / "regressions" / "broken.yaml"
     if isinstance(text, bytes):
@@ -34,7 +37,7 @@ def broken_run(pytester: pytest.Pytester, write_case, text: str | bytes) -> pyte
     result.assert_outcomes(passed=1, errors=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     out = result.stdout.str()
-    assert "Traceback" not in out and "site-packages" not in out
+    assert ("Traceback" not in out or user_traceback) and "site-packages" not in out
     return result
 
 
@@ -210,4 +213,119 @@ def test_several_problems_in_one_file_are_all_listed(pytester, write_case) -> No
     result = broken_run(pytester, write_case, text)
     expect_lines(
         result, ["*checks[0].regex: invalid*", "*checks[1].max_chars: must be zero or more"]
+    )
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["https://example.invalid/schema.json", "file:///etc/passwd", "../shared/order.json#/x"],
+)
+def test_json_schema_refs_outside_the_schema_are_refused_at_collection(
+    pytester, write_case, ref
+) -> None:
+    """Nothing a case names is fetched or read: not a URL, not a local file."""
+    checks = f'  - json_schema:\n      properties:\n        total: {{$ref: "{ref}"}}'
+    result = broken_run(pytester, write_case, with_checks(checks))
+    expect_lines(
+        result,
+        [f"*broken.yaml:14: checks[0].json_schema.properties.total.$ref: $ref '{ref}' points *"],
+    )
+    assert "passwd" not in result.stdout.str().replace(ref, "")
+
+
+def test_json_schema_refs_inside_the_schema_work(pytester, write_case) -> None:
+    checks = (
+        "  - json_schema:\n      $defs: {total: {type: integer}}\n"
+        '      properties: {total: {$ref: "#/$defs/total"}}\n      required: [total]'
+    )
+    write_case(
+        "c.yaml",
+        VALID_BODY.format(id="c", checks=checks).replace('"30 days"', '"{\\"total\\": \\"x\\"}"'),
+    )
+    pytester.runpytest(*RECORDED).assert_outcomes(passed=1)
+
+
+def test_a_backtracking_regex_is_an_error_naming_the_pattern(pytester, write_case) -> None:
+    """Patterns run with a time limit: a catastrophic one errors, the session goes on."""
+    body = VALID_BODY.format(id="slow", checks="  - not_regex: '^(a|aa)+$'")
+    write_case("slow.yaml", body.replace('"30 days"', '"' + "a" * 40 + '!"'))
+    write_case("good.yaml")
+    result = pytester.runpytest(*RECORDED)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*not_regex: /^(a|aa)+$/ ran over 1 s on a 41-character output*"])
+
+
+def test_the_issue_example_pattern_is_fast_now(pytester, write_case) -> None:
+    body = VALID_BODY.format(id="words", checks="  - not_regex: '^(\\w+\\s?)*$'")
+    write_case("words.yaml", body.replace('"30 days"', '"' + "word " * 6 + 'x!"'))
+    pytester.runpytest(*RECORDED).assert_outcomes(failed=1)  # no match: catches nothing
+
+
+def test_duplicate_keys_are_a_located_error(pytester, write_case) -> None:
+    """A second ``checks:`` would silently replace the first."""
+    text = with_checks('  - not_contains: "30 days"') + "checks:\n  - max_chars: 5000\n"
+    result = broken_run(pytester, write_case, text)
+    expect_lines(
+        result, ["*broken.yaml:13: invalid YAML: duplicate key 'checks' (first at line 11)*"]
+    )
+
+
+@pytest.mark.parametrize("depth", [150, 700, 999])
+def test_deeply_nested_file_is_an_error_for_that_file_only(pytester, write_case, depth) -> None:
+    nested = "".join(f"{'  ' * i}k{i}:\n" for i in range(depth)) + "  " * depth + "end\n"
+    text = (
+        with_checks('  - not_contains: "30 days"')
+        + "description:\n"
+        + "".join("  " + line + "\n" for line in nested.splitlines())
+    )
+    result = broken_run(pytester, write_case, text)
+    expect_lines(result, ["*broken.yaml:*nest*"])
+
+
+BROKEN_CHECKS = {
+    "raises_at_import": "raise RuntimeError('config missing')\n",
+    "syntax_error": "def check(result, case):\n    return (\n",
+    "exits_at_import": "import sys\nsys.exit(3)\n",
+}
+
+
+@pytest.mark.parametrize("module", sorted(BROKEN_CHECKS))
+def test_python_check_module_that_fails_at_import(pytester, write_case, module) -> None:
+    """A broken check module is a located error on the cases using it; the others run."""
+    pytester.makepyfile(**{module: BROKEN_CHECKS[module]})
+    pytester.syspathinsert()
+    checks = with_checks(f"  - python: {module}:check")
+    result = broken_run(pytester, write_case, checks, user_traceback=True)
+    expect_lines(
+        result,
+        [f"*broken.yaml:12: checks[0].python: importing '{module}' raised *", f"*{module}.py*"],
+    )
+    out = result.stdout.str()
+    assert "INTERNALERROR" not in out and "site-packages" not in out
+
+
+def test_python_check_that_raises_shows_only_the_users_frames(pytester, write_case) -> None:
+    pytester.makepyfile(mychecks="def check(result, case):\n    return {}['missing']\n")
+    pytester.syspathinsert()
+    write_case("a.yaml", VALID_BODY.format(id="a", checks="  - python: mychecks:check"))
+    result = pytester.runpytest(*RECORDED)
+    result.assert_outcomes(errors=1)
+    out = result.stdout.str()
+    assert "python check mychecks:check raised KeyError: 'missing'" in out
+    assert "mychecks.py" in out and "site-packages" not in out
+    assert len(out.splitlines()) < 40
+
+
+def test_python_check_args_are_checked_against_its_signature(pytester, write_case) -> None:
+    pytester.makepyfile(
+        mychecks="def short(result, case, limit=10):\n    return len(result.output) < limit\n"
+    )
+    pytester.syspathinsert()
+    checks = "  - python: {function: 'mychecks:short', args: {limt: 5}}"
+    result = broken_run(pytester, write_case, with_checks(checks))
+    expect_lines(
+        result,
+        [
+            "*broken.yaml:12: checks[0].python.args: mychecks:short cannot take args*unexpected keyword argument 'limt'*"
+        ],
     )

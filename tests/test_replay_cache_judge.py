@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from replay_support import live_case
 from stub_support import Fault, Reply
 
@@ -37,6 +39,35 @@ def test_any_change_to_the_request_is_a_miss(pytester, write_case, llm_stub):
     pytester.runpytest(*args).assert_outcomes(passed=1)
     pytester.runpytest(*args, "--llm-model=openai/gpt-4o-2024-08-06").assert_outcomes(passed=1)
     assert len(llm_stub.received("cached")) == 3
+
+
+@pytest.mark.parametrize("entry", ["[1, 2]", "42", '{"format": 1, "result": [1]}', "{bad json"])
+def test_a_corrupt_cache_entry_is_a_miss_with_a_warning(pytester, write_case, llm_stub, entry):
+    llm_stub.script("cached", Reply("14 days"))
+    write_case("c.yaml", live_case("cached"))
+    args = llm_stub.args("--llm-replay=cached")
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+    [path] = cache_files(pytester.path)
+    path.write_text(entry)
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*CacheWarning: cache entry *: * asking the model again*"])
+    assert "Traceback" not in result.stdout.str()
+    assert len(llm_stub.received("cached")) == 2  # asked again, and stored again
+    assert json.loads(path.read_text())["result"]["output"] == "14 days"
+
+
+def test_a_cache_write_that_fails_keeps_the_answer(pytester, write_case, llm_stub):
+    llm_stub.script("cached", Reply("14 days"))
+    write_case("c.yaml", live_case("cached"))
+    args = llm_stub.args("--llm-replay=cached")
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+    [path] = cache_files(pytester.path)
+    path.unlink()
+    path.mkdir()  # a directory where the entry goes: unreadable, and the write fails
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=1, warnings=2)
+    result.stdout.fnmatch_lines(["*cannot store the answer in the cache*"])
 
 
 def test_cache_dir_is_configurable_and_errors_are_not_cached(pytester, write_case, llm_stub):

@@ -128,3 +128,15 @@ def test_max_cost_stops_sending_and_skips_the_rest(pytester, write_case, llm_stu
             "(spent $4.5e-06)",
         ]
     )
+
+
+def test_cases_left_unsent_by_the_budget_are_not_passes(pytester, write_case, llm_stub):
+    """A threshold gate never passes a run that did not send most of its cases."""
+    for n in range(5):
+        llm_stub.script(f"budget {n}", Reply("14 days"))
+        write_case(f"b{n}.yaml", live_case(f"b{n}", f"budget {n}"))
+    args = ("--llm-max-cost=0.000001", "--llm-concurrency=1", "--llm-min-pass-rate=0.8")
+    result = pytester.runpytest(*llm_stub.args(*args))
+    result.assert_outcomes(passed=1, skipped=4)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["pass rate: 1/5 (20.0%)", "*pass rate 1/5 = 20.0% is below*"])

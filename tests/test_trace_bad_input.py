@@ -36,7 +36,8 @@ def good_trace(pytester):
 def test_not_json(pytester, command):
     path = pytester.path / "notes.json"
     path.write_text("this is a log line, not JSON\n", encoding="utf-8")
-    result = pytester.runpytest(command, str(path), "--promote-label", "x_y")
+    label = ["--promote-label", "x_y"] if command == "--promote-trace" else []
+    result = pytester.runpytest(command, str(path), *label)
     assert_refused(result, 1, "notes.json: not JSON")
     assert written_cases(pytester) == []
 

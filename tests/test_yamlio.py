@@ -78,3 +78,22 @@ def test_recursive_alias_is_refused() -> None:
 def test_timestamps_stay_as_written_and_scalars_resolve() -> None:
     data, _ = yamlio.load("t: 2026-11-20T10:14:03Z\ni: 7\nf: 0.5\nb: true\nn: null\ns: '7'\n")
     assert data == {"t": "2026-11-20T10:14:03Z", "i": 7, "f": 0.5, "b": True, "n": None, "s": "7"}
+
+
+def test_written_files_follow_the_umask_and_keep_an_existing_mode(tmp_path):
+    import os
+
+    from llm_regressions import fsutil
+
+    old = os.umask(0o022)
+    try:
+        atomic_write = fsutil.atomic_write
+        want = 0o666 & ~fsutil._UMASK  # the umask the process had when the plugin loaded
+        atomic_write(tmp_path / "new.yaml", "a: 1\n")
+        assert (tmp_path / "new.yaml").stat().st_mode & 0o777 == want != 0o600
+        (tmp_path / "kept.yaml").write_text("a: 1\n")
+        os.chmod(tmp_path / "kept.yaml", 0o640)
+        atomic_write(tmp_path / "kept.yaml", "a: 2\n", overwrite=True)
+        assert (tmp_path / "kept.yaml").stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)

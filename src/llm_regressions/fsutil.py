@@ -22,6 +22,7 @@ def atomic_write(path: Path, text: str, *, overwrite: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp_name, _mode_for(path))  # mkstemp makes it 0600: not what an editor does
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
@@ -42,6 +43,26 @@ def atomic_write(path: Path, text: str, *, overwrite: bool = False) -> None:
     finally:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
+
+
+def _read_umask() -> int:
+    # os.umask can only be read by setting it: done once, at import, before any thread
+    # of ours could create a file in the moment it is 0
+    umask = os.umask(0o077)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
+def _mode_for(path: Path) -> int:
+    """The mode an editor's save would give: the file's own when it exists, else
+    0666 less the umask."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_UMASK
 
 
 def display_path(path: Path, base: Path | None) -> str:

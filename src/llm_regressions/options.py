@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -43,11 +43,21 @@ GROUP = ("llm-regressions", "LLM regression cases (pytest-llm-regressions)")
 
 @dataclass(frozen=True)
 class Flag:
-    """One command-line option: its name and ``addoption`` keywords."""
+    """One command-line option: its name, ``addoption`` keywords, and the master flags
+    it is a companion of (given without any of them it would do nothing: refused)."""
 
     name: str
     help: str
     options: dict[str, Any] = field(default_factory=dict)
+    needs: tuple[str, ...] = ()
+
+    @property
+    def dest(self) -> str:
+        return self.options.get("dest") or self.name.lstrip("-").replace("-", "_")
+
+
+def _companions(flags: tuple[Flag, ...], *masters: str) -> tuple[Flag, ...]:
+    return tuple(replace(f, needs=masters) for f in flags)
 
 
 def _flag(name: str, help: str, **options: Any) -> Flag:
@@ -58,176 +68,189 @@ def _count(name: str, metavar: str, help: str) -> Flag:
     return _flag(name, help, type=int, default=None, metavar=metavar)
 
 
+MASTER = _flag(
+    "--llm-regressions",
+    "Collect the YAML regression cases (ini llm_regressions_paths, default "
+    "'regressions/') and run them. Without this flag the plugin collects nothing.",
+    action="store_true",
+)
 RUN_FLAGS = (
-    _flag(
-        "--llm-regressions",
-        "Collect the YAML regression cases (ini llm_regressions_paths, default "
-        "'regressions/') and run them. Without this flag the plugin collects nothing.",
-        action="store_true",
-    ),
-    _flag(
-        "--llm-replay",
-        "How cases get an answer to score. live: call the pinned model (default); "
-        "cached: reuse stored responses for identical requests; recorded: no model call, "
-        "verify each case's checks FAIL on its observed output and PASS on its expected "
-        "one (ini llm_regressions_replay).",
-        choices=REPLAY_MODES,
-        default=None,
-    ),
-    _flag(
-        "--llm-prompt",
-        "For cases with a prompt: section (template or render hook). current: send "
-        "the prompt as the code renders it today (default; a pull request that edits a "
-        "prompt is exercised); frozen: send the recorded request.messages (model "
-        "upgrades). Either way the report shows how the two differ (ini "
-        "llm_regressions_prompt).",
-        choices=PROMPT_MODES,
-        default=None,
-    ),
-)
-
-REPLAY_FLAGS = (
-    _count(
-        "--llm-concurrency",
-        "N",
-        "Model calls in flight at once, per process (ini llm_regressions_concurrency, "
-        f"default {DEFAULT_CONCURRENCY}). Results are still reported in pytest's order.",
-    ),
-    _flag(
-        "--llm-model",
-        "Replay every case on this litellm model instead of its pinned one "
-        "(a model-upgrade check); reports name both models.",
-        default=None,
-        metavar="NAME",
-    ),
-    _flag(
-        "--llm-api-base",
-        "Send every model call (replays and llm_judge) to this OpenAI-compatible "
-        "endpoint, e.g. a local vLLM or a proxy (ini llm_regressions_api_base). A case's "
-        "own model.params.api_base still wins.",
-        default=None,
-        metavar="URL",
-    ),
-    _flag(
-        "--llm-strict-pins",
-        "Make a model name without a snapshot/version (gpt-4o instead of "
-        "gpt-4o-2024-08-06) an error instead of a warning. Names matching ini "
-        "llm_regressions_unpinned_models are exempt.",
-        action="store_true",
-        default=False,
-    ),
-    _count(
-        "--llm-repeat",
-        "N",
-        "Run every case N times (overrides each case's repeat:); the verdict is the "
-        "pass rate against the case's min_pass_rate.",
-    ),
-    _count(
-        "--llm-judge-repeat",
-        "K",
-        "Ask the llm_judge model K times per answer and require agreement; a judge "
-        "that disagrees with itself is an error ('unstable judge'), not a regression "
-        "(default 1).",
-    ),
-    _flag(
-        "--llm-timeout",
-        f"Timeout of one model call attempt (ini llm_regressions_timeout, default "
-        f"{DEFAULT_TIMEOUT:g}).",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-    ),
-    _count(
-        "--llm-retries",
-        "N",
-        "Retries of a failed model call, done by litellm: with exponential backoff "
-        "after a 429, at once after other failures (ini llm_regressions_retries, "
-        f"default {DEFAULT_RETRIES}).",
-    ),
-    _flag(
-        "--llm-max-cost",
-        "Stop sending new model calls once this session has spent USD dollars "
-        "(litellm's cost table); cases left unsent are skipped with the reason "
-        "(ini llm_regressions_max_cost).",
-        type=float,
-        default=None,
-        metavar="USD",
+    MASTER,
+    *_companions(
+        (
+            _flag(
+                "--llm-replay",
+                "How cases get an answer to score. live: call the pinned model (default); "
+                "cached: reuse stored responses for identical requests; recorded: no model call, "
+                "verify each case's checks FAIL on its observed output and PASS on its expected "
+                "one (ini llm_regressions_replay).",
+                choices=REPLAY_MODES,
+                default=None,
+            ),
+            _flag(
+                "--llm-prompt",
+                "For cases with a prompt: section (template or render hook). current: send "
+                "the prompt as the code renders it today (default; a pull request that edits a "
+                "prompt is exercised); frozen: send the recorded request.messages (model "
+                "upgrades). Either way the report shows how the two differ (ini "
+                "llm_regressions_prompt).",
+                choices=PROMPT_MODES,
+                default=None,
+            ),
+        ),
+        "llm_regressions",
     ),
 )
 
-GATE_FLAGS = (
-    _flag(
-        "--llm-golden",
-        "Deploy gate: run golden cases only; every golden 'status: fixed' case must "
-        "pass and the golden set must hold at least ini llm_regressions_golden_min cases "
-        f"(default {DEFAULT_GOLDEN_MIN}). Open golden cases are reported, not gated.",
-        action="store_true",
-        default=False,
+REPLAY_FLAGS = _companions(
+    (
+        _count(
+            "--llm-concurrency",
+            "N",
+            "Model calls in flight at once, per process (ini llm_regressions_concurrency, "
+            f"default {DEFAULT_CONCURRENCY}). Results are still reported in pytest's order.",
+        ),
+        _flag(
+            "--llm-model",
+            "Replay every case on this litellm model instead of its pinned one "
+            "(a model-upgrade check); reports name both models.",
+            default=None,
+            metavar="NAME",
+        ),
+        _flag(
+            "--llm-api-base",
+            "Send every model call (replays and llm_judge) to this OpenAI-compatible "
+            "endpoint, e.g. a local vLLM or a proxy (ini llm_regressions_api_base). A case's "
+            "own model.params.api_base still wins.",
+            default=None,
+            metavar="URL",
+        ),
+        _flag(
+            "--llm-strict-pins",
+            "Make a model name without a snapshot/version (gpt-4o instead of "
+            "gpt-4o-2024-08-06) an error instead of a warning. Names matching ini "
+            "llm_regressions_unpinned_models are exempt.",
+            action="store_true",
+            default=False,
+        ),
+        _count(
+            "--llm-repeat",
+            "N",
+            "Run every case N times (overrides each case's repeat:); the verdict is the "
+            "pass rate against the case's min_pass_rate.",
+        ),
+        _count(
+            "--llm-judge-repeat",
+            "K",
+            "Ask the llm_judge model K times per answer and require agreement; a judge "
+            "that disagrees with itself is an error ('unstable judge'), not a regression "
+            "(default 1).",
+        ),
+        _flag(
+            "--llm-timeout",
+            f"Timeout of one model call attempt (ini llm_regressions_timeout, default "
+            f"{DEFAULT_TIMEOUT:g}).",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+        ),
+        _count(
+            "--llm-retries",
+            "N",
+            "Retries of a failed model call, done by litellm: with exponential backoff "
+            "after a 429, at once after other failures (ini llm_regressions_retries, "
+            f"default {DEFAULT_RETRIES}).",
+        ),
+        _flag(
+            "--llm-max-cost",
+            "Stop sending new model calls once this session has spent USD dollars "
+            "(litellm's cost table); cases left unsent are skipped with the reason "
+            "(ini llm_regressions_max_cost).",
+            type=float,
+            default=None,
+            metavar="USD",
+        ),
     ),
-    _flag(
-        "--llm-min-pass-rate",
-        "Decide the exit status by the pass rate (0-1) of the selected 'status: fixed' "
-        "cases instead of by any failure (failures are still reported). Errors count as "
-        "not passed; skipped and open cases are left out. Per-label minimums: ini "
-        "llm_regressions_label_min_pass_rate.",
-        type=float,
-        default=None,
-        metavar="RATE",
+    "llm_regressions",
+)
+
+GATE_FLAGS = _companions(
+    (
+        _flag(
+            "--llm-golden",
+            "Deploy gate: run golden cases only; every golden 'status: fixed' case must "
+            "pass and the golden set must hold at least ini llm_regressions_golden_min cases "
+            f"(default {DEFAULT_GOLDEN_MIN}). Open golden cases are reported, not gated.",
+            action="store_true",
+            default=False,
+        ),
+        _flag(
+            "--llm-min-pass-rate",
+            "Decide the exit status by the pass rate (0-1) of the selected 'status: fixed' "
+            "cases instead of by any failure (failures are still reported). Errors and cases "
+            "left unsent (--llm-max-cost) count as not passed; other skipped and open cases "
+            "are left out. Per-label minimums: ini "
+            "llm_regressions_label_min_pass_rate.",
+            type=float,
+            default=None,
+            metavar="RATE",
+        ),
+        _flag(
+            "--llm-report",
+            "Write the JSON report (format v1: every run of every case, aggregates, "
+            "plugin version, git commit) to FILE, atomically. It is what --llm-baseline, "
+            "'python -m llm_regressions report merge' and '... gate' read.",
+            default=None,
+            metavar="FILE",
+        ),
+        _flag(
+            "--llm-report-md",
+            "Write a short Markdown summary (regressions first) to FILE. It is also "
+            "appended to $GITHUB_STEP_SUMMARY whenever that variable is set.",
+            default=None,
+            metavar="FILE",
+        ),
+        _flag(
+            "--llm-baseline",
+            "Compare with an earlier --llm-report: a case that passed there and fails "
+            "now is a regression and fails the session; fixed, new, removed and newly flaky "
+            "cases and latency/cost changes are listed.",
+            default=None,
+            metavar="FILE",
+        ),
+        _flag(
+            "--llm-baseline-max-cost-increase",
+            "Fail when the mean cost per case grew by more than FRACTION over the "
+            "baseline (0.2 = 20%%).",
+            type=float,
+            default=None,
+            metavar="FRACTION",
+        ),
+        _flag(
+            "--llm-baseline-max-p95-increase",
+            "Fail when the p95 latency grew by more than FRACTION over the baseline.",
+            type=float,
+            default=None,
+            metavar="FRACTION",
+        ),
+        _flag(
+            "--llm-shard",
+            "Run shard K of N (1-based): a case belongs to one shard by a hash of its id, "
+            "the same on every machine, so N jobs partition the set.",
+            default=None,
+            metavar="K/N",
+        ),
+        _flag(
+            "--llm-update-status",
+            "After a live run, rewrite 'status: open' to 'status: fixed' in the files of "
+            "open cases that passed every run (one line changed per case) and list them. "
+            "Refused under -n. Ini llm_regressions_update_status = true turns it on by "
+            "default, except when $CI is set: in CI only the explicit flag does.",
+            action="store_true",
+            default=False,
+        ),
     ),
-    _flag(
-        "--llm-report",
-        "Write the JSON report (format v1: every run of every case, aggregates, "
-        "plugin version, git commit) to FILE, atomically. It is what --llm-baseline, "
-        "'python -m llm_regressions report merge' and '... gate' read.",
-        default=None,
-        metavar="FILE",
-    ),
-    _flag(
-        "--llm-report-md",
-        "Write a short Markdown summary (regressions first) to FILE. It is also "
-        "appended to $GITHUB_STEP_SUMMARY whenever that variable is set.",
-        default=None,
-        metavar="FILE",
-    ),
-    _flag(
-        "--llm-baseline",
-        "Compare with an earlier --llm-report: a case that passed there and fails "
-        "now is a regression and fails the session; fixed, new, removed and newly flaky "
-        "cases and latency/cost changes are listed.",
-        default=None,
-        metavar="FILE",
-    ),
-    _flag(
-        "--llm-baseline-max-cost-increase",
-        "Fail when the mean cost per case grew by more than FRACTION over the "
-        "baseline (0.2 = 20%%).",
-        type=float,
-        default=None,
-        metavar="FRACTION",
-    ),
-    _flag(
-        "--llm-baseline-max-p95-increase",
-        "Fail when the p95 latency grew by more than FRACTION over the baseline.",
-        type=float,
-        default=None,
-        metavar="FRACTION",
-    ),
-    _flag(
-        "--llm-shard",
-        "Run shard K of N (1-based): a case belongs to one shard by a hash of its id, "
-        "the same on every machine, so N jobs partition the set.",
-        default=None,
-        metavar="K/N",
-    ),
-    _flag(
-        "--llm-update-status",
-        "After a live run, rewrite 'status: open' to 'status: fixed' in the files of "
-        "open cases that passed every run (one line changed per case) and list them. "
-        "Refused under -n. Ini llm_regressions_update_status = true turns it on by "
-        "default, except when $CI is set: in CI only the explicit flag does.",
-        action="store_true",
-        default=False,
-    ),
+    "llm_regressions",
 )
 
 TRACE_FLAGS = (
@@ -249,97 +272,115 @@ TRACE_FLAGS = (
         "anything is written.",
         metavar="FILE",
     ),
-    _flag(
-        "--promote-label",
-        "With --promote-trace (required): the failure mode in snake_case, e.g. "
-        "stale_policy_retrieval. Also the folder the case is written to.",
-        metavar="LABEL",
+    *_companions(
+        (
+            _flag(
+                "--promote-label",
+                "With --promote-trace (required): the failure mode in snake_case, e.g. "
+                "stale_policy_retrieval. Also the folder the case is written to.",
+                metavar="LABEL",
+            ),
+            _flag(
+                "--promote-golden",
+                "With --promote-trace: mark the case golden (it gates deploys).",
+                action="store_true",
+            ),
+            _flag(
+                "--promote-span",
+                "Promote this LLM span (hex id, as --llm-inspect-trace shows it) instead of "
+                "the one the failure signals point at.",
+                metavar="ID",
+            ),
+            _flag(
+                "--promote-trace-id",
+                "Pick one trace from a file that holds several.",
+                metavar="ID",
+            ),
+            _flag(
+                "--promote-check",
+                "A check for the case, as YAML: --promote-check 'not_contains: 30 days'. "
+                "Repeatable.",
+                action="append",
+                default=[],
+                metavar="CHECK",
+                dest="promote_checks",
+            ),
+            _flag(
+                "--promote-expected",
+                "A known-good answer (the checks must pass on it). --promote-expected=@FILE "
+                "reads it from FILE (write the '=': pytest itself expands a separate @FILE "
+                "argument, one argument per line).",
+                metavar="TEXT|@FILE",
+            ),
+            _flag(
+                "--promote-suggested",
+                "Add the checks suggested by the failure signals (json_valid for malformed "
+                "JSON, finish_reason: stop for truncation, tool_not_called for a loop...).",
+                action="store_true",
+            ),
+            _flag(
+                "--promote-unverified",
+                "Write the case even when its checks do not fail on the recorded output "
+                "(tagged 'unverified').",
+                action="store_true",
+            ),
+            _flag(
+                "--promote-force",
+                "Overwrite an existing case file and allow promoting the same span again.",
+                action="store_true",
+            ),
+        ),
+        "promote_trace",
     ),
-    _flag(
-        "--promote-golden",
-        "With --promote-trace: mark the case golden (it gates deploys).",
-        action="store_true",
+    *_companions(
+        (
+            _flag(
+                "--promote-redact-pattern",
+                "Also redact matches of REGEX (repeatable), in the case and in what "
+                "--promote-trace and --llm-inspect-trace print; API keys, tokens, private "
+                "keys, Authorization headers, passwords in URLs and secret-named fields "
+                "always are.",
+                action="append",
+                default=[],
+                metavar="REGEX",
+                dest="promote_redact_patterns",
+            ),
+            _flag(
+                "--promote-logs",
+                "OTLP/JSON logs file whose records carry the message content (GenAI "
+                "conventions in event mode), joined to the spans by trace and span id. Also "
+                "used by --llm-inspect-trace.",
+                metavar="FILE",
+            ),
+        ),
+        "promote_trace",
+        "llm_inspect_trace",
     ),
-    _flag(
-        "--promote-span",
-        "Promote this LLM span (hex id, as --llm-inspect-trace shows it) instead of "
-        "the one the failure signals point at.",
-        metavar="ID",
-    ),
-    _flag(
-        "--promote-trace-id",
-        "Pick one trace from a file that holds several.",
-        metavar="ID",
-    ),
-    _flag(
-        "--promote-check",
-        "A check for the case, as YAML: --promote-check 'not_contains: 30 days'. Repeatable.",
-        action="append",
-        default=[],
-        metavar="CHECK",
-        dest="promote_checks",
-    ),
-    _flag(
-        "--promote-expected",
-        "A known-good answer (the checks must pass on it). --promote-expected=@FILE "
-        "reads it from FILE (write the '=': pytest itself expands a separate @FILE "
-        "argument, one argument per line).",
-        metavar="TEXT|@FILE",
-    ),
-    _flag(
-        "--promote-suggested",
-        "Add the checks suggested by the failure signals (json_valid for malformed "
-        "JSON, finish_reason: stop for truncation, tool_not_called for a loop...).",
-        action="store_true",
-    ),
-    _flag(
-        "--promote-unverified",
-        "Write the case even when its checks do not fail on the recorded output "
-        "(tagged 'unverified').",
-        action="store_true",
-    ),
-    _flag(
-        "--promote-force",
-        "Overwrite an existing case file and allow promoting the same span again.",
-        action="store_true",
-    ),
-    _flag(
-        "--promote-redact-pattern",
-        "Also redact matches of REGEX (repeatable), in the case and in what "
-        "--promote-trace and --llm-inspect-trace print; API keys, tokens, private keys, "
-        "Authorization headers, passwords in URLs and secret-named fields always are.",
-        action="append",
-        default=[],
-        metavar="REGEX",
-        dest="promote_redact_patterns",
-    ),
-    _flag(
-        "--promote-logs",
-        "OTLP/JSON logs file whose records carry the message content (GenAI "
-        "conventions in event mode), joined to the spans by trace and span id. Also "
-        "used by --llm-inspect-trace.",
-        metavar="FILE",
-    ),
-    _flag(
-        "--promote-template",
-        "With --promote-trace: replay the case on the current prompt template PATH "
-        "(a YAML file of chat messages with {{variable}} slots). The variables are taken "
-        "from the trace's prompt-assembly span input; the case gets a prompt: section, "
-        "and any difference between the rendering and the recorded messages is shown.",
-        metavar="PATH",
-    ),
-    _flag(
-        "--promote-render",
-        "With --promote-trace: like --promote-template, for the app's own prompt "
-        "function (called with the recorded variables as keyword arguments).",
-        metavar="MODULE:FUNCTION",
-    ),
-    _flag(
-        "--promote-target",
-        "With --promote-trace: replay the case by calling the app's entry point "
-        "with the root span's recorded input (target: and input: sections); its litellm "
-        "calls are captured and checked.",
-        metavar="MODULE:FUNCTION",
+    *_companions(
+        (
+            _flag(
+                "--promote-template",
+                "With --promote-trace: replay the case on the current prompt template PATH "
+                "(a YAML file of chat messages with {{variable}} slots). The variables are taken "
+                "from the trace's prompt-assembly span input; the case gets a prompt: section, "
+                "and any difference between the rendering and the recorded messages is shown.",
+                metavar="PATH",
+            ),
+            _flag(
+                "--promote-render",
+                "With --promote-trace: like --promote-template, for the app's own prompt "
+                "function (called with the recorded variables as keyword arguments).",
+                metavar="MODULE:FUNCTION",
+            ),
+            _flag(
+                "--promote-target",
+                "With --promote-trace: replay the case by calling the app's entry point "
+                "with the root span's recorded input (target: and input: sections); its litellm "
+                "calls are captured and checked.",
+                metavar="MODULE:FUNCTION",
+            ),
+        ),
+        "promote_trace",
     ),
 )
 
@@ -428,17 +469,33 @@ def add_options(parser: pytest.Parser) -> None:
     """Declare every flag and ini key, all under one ``--help`` group."""
     group = parser.getgroup(*GROUP)
     for flag in (*RUN_FLAGS, *REPLAY_FLAGS, *GATE_FLAGS, *TRACE_FLAGS):
-        group.addoption(flag.name, **{"dest": _dest(flag), **flag.options}, help=flag.help)
+        group.addoption(flag.name, **{"dest": flag.dest, **flag.options}, help=flag.help)
     for name, help_text, options in INI_KEYS:
         parser.addini(name, help=help_text, **options)
 
 
-def _dest(flag: Flag) -> str:
-    return flag.options.get("dest") or flag.name.lstrip("-").replace("-", "_")
+def check_companions(config: pytest.Config) -> None:
+    """A companion flag given without its master flag would be silently ignored (a
+    ``--llm-replay recorded`` without ``--llm-regressions`` runs the unit tests): refuse."""
+    flags = {f.dest: f for f in (*RUN_FLAGS, *REPLAY_FLAGS, *GATE_FLAGS, *TRACE_FLAGS)}
+    for flag in flags.values():
+        if (
+            flag.needs
+            and _given(config, flag)
+            and not any(_given(config, flags[master]) for master in flag.needs)
+        ):
+            masters = " or ".join(flags[master].name for master in flag.needs)
+            raise pytest.UsageError(f"{flag.name} needs {masters}: without it, it does nothing")
+
+
+def _given(config: pytest.Config, flag: Flag) -> bool:
+    return config.getoption(flag.dest) not in (None, False, [])
 
 
 def configure(config: pytest.Config) -> Settings:
-    """Resolve every settings object once, into ``config.stash``."""
+    """Check the flags go together; resolve every settings object once, into
+    ``config.stash``."""
+    check_companions(config)
     with _usage_errors():
         settings = _settings(config)
         config.stash[SETTINGS_KEY] = settings

@@ -41,6 +41,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     wanted = options.promote_settings(config)
     if not wanted.wanted:
         return None
+    options.check_companions(config)
     from llm_regressions.promote import commands
 
     return commands.run(config, wanted)

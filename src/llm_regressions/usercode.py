@@ -20,6 +20,9 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+import pluggy
+import pytest
+
 _REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 #: Runs a coroutine to its result: ``asyncio.run`` by default; targets pass the replay
@@ -38,17 +41,26 @@ class AppRaised(Exception):
     traceback as the case's failure."""
 
     def __init__(self, what: str, exc: BaseException) -> None:
-        frames = traceback.format_exception(type(exc), exc, exc.__traceback__)
-        # Drop the plugin's own frames: the first frame shown is the app's.
-        text = "".join(frames[:1] + _app_frames(exc) + frames[-1:])
-        super().__init__(f"{what} raised {type(exc).__name__}: {exc}\n\n{text.rstrip()}")
+        super().__init__(_raised(what, exc))
         self.original = exc
 
 
-#: Frames under these folders are the plugin's or the event loop's, not the app's.
-_NOT_APP = tuple(str(Path(module.__file__).parent) for module in (asyncio, concurrent.futures)) + (
-    str(Path(__file__).parent),
-)
+def _raised(what: str, exc: BaseException) -> str:
+    """``what raised X: message`` and the traceback of the user's own frames only."""
+    # Drop the plugin's, pytest's and importlib's frames: the first frame shown is the app's.
+    text = "".join(
+        ["Traceback (most recent call last):\n", *_app_frames(exc)]
+        + traceback.format_exception_only(type(exc), exc)
+    )
+    return f"{what} raised {type(exc).__name__}: {exc}\n\n{text.rstrip()}"
+
+
+#: Frames under these folders are the plugin's, pytest's, pluggy's, importlib's or the
+#: event loop's, not the app's.
+_NOT_APP = tuple(
+    str(Path(inspect.getfile(code)).parent)
+    for code in (asyncio, concurrent.futures, importlib, pytest.Item, pluggy.PluginManager)
+) + (str(Path(__file__).parent), "<frozen ")
 
 
 def _app_frames(exc: BaseException) -> list[str]:
@@ -67,6 +79,8 @@ def resolve(reference: str) -> Any:
         found: Any = importlib.import_module(module_name)
     except ImportError as exc:
         raise UserCodeError(f"cannot import {module_name!r}: {exc}") from None
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - the user's module is broken
+        raise UserCodeError(_raised(f"importing {module_name!r}", exc)) from None
     for part in attribute.split("."):
         try:
             found = getattr(found, part)
@@ -83,14 +97,15 @@ def resolve_callable(reference: str) -> Any:
     return function
 
 
-def signature_problem(function: Any, kwargs: dict[str, Any]) -> str | None:
-    """Why ``function(**kwargs)`` cannot be called, checked without calling it."""
+def signature_problem(function: Any, kwargs: dict[str, Any], positional: int = 0) -> str | None:
+    """Why ``function(*<positional args>, **kwargs)`` cannot be called, checked without
+    calling it."""
     try:
         signature = inspect.signature(function)
     except (TypeError, ValueError):
         return None
     try:
-        signature.bind(**kwargs)
+        signature.bind(*([None] * positional), **kwargs)
     except TypeError as exc:
         return str(exc)
     return None

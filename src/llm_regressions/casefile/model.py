@@ -70,6 +70,11 @@ class Source(_Section):
     span_id: str | None = None
     captured_at: str | None = Field(None, description="ISO 8601 time of the original request.")
     prompt_version: str | None = None
+    stream: bool | None = Field(
+        None,
+        description="The recorded call streamed its answer. Replay asks for the whole answer "
+        "at once: the same request to the same model, read in one piece.",
+    )
     content_hash: str | None = Field(
         None, description="Hash of the promoted span, to refuse promoting it twice."
     )

@@ -58,6 +58,8 @@ def format_path(path: Iterable[str | int]) -> str:
 
 #: Alias expansion beyond this many values is refused (a "billion laughs" file).
 MAX_VALUES = 200_000
+#: Deeper nesting is refused: no case needs it, and building it would recurse without end.
+MAX_DEPTH = 100
 
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
@@ -114,6 +116,8 @@ class _Builder:
         self.count += 1
         if self.count > MAX_VALUES:
             raise self._error(node, f"more than {MAX_VALUES} values (aliases expand too far)")
+        if len(path) > MAX_DEPTH:
+            raise self._error(node, f"nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         if id(node) in self.active:
@@ -154,6 +158,10 @@ class _Builder:
             if key is None or isinstance(key, (list, dict)):
                 raise self._error(key_node, "mapping keys must be plain scalars")
             child = (*path, key)
+            if key in result:
+                raise self._error(
+                    key_node, f"duplicate key {key!r} (first at line {self.lines[child]})"
+                )
             self.lines[child] = key_node.start_mark.line + 1
             result[key] = self.build(value_node, child)
         return {**merged, **result} if merged else result

@@ -34,11 +34,21 @@ class Python(Check):
             self.function = usercode.resolve_callable(spec.function)
         except usercode.UserCodeError as exc:
             raise CheckArgsError(str(exc)) from None
+        # called as fn(result, case, **args): a mistyped argument name fails here, not later
+        problem = usercode.signature_problem(self.function, spec.args, positional=2)
+        if problem:
+            where = ("args",) if isinstance(self.arg, PythonArgs) else ()
+            raise CheckArgsError(f"{spec.function} cannot take args {spec.args}: {problem}", where)
         self.kwargs = spec.args
         self.reference = spec.function
 
     def score(self, result, case):
-        verdict = self.function(result, case, **self.kwargs)
+        try:
+            verdict = self.function(result, case, **self.kwargs)
+        except Exception as exc:  # noqa: BLE001 - the user's check is broken: an error
+            raise CheckError(
+                str(usercode.AppRaised(f"python check {self.reference}", exc))
+            ) from None
         if isinstance(verdict, CheckResult):
             return verdict
         if isinstance(verdict, bool):

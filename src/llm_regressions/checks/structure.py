@@ -54,7 +54,8 @@ class JsonValid(Check):
 
 class JsonSchema(Check):
     """The output is JSON that validates against a JSON Schema (any draft jsonschema
-    knows; ``$schema`` picks it, else 2020-12)."""
+    knows; ``$schema`` picks it, else 2020-12). ``$ref`` s are followed inside the
+    schema only: nothing is ever fetched or read from disk."""
 
     name = "json_schema"
     family = "schema"
@@ -62,6 +63,7 @@ class JsonSchema(Check):
 
     def setup(self) -> None:
         from jsonschema import exceptions, validators
+        from referencing import Registry
 
         validator_class = validators.validator_for(
             self.arg, default=validators.Draft202012Validator
@@ -71,7 +73,10 @@ class JsonSchema(Check):
         except exceptions.SchemaError as exc:
             path = tuple(exc.path)
             raise CheckArgsError(f"invalid JSON Schema: {exc.message}", path) from None
-        self.validator = validator_class(self.arg)
+        _refuse_outside_refs(self.arg)
+        # an empty registry that retrieves nothing: no network, no file, even for a
+        # reference the walk above could not see
+        self.validator = validator_class(self.arg, registry=Registry(retrieve=_retrieve_nothing))
 
     def score(self, result, case):
         value, error = parse_json(result.output)
@@ -82,6 +87,45 @@ class JsonSchema(Check):
             return CheckResult(True, "output matches the JSON Schema")
         where = "$" + "".join(f"[{p!r}]" for p in problem.absolute_path)
         return CheckResult(False, f"schema violation at {where}: {problem.message}")
+
+
+def _refuse_outside_refs(schema: Any, path: tuple[str | int, ...] = ()) -> None:
+    """A ``$ref`` must point inside the schema (``#...``, or an ``$id`` it defines)."""
+    ids = {node.get("$id") for node, _ in _nodes(schema, ()) if isinstance(node, dict)}
+    for node, where in _nodes(schema, path):
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        if isinstance(ref, str) and not ref.startswith("#") and ref.split("#")[0] not in ids:
+            remote = "://" in ref and not ref.startswith("file:")
+            target = "to a remote schema" if remote else "outside the schema"
+            raise CheckArgsError(
+                f"$ref {ref!r} points {target}: "
+                "references are followed inside the schema only (nothing is fetched or read); "
+                "put the definition under $defs and refer to it as #/$defs/...",
+                (*where, "$ref"),
+            )
+
+
+def _nodes(node: Any, where: tuple[str | int, ...]) -> list[tuple[Any, tuple[str | int, ...]]]:
+    """Every object and array in ``node`` with its path, iteratively (schemas can nest)."""
+    found, stack = [], [(node, where)]
+    while stack:
+        current, at = stack.pop()
+        found.append((current, at))
+        children = (
+            current.items()
+            if isinstance(current, dict)
+            else enumerate(current)
+            if isinstance(current, list)
+            else ()
+        )
+        stack += [(v, (*at, k)) for k, v in children if isinstance(v, (dict, list))]
+    return found
+
+
+def _retrieve_nothing(uri: str) -> Any:
+    from referencing.exceptions import NoSuchResource
+
+    raise NoSuchResource(ref=uri)
 
 
 def _error_depth(error: Any) -> int:

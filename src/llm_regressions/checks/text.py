@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from llm_regressions.checks.base import Check, CheckArgsError, CheckResult
+from llm_regressions.checks.base import Check, CheckArgsError, CheckError, CheckResult
 from llm_regressions.replay import ReplayResult
 
 
@@ -108,20 +107,41 @@ class RegexArgs(_Args):
     dotall: bool = False
 
 
+#: A pattern gets this long on one output: a catastrophically backtracking pattern
+#: (``^(\w+\s?)*$``) would otherwise take seconds per character.
+REGEX_TIMEOUT_SECONDS = 1.0
+
+
 class _Pattern(Check):
+    """Patterns run on the ``regex`` engine (``re``'s syntax, version 0) because it can
+    stop a search after :data:`REGEX_TIMEOUT_SECONDS`; a pattern that takes longer is
+    a check error naming the pattern, not a hung session."""
+
     Args = str | RegexArgs
 
     def setup(self) -> None:
+        import regex
+
         opts = self.arg if isinstance(self.arg, RegexArgs) else RegexArgs(pattern=self.arg)
         flags = (
-            (re.IGNORECASE if opts.ignore_case else 0)
-            | (re.MULTILINE if opts.multiline else 0)
-            | (re.DOTALL if opts.dotall else 0)
+            (regex.IGNORECASE if opts.ignore_case else 0)
+            | (regex.MULTILINE if opts.multiline else 0)
+            | (regex.DOTALL if opts.dotall else 0)
         )
         try:
-            self.pattern = re.compile(opts.pattern, flags)
-        except re.error as exc:
+            self.pattern = regex.compile(opts.pattern, flags | regex.VERSION0)
+        except regex.error as exc:
             raise CheckArgsError(f"invalid regular expression {opts.pattern!r}: {exc}") from None
+
+    def search(self, text: str) -> Any:
+        try:
+            return self.pattern.search(text, timeout=REGEX_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise CheckError(
+                f"{self.name}: /{self.pattern.pattern}/ ran over {REGEX_TIMEOUT_SECONDS:g} s on "
+                f"a {len(text)}-character output (nested repetition such as (\\w+\\s?)* "
+                "backtracks exponentially): simplify the pattern"
+            ) from None
 
 
 class Regex(_Pattern):
@@ -130,7 +150,7 @@ class Regex(_Pattern):
     name = "regex"
 
     def score(self, result, case):
-        match = self.pattern.search(_text(result))
+        match = self.search(_text(result))
         if match:
             return CheckResult(True, f"/{self.pattern.pattern}/ matched {match.group(0)!r}")
         return CheckResult(
@@ -144,7 +164,7 @@ class NotRegex(_Pattern):
     name = "not_regex"
 
     def score(self, result, case):
-        match = self.pattern.search(_text(result))
+        match = self.search(_text(result))
         if match:
             return CheckResult(
                 False,

@@ -16,6 +16,8 @@ from llm_regressions.traces.model import LlmCall, Span, ToolUse, Trace
 from llm_regressions.traces.values import maybe_json, ns_to_iso
 
 MAX_CONTEXT_ITEMS = 20
+#: How a reader's losses are listed, in the case's notes and in the command's output.
+NOT_CARRIED = "not carried: "
 
 
 def pinned_model(call: LlmCall) -> tuple[str, str | None]:
@@ -63,6 +65,8 @@ def build_case(
         notes.append(f"session {session or '-'}, user {user or '-'}")
     if textless:
         notes.append(f"no text recorded for retrieved document(s): {', '.join(textless[:5])}")
+    if call.not_carried:
+        notes.append(NOT_CARRIED + ", ".join(call.not_carried))
     if notes:
         context["notes"] = "\n".join(notes)
     digest = content_hash(span.trace_id, span.span_id, request, observed)
@@ -73,20 +77,28 @@ def build_case(
         "golden": golden,
         "status": "open",
         "description": f"Promoted from {file_name} ({trace.format}), span {span.name!r}.",
-        "source": {
-            "format": trace.format,
-            "file": file_name,
-            "trace_id": span.trace_id,
-            "span_id": span.span_id,
-            "captured_at": ns_to_iso(span.start_ns),
-            "content_hash": digest,
-        },
+        "source": _present(
+            {
+                "format": trace.format,
+                "file": file_name,
+                "trace_id": span.trace_id,
+                "span_id": span.span_id,
+                "captured_at": ns_to_iso(span.start_ns),
+                "stream": True if call.streaming else None,
+                "content_hash": digest,
+            }
+        ),
         "model": {"name": model, "params": dict(call.params)},
         "request": request,
         "context": context or None,
         "observed": observed,
     }
-    return {k: v for k, v in data.items() if v is not None}, notes
+    return _present(data), notes
+
+
+def _present(data: dict[str, Any]) -> dict[str, Any]:
+    """The keys that have a value (a case leaves unrecorded fields out)."""
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def _observed(span: Span) -> dict[str, Any]:

@@ -1,16 +1,17 @@
-"""What a promoted case may hold: no more than the loader reads back (its size limit)
-and no deeper nesting than YAML and validation walk safely. Checked before anything is
-written, so a case the loader would refuse is never written."""
+"""What a promoted case may hold: no more than the loader reads back (its size and
+nesting limits). Checked before anything is written, so a case the loader would refuse
+is never written."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from llm_regressions.casefile import yamlio
 from llm_regressions.casefile.loader import MAX_CASE_FILE_BYTES
 from llm_regressions.promote.errors import PromoteError
 
-#: Lists and objects inside each other; dumping, loading and validating a case recurse.
-MAX_CASE_DEPTH = 100
+#: Lists and objects inside each other: the loader refuses deeper cases.
+MAX_CASE_DEPTH = yamlio.MAX_DEPTH
 _MB = 1_048_576
 
 

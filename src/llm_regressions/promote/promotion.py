@@ -22,7 +22,7 @@ from llm_regressions.checks import CheckArgsError
 from llm_regressions.checks.registry import build_check
 from llm_regressions.fsutil import FileExistsRefused, atomic_write, display_path
 from llm_regressions.promote.appcode import AppCode, attach
-from llm_regressions.promote.build import build_case
+from llm_regressions.promote.build import NOT_CARRIED, build_case
 from llm_regressions.promote.errors import USAGE, PromoteError
 from llm_regressions.promote.limits import check_depth, check_size
 from llm_regressions.promote.routing import routable, unroutable
@@ -87,7 +87,7 @@ def _prepared(
             raise PromoteError(f"{what} {value!r} is not a span/trace id", USAGE)
     trace, signals, span, lines = _select(req)
     data, notes = build_case(trace, span, req.trace.name, label, req.golden)
-    lines += [f"note: {n}" for n in notes]
+    lines += [n if n.startswith(NOT_CARRIED) else f"note: {n}" for n in notes]
     if req.app.wanted:
         lines += attach(trace, span, data, req.app)
     if not data["request"]["messages"]:

@@ -9,13 +9,20 @@ replaying the same request, each leave a whole file and the last one wins.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
+from typing import Any
 
 from llm_regressions.fsutil import atomic_write
 from llm_regressions.replay.request import ProviderRequest
 from llm_regressions.replay.result import ReplayResult
 
 CACHE_FORMAT = 1
+
+
+class CacheWarning(UserWarning):
+    """The cache could not be used for one answer (an unreadable entry: a miss; a failed
+    write: the answer is kept, just not stored)."""
 
 
 class ResponseCache:
@@ -29,18 +36,55 @@ class ResponseCache:
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, request: ProviderRequest) -> ReplayResult | None:
-        """The stored answer, or None on a miss (an unreadable entry is a miss too)."""
+        """The stored answer, or None on a miss. An entry that cannot be read is a miss,
+        with a warning naming it (it is replaced when the answer comes back)."""
+        path = self.path_for(request)
         try:
-            data = json.loads(self.path_for(request).read_text(encoding="utf-8"))
-            if data.get("format") != CACHE_FORMAT:
-                return None
-            return ReplayResult.from_dict(data["result"])
-        except (OSError, ValueError, KeyError, TypeError):
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return None
+        except OSError as exc:
+            return self._miss(path, exc.strerror or str(exc))
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return self._miss(path, "not JSON")
+        if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+            return self._miss(path, "not a cache entry of this plugin version")
+        try:
+            return ReplayResult.from_dict(_checked(data.get("result")))
+        except (KeyError, TypeError, ValueError) as exc:
+            return self._miss(path, f"unreadable answer ({exc})")
+
+    def _miss(self, path: Path, why: str) -> None:
+        warnings.warn(f"cache entry {path}: {why}; asking the model again", CacheWarning, 2)
+        return None
 
     def put(self, request: ProviderRequest, result: ReplayResult) -> None:
+        """Store the answer. A failed write only warns: the answer is already paid for
+        and still used."""
         entry = {"format": CACHE_FORMAT, "model": request.model, "result": result.to_dict()}
         path = self.path_for(request)
-        if not (self.root / ".gitignore").exists():
-            atomic_write(self.root / ".gitignore", "*\n", overwrite=True)
-        atomic_write(path, json.dumps(entry, ensure_ascii=False, indent=1), overwrite=True)
+        try:
+            if not (self.root / ".gitignore").exists():
+                atomic_write(self.root / ".gitignore", "*\n", overwrite=True)
+            atomic_write(path, json.dumps(entry, ensure_ascii=False, indent=1), overwrite=True)
+        except OSError as exc:
+            warnings.warn(
+                f"cannot store the answer in the cache ({path}: {exc.strerror or exc}); "
+                "it is used for this run, not kept",
+                CacheWarning,
+                2,
+            )
+
+
+def _checked(result: Any) -> dict[str, Any]:
+    """The fields a cached answer needs, with their types."""
+    if not isinstance(result, dict) or not isinstance(result.get("tool_calls"), list):
+        raise TypeError("expected an object with a tool_calls list")
+    if not all(isinstance(c, dict) and "name" in c for c in result["tool_calls"]):
+        raise TypeError("tool calls without names")
+    if not isinstance(result.get("output"), (str, type(None))):
+        raise TypeError("output is not text")
+    known = {"output", "tool_calls", "finish_reason", "usage", "latency_ms", "cost_usd", "model"}
+    return {k: v for k, v in result.items() if k in known | {"system_fingerprint"}}

@@ -28,9 +28,15 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
     return sorted_values[rank - 1]
 
 
+def unsent(record: dict[str, Any]) -> bool:
+    """Skipped because its calls were never sent (budget spent, run stopped)."""
+    return record["outcome"] == "skipped" and record["problem"].startswith("not sent:")
+
+
 def gated(record: dict[str, Any]) -> bool:
-    """Cases a pass rate is about: fixed ones that were judged (or errored)."""
-    return record["status"] == "fixed" and record["outcome"] in RATED
+    """Cases a pass rate is about: fixed ones that were judged, errored, or were never
+    sent (an unsent case is not a pass)."""
+    return record["status"] == "fixed" and (record["outcome"] in RATED or unsent(record))
 
 
 def pass_rate(records: Iterable[dict[str, Any]]) -> tuple[int, int]:

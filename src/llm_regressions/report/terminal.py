@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from llm_regressions.report import text
+from llm_regressions.report import metrics, text
 
 TITLE = "llm regressions"
 #: Lines shown in red: the failing cases' heading and a failed gate.
@@ -80,9 +80,7 @@ def _trouble(records: list[Record]) -> list[str]:
         f"{count} case{'s' if count != 1 else ''} could not reach {trouble}"
         for trouble, count in causes.most_common()
     ]
-    unsent = sum(
-        r["outcome"] == "skipped" and r["problem"].startswith("not sent:") for r in records
-    )
+    unsent = sum(map(metrics.unsent, records))
     if unsent:
         out.append(f"{unsent} case(s) skipped without being sent (see reasons)")
     return out

@@ -33,7 +33,10 @@ def render(trace: Trace, display: str, redactor: Redactor | None = None) -> str:
         first = next(s for _, s in rows if s.trace_id == trace_id)
         session = f"  session {first.session_id}" if first.session_id else ""
         lines += ["", f"trace {trace_id}  started {ns_to_iso(first.start_ns) or '?'}{session}"]
-        lines += [_row(d, s, id(s) in flagged, redactor) for d, s in rows if s.trace_id == trace_id]
+        for depth, span in rows:
+            if span.trace_id == trace_id:
+                lines.append(_row(depth, span, id(span) in flagged, redactor))
+                lines += _losses(depth, span)
         lines += _signals(by_trace.get(trace_id, []))
     return redactor.text("\n".join(lines) + "\n")[0]
 
@@ -58,6 +61,13 @@ def _row(depth: int, span: Span, flagged: bool, redactor: Redactor) -> str:
     if span.is_error and span.status_message:
         parts.append(f"({redactor.text(span.status_message)[0][:60]})")
     return "  ".join(parts).rstrip()
+
+
+def _losses(depth: int, span: Span) -> list[str]:
+    """What the trace recorded about this call that a promoted case would not carry."""
+    if span.llm is None or not span.llm.not_carried:
+        return []
+    return [f"{' ' * (12 + 2 * min(depth, 6))}not carried: {', '.join(span.llm.not_carried)}"]
 
 
 def _signals(signals: list[Signal]) -> list[str]:

@@ -109,6 +109,14 @@ class LlmCall:
     cost_usd: float | None = None
     context_window: int | None = None
     streaming: bool | None = None
+    #: What the trace recorded about this call that a case cannot hold (an image part,
+    #: a reasoning item, a finish reason with no OpenAI name...), one short phrase each:
+    #: promotion and --llm-inspect-trace list them as "not carried".
+    not_carried: list[str] = field(default_factory=list)
+
+    def lose(self, what: str) -> None:
+        if what not in self.not_carried:
+            self.not_carried.append(what)
 
     @property
     def has_output(self) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from llm_regressions.traces.chat import clean
 from llm_regressions.traces.model import LlmCall
 from llm_regressions.traces.shapes import (
     PARAM_NAMES,
-    clean_message,
     normalise_finish_reason,
     openai_tools,
     sampling_params,
@@ -30,12 +30,12 @@ def llm_call(request: dict[str, Any], response: Any, model: str | None) -> LlmCa
         request_model=model or request.get("model"),
         response_model=response.get("model"),
         params=sampling_params((k, request.get(k)) for k in PARAM_NAMES),
-        messages=[clean_message(m) for m in request.get("messages") or [] if isinstance(m, dict)],
+        messages=[clean(m) for m in request.get("messages") or [] if isinstance(m, dict)],
         tools=openai_tools(request.get("tools")),
         tool_choice=request.get("tool_choice"),
         response_format=format_ if isinstance(format_, dict) else None,
         output=content if isinstance(content, str) else None,
-        tool_calls=clean_message({"role": "assistant", **message}).get("tool_calls", []),
+        tool_calls=clean({"role": "assistant", **message}).get("tool_calls", []),
         finish_reason=normalise_finish_reason(choice.get("finish_reason")),
         usage=usage(
             counts.get("prompt_tokens"), counts.get("completion_tokens"), counts.get("total_tokens")

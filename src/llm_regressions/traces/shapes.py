@@ -29,17 +29,49 @@ def sampling_params(recorded: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     return kept
 
 
+#: Finish reasons of every provider and SDK -> OpenAI's vocabulary. Values not listed
+#: are kept as written (lower-cased): a check compares them as they are.
+FINISH_REASONS = {
+    "stop": "stop",
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "eos": "stop",
+    "complete": "stop",
+    "completed": "stop",
+    "finish_reason_stop": "stop",
+    "length": "length",
+    "max_tokens": "length",
+    "max_output_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_calls": "tool_calls",
+    "tool_call": "tool_calls",
+    "tool_use": "tool_calls",
+    "tool-calls": "tool_calls",
+    "function_call": "tool_calls",
+    "content_filter": "content_filter",
+    "content-filter": "content_filter",
+    "safety": "content_filter",
+    "recitation": "content_filter",
+    "blocklist": "content_filter",
+    "prohibited_content": "content_filter",
+    "spii": "content_filter",
+    "refusal": "content_filter",
+}
+
+
 def normalise_finish_reason(value: Any) -> str | None:
-    """One finish reason in OpenAI's vocabulary, from a string, a list or a JSON string."""
+    """One finish reason in OpenAI's vocabulary (stop, length, tool_calls,
+    content_filter), from a string, a list, a JSON string or an object with a
+    ``reason``/``type`` (some SDKs stream one)."""
     value = maybe_json(value)
     if isinstance(value, list):
         value = next((v for v in value if v), None)
-    if not isinstance(value, str) or not value:
+    if isinstance(value, dict):
+        value = value.get("reason") or value.get("type") or value.get("unified")
+    if not isinstance(value, str) or not value.strip():
         return None
-    value = value.lower()
-    return {"tool_call": "tool_calls", "function_call": "tool_calls", "max_tokens": "length"}.get(
-        value, value
-    )
+    value = value.strip().lower()
+    return FINISH_REASONS.get(value, value)
 
 
 def openai_tool_call(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
@@ -60,6 +92,8 @@ def openai_tool(definition: Any) -> dict[str, Any] | None:
     function = definition.get("function", definition)
     if not isinstance(function, dict) or not isinstance(function.get("name"), str):
         return None
+    if not function["name"]:
+        return None
     body = {"name": function["name"]}
     if isinstance(function.get("description"), str) and function["description"]:
         body["description"] = function["description"]
@@ -76,89 +110,101 @@ def openai_tools(definitions: Any) -> list[dict[str, Any]]:
     return [tool for tool in map(openai_tool, definitions) if tool]
 
 
-def clean_message(message: dict[str, Any]) -> dict[str, Any]:
-    """Keep the OpenAI message keys a case accepts, dropping the empty ones."""
-    kept: dict[str, Any] = {"role": message.get("role") or "user"}
-    if message.get("content") is not None or not message.get("tool_calls"):
-        kept["content"] = message.get("content")
-    for key in ("name", "tool_calls", "tool_call_id"):
-        if message.get(key):
-            kept[key] = message[key]
-    if kept.get("tool_calls"):
-        kept["tool_calls"] = [
-            openai_tool_call(
-                c.get("id"),
-                (c.get("function") or c).get("name"),
-                (c.get("function") or c).get("arguments"),
-            )
-            for c in kept["tool_calls"]
-            if isinstance(c, dict)
-        ]
-    return kept
-
-
-def parts_to_messages(messages: Any) -> list[dict[str, Any]]:
-    """GenAI "parts" messages (``[{role, parts: [...]}]``) -> OpenAI chat messages.
-
-    A ``tool_call_response`` part becomes its own ``tool`` message, as OpenAI needs one
-    message per tool result.
-    """
-    messages = maybe_json(messages)
-    if not isinstance(messages, list):
-        return []
-    converted: list[dict[str, Any]] = []
-    for message in messages:
-        if not isinstance(message, dict):
-            continue
-        if "parts" not in message:  # already OpenAI shape
-            converted.append(clean_message(message))
-            continue
-        texts, calls = [], []
-        for part in message.get("parts") or []:
-            kind = part.get("type") if isinstance(part, dict) else None
-            if kind == "text":
-                texts.append(str(part.get("content", "")))
-            elif kind == "tool_call":
-                calls.append(
-                    openai_tool_call(part.get("id"), part.get("name"), part.get("arguments"))
-                )
-            elif kind == "tool_call_response":
-                converted.append(
-                    {
-                        "role": "tool",
-                        "tool_call_id": part.get("id"),
-                        "content": as_text(part.get("response")),
-                    }
-                )
-        if texts or calls or message.get("role") != "tool":
-            converted.append(
-                clean_message(
-                    {
-                        "role": message.get("role"),
-                        "content": "".join(texts) if texts else None,
-                        "tool_calls": calls,
-                    }
-                )
-            )
-    return converted
-
-
-def split_output(messages: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
-    """The output text and tool calls of the assistant messages a model produced."""
-    texts = [m["content"] for m in messages if isinstance(m.get("content"), str)]
-    calls = [c for m in messages for c in m.get("tool_calls") or []]
-    return ("".join(texts) if texts else None), calls
-
-
-def usage(prompt: Any, completion: Any, total: Any = None) -> dict[str, int] | None:
-    """OpenAI-named token counts; only the ones recorded."""
+def usage(
+    prompt: Any, completion: Any, total: Any = None, reasoning: Any = None, cached: Any = None
+) -> dict[str, int] | None:
+    """OpenAI-named token counts; only the ones recorded. ``reasoning_tokens`` are part
+    of ``completion_tokens`` and ``cached_tokens`` of ``prompt_tokens``, as in OpenAI's
+    ``*_tokens_details``."""
     counts = {
         "prompt_tokens": as_int(prompt),
         "completion_tokens": as_int(completion),
         "total_tokens": as_int(total),
+        "reasoning_tokens": as_int(reasoning),
+        "cached_tokens": as_int(cached),
     }
-    kept = {k: v for k, v in counts.items() if v is not None}
+    kept = {k: v for k, v in counts.items() if v is not None and v >= 0}
     return kept or None
+
+
+#: Token-count names of every SDK and convention, by what they count; the first found wins.
+USAGE_NAMES = {
+    "prompt": (
+        "prompt_tokens",
+        "input_tokens",
+        "input",
+        "promptTokens",
+        "inputTokens",
+        "prompt_token_count",
+        "promptTokenCount",
+    ),
+    "completion": (
+        "completion_tokens",
+        "output_tokens",
+        "output",
+        "completionTokens",
+        "outputTokens",
+        "candidates_token_count",
+        "candidatesTokenCount",
+    ),
+    "total": ("total_tokens", "total", "totalTokens", "total_token_count", "totalTokenCount"),
+    "reasoning": (
+        "completion_tokens_details.reasoning_tokens",
+        "output_tokens_details.reasoning_tokens",
+        "output_token_details.reasoning",
+        "completion_details.reasoning",
+        "output_reasoning",
+        "output_reasoning_tokens",
+        "reasoningTokens",
+        "reasoning_tokens",
+        "outputTokenDetails.reasoningTokens",
+        "thoughts_token_count",
+        "thoughtsTokenCount",
+    ),
+    "cached": (
+        "prompt_tokens_details.cached_tokens",
+        "input_tokens_details.cached_tokens",
+        "input_token_details.cache_read",
+        "prompt_details.cache_read",
+        "input_cache_read",
+        "input_cached_tokens",
+        "cachedInputTokens",
+        "cached_tokens",
+        "cache_read_input_tokens",
+        "inputTokenDetails.cacheReadTokens",
+        "cached_content_token_count",
+        "cachedContentTokenCount",
+    ),
+}
+
+
+def usage_from(counts: Any) -> dict[str, int] | None:
+    """Token counts in any SDK's vocabulary (nested ``*_details`` objects or dotted
+    keys) -> OpenAI-named counts (see :func:`usage`)."""
+    counts = maybe_json(counts)
+    if not isinstance(counts, dict):
+        return None
+    flat = _flatten(counts)
+    found = {
+        what: next((flat[n] for n in names if as_int(flat.get(n)) is not None), None)
+        for what, names in USAGE_NAMES.items()
+    }
+    google = {"candidates_token_count", "candidatesTokenCount"} & flat.keys()
+    if google and found["reasoning"] is not None and found["completion"] is not None:
+        # Gemini counts thinking apart from the answer; OpenAI's completion includes it
+        found["completion"] = as_int(found["completion"]) + as_int(found["reasoning"])
+    return usage(**found)
+
+
+def _flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat.setdefault(name, value)
+    return flat
 
 
 def kwargs_of(value: Any) -> Any:

@@ -9,18 +9,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from llm_regressions.traces import model
+from llm_regressions.traces import chat, model
+from llm_regressions.traces.chat import clean, spoken
 from llm_regressions.traces.shapes import (
-    clean_message,
     documents,
     first_text,
     kwargs_of,
     normalise_finish_reason,
     openai_tool_call,
     openai_tools,
-    parts_to_messages,
     sampling_params,
-    split_output,
     usage,
 )
 from llm_regressions.traces.values import as_float, as_int, indexed, maybe_json
@@ -95,7 +93,7 @@ def _llm(a: dict[str, Any]) -> model.LlmCall:
         streaming=a.get("gen_ai.is_streaming", a.get("llm.is_streaming")),
     )
     outputs, finish = _output_messages(a)
-    call.output, call.tool_calls = split_output(outputs)
+    call.output, call.tool_calls = spoken(outputs)
     call.finish_reason = normalise_finish_reason(a.get("gen_ai.response.finish_reasons")) or finish
     if call.response_format:
         call.params.pop("response_format", None)
@@ -103,7 +101,7 @@ def _llm(a: dict[str, Any]) -> model.LlmCall:
 
 
 def _input_messages(a: dict[str, Any]) -> list[dict[str, Any]]:
-    messages = parts_to_messages(a.get("gen_ai.input.messages"))
+    messages = chat.messages(a.get("gen_ai.input.messages")).messages
     if not messages:
         messages = [_legacy_message(m) for m in indexed(a, "gen_ai.prompt")]
     if not messages:
@@ -128,12 +126,12 @@ def _legacy_message(group: dict[str, Any]) -> dict[str, Any]:
         calls.append(
             openai_tool_call(function.get("id"), function["name"], function.get("arguments"))
         )
-    return clean_message({**group, "tool_calls": calls})
+    return clean({**group, "tool_calls": calls})
 
 
 def _output_messages(a: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
     raw = maybe_json(a.get("gen_ai.output.messages"))
-    messages = parts_to_messages(raw)
+    messages = chat.messages(raw).messages
     legacy = indexed(a, "gen_ai.completion")
     finish = None
     if isinstance(raw, list):
@@ -147,9 +145,7 @@ def _output_messages(a: dict[str, Any]) -> tuple[list[dict[str, Any]], str | Non
             messages += [m for m in legacy_messages if m.get("tool_calls")]
     choices = a.get(LOG_CHOICES) or []
     if not messages and choices:
-        messages = [
-            clean_message({"role": "assistant", **(c.get("message") or {})}) for c in choices
-        ]
+        messages = [clean({"role": "assistant", **(c.get("message") or {})}) for c in choices]
         finish = next((c.get("finish_reason") for c in choices), None)
     return messages, normalise_finish_reason(finish)
 
@@ -225,7 +221,7 @@ def attach_logs(span: model.Span, records: list[dict[str, Any]]) -> None:
             message = {"role": role, **body}
             if role == "tool" and "id" in body:
                 message["tool_call_id"] = message.pop("id")
-            messages.append(clean_message(message))
+            messages.append(clean(message))
     if messages:
         a[LOG_MESSAGES] = messages
     if choices:

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from llm_regressions.traces import model
+from llm_regressions.traces import chat, model
+from llm_regressions.traces.chat import spoken
 from llm_regressions.traces.shapes import (
     documents,
     first_text,
     kwargs_of,
     normalise_finish_reason,
     openai_tools,
-    parts_to_messages,
     sampling_params,
-    split_output,
     usage,
 )
 from llm_regressions.traces.values import as_float, maybe_json
@@ -72,8 +71,8 @@ def _llm(span: model.Span) -> model.LlmCall:
     if isinstance(given, dict) and "messages" in given:
         tools, given = openai_tools(given.get("tools")), given["messages"]
     answer = span.output
-    outputs = parts_to_messages([answer]) if isinstance(answer, dict) else []
-    output, calls = split_output(outputs)
+    outputs = chat.messages([answer]).messages if isinstance(answer, dict) else []
+    output, calls = spoken(outputs)
     if isinstance(answer, str):
         output = answer
     counts = maybe_json(a.get("langfuse.observation.usage_details"))
@@ -85,7 +84,7 @@ def _llm(span: model.Span) -> model.LlmCall:
         request_model=model_name if span.is_error else None,
         response_model=None if span.is_error else model_name,
         params=sampling_params((k, params.get(k)) for k in _PARAM_NAMES),
-        messages=parts_to_messages(given),
+        messages=chat.messages(given).messages,
         tools=tools or openai_tools(metadata(a, "tools")),
         tool_choice=metadata(a, "tool_choice"),
         response_format=response_format if isinstance(response_format, dict) else None,

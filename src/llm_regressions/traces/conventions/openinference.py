@@ -7,15 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from llm_regressions.traces import model
+from llm_regressions.traces.chat import clean, spoken
 from llm_regressions.traces.shapes import (
     PARAM_NAMES,
-    clean_message,
     first_text,
     normalise_finish_reason,
     openai_tool_call,
     openai_tools,
     sampling_params,
-    split_output,
     usage,
 )
 from llm_regressions.traces.values import as_float, indexed, maybe_json
@@ -54,7 +53,7 @@ def _llm(a: dict[str, Any]) -> model.LlmCall:
     model_name = a.get("llm.model_name")
     request_model = invocation.get("model") or None
     outputs = [_message(m) for m in indexed(a, "llm.output_messages")]
-    output, calls = split_output(outputs)
+    output, calls = spoken(outputs)
     if outputs and output is None and not calls:
         output = None  # an empty answer has no content key: the text is not recorded
     raw = a.get("output.value")
@@ -97,7 +96,7 @@ def _message(group: dict[str, Any]) -> dict[str, Any]:
         )
         for c in indexed(body, "tool_calls")
     ]
-    return clean_message({**body, "tool_calls": calls})
+    return clean({**body, "tool_calls": calls})
 
 
 def _raw_response(raw: Any) -> dict[str, Any]:
