@@ -288,3 +288,22 @@ def test_usage_vocabularies_and_finish_reasons():
         ("SAFETY", "content_filter"),
     ):
         assert normalise_finish_reason(raw) == name
+
+
+def test_text_results_chunk_finish_reasons_and_json_text_kept_as_sent():
+    found = answer({"text": "Rainy.", "finish_reason": "stop", "usage": {"input": 3}})
+    assert (found.text, found.finish_reason, found.usage) == (
+        "Rainy.",
+        "stop",
+        {"prompt_tokens": 3},
+    )
+    # LangSmith JS aggregates a stream's last chunk choice into finish_reason
+    chunk = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}
+    assert normalise_finish_reason(chunk) == "stop"
+    sent = '{"order_id":"A-1042",  "status":"late"}'
+    (tool,) = messages([{"role": "tool", "tool_call_id": "c", "content": sent}]).messages
+    assert tool["content"] == sent  # not re-serialised
+    (anthropic_tool,) = messages(
+        {"messages": [], "tools": [{"name": "f", "input_schema": {"type": "object"}}]}
+    ).tools
+    assert anthropic_tool["function"]["parameters"] == {"type": "object"}

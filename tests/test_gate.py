@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 
 import pytest
 
 from gate_support import by_id, run, validate, write_cases
+from llm_regressions.__main__ import main
 from stub_support import Reply
 
 GOOD, BAD = Reply("Orders: 14 days."), Reply("You have 30 days.")
@@ -252,7 +254,9 @@ def test_golden_without_golden_cases_fails(pytester, write_case, answers):
     result.assert_outcomes(deselected=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert report["gate"]["failures"][0].startswith("golden set too small: 0 case(s), needs 20")
-    result.stdout.fnmatch_lines(["gate FAILED (1):", "  golden set too small: 0 case(s)*"])
+    result.stdout.fnmatch_lines(
+        ["gate FAILED (2):", "  golden set too small: 0 case(s)*", "  incomplete run (*"]
+    )
 
 
 def test_unwritable_report_and_broken_baseline_fail_with_a_reason(pytester, write_case, answers):
@@ -274,3 +278,57 @@ def test_unwritable_report_and_broken_baseline_fail_with_a_reason(pytester, writ
             "  could not write a report: *",
         ]
     )
+
+
+INTERRUPT_SECOND = """
+import pytest
+
+seen = []
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    seen.append(item)
+    if len(seen) == 2:
+        raise KeyboardInterrupt
+"""
+
+
+def test_an_interrupted_run_writes_an_incomplete_report_no_gate_passes(
+    pytester, write_case, answers
+):
+    write_cases(write_case, ("good-1", {}), ("good-2", {}), ("good-3", {}))
+    pytester.makeconftest(INTERRUPT_SECOND)
+    result = pytester.runpytest(*answers.args("--llm-report=r.json"), no_reraise_ctrlc=True)
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert report["complete"] is False and report["incomplete"] == "interrupted"
+    assert report["gate"]["passed"] is False
+    validate(report)
+    assert main(["gate", str(pytester.path / "r.json")]) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (("-k", "nothing_matches"), "no test was collected or selected"),
+        (("-x",), "stopped early: *"),
+    ],
+)
+def test_empty_or_stopped_runs_fail_every_gate(pytester, write_case, answers, args, reason):
+    write_cases(write_case, ("bad-1", {}), ("good-1", {}))
+    result, report = run(pytester, answers, "--llm-min-pass-rate=0", *args)
+    assert result.ret != pytest.ExitCode.OK
+    assert report["complete"] is False and fnmatch.fnmatch(report["incomplete"], reason)
+    assert not report["gate"]["passed"]
+    result.stdout.fnmatch_lines(["gate FAILED*", "  incomplete run (*): no gate passes on it"])
+
+
+def test_merged_report_of_an_incomplete_shard_is_incomplete(pytester, write_case, answers):
+    write_cases(write_case, ("good-1", {}))
+    run(pytester, answers, report="a.json")
+    run(pytester, answers, "-k", "nothing", report="b.json")
+    out = pytester.path / "all.json"
+    assert main(["report", "merge", "a.json", "b.json", "-o", str(out)]) == 0
+    merged = json.loads(out.read_text())
+    assert merged["complete"] is False and merged["incomplete"].startswith("b.json: ")
+    assert main(["gate", str(out)]) == 1

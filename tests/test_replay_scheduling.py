@@ -21,11 +21,10 @@ def test_calls_run_concurrently_up_to_the_limit(pytester, write_case, llm_stub):
     llm_stub.latency = 0.3
     llm_stub.script("question", Reply("14 days"))
     write_cases(write_case, 12)
-    started = time.perf_counter()
     pytester.runpytest(*llm_stub.args("--llm-concurrency=4")).assert_outcomes(passed=12)
-    elapsed = time.perf_counter() - started
+    # four calls were in flight together, never more (how fast that makes a run is a
+    # benchmark's claim, bench/replay.py, not a test's: shared machines are noisy)
     assert llm_stub.max_in_flight == 4
-    assert elapsed < 12 * 0.3 * 0.75  # 3 waves of 0.3 s, not 12 sequential calls
 
 
 def test_ini_sets_the_concurrency(pytester, write_case, llm_stub):

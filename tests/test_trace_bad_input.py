@@ -113,7 +113,7 @@ def test_unknown_conventions(pytester):
     assert_refused(
         promote(pytester, path, *OK_CHECK),
         1,
-        "no span uses a known LLM attribute convention",
+        "no span holds the attributes of an LLM convention",
         "OpenInference",
         "http.method",
     )
@@ -126,7 +126,7 @@ def test_unknown_format_lists_every_reader_tried(pytester):
     assert_refused(result, 1, "not a trace format this plugin reads")
     from llm_regressions.traces.detect import READERS
 
-    assert len(READERS) == 6
+    assert {"otlp-json", "phoenix-json", "otel-console", "langsmith"} <= dict(READERS).keys()
     for name, _ in READERS:
         assert f"  {name}: " in result.stdout.str()
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 TRACES = Path(__file__).parent / "data" / "traces"
 FORMATS = (
@@ -152,3 +154,64 @@ def event_mode_chat_span(span_id: str) -> dict:
     """A GenAI chat span whose content went to log records: no messages on the span."""
     attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini"}
     return otlp_span("chat gpt-4o-mini", span_id, None, attributes)
+
+
+def promoted(pytester: pytest.Pytester, path: Path, *args: str, label: str = "x_y"):
+    """Promote ``path``, check that the written case passes ``--llm-replay recorded``,
+    and return the case (as data) and the command's output."""
+    result = promote(pytester, path, *args, label=label)
+    output = result.stdout.str()
+    assert result.ret == 0, output
+    written = re.search(r"^wrote (\S+)$", output, re.MULTILINE)
+    case_path = pytester.path / written.group(1)
+    replay = pytester.runpytest("--llm-regressions", "--llm-replay", "recorded", str(case_path))
+    replay.assert_outcomes(passed=1)
+    return yaml.safe_load(case_path.read_text(encoding="utf-8")), output
+
+
+def golden_view(case: dict) -> dict:
+    """What a promoted case says about the call, compactly: model, messages (role, start
+    of the text, tool calls, tool call id), tools, observed tool calls, output, finish
+    reason, usage and the "not carried" list."""
+    observed = case.get("observed", {})
+    notes = (case.get("context") or {}).get("notes", "")
+    lost = [line for line in notes.splitlines() if line.startswith("not carried: ")]
+    return {
+        "model": case["model"]["name"],
+        "params": case["model"].get("params", {}),
+        "messages": [
+            (
+                m["role"],
+                _start(m.get("content")),
+                [c["function"]["name"] for c in m.get("tool_calls") or []],
+                m.get("tool_call_id"),
+            )
+            for m in case["request"]["messages"]
+        ],
+        "tools": [t["function"]["name"] for t in case["request"].get("tools") or []],
+        "tool_calls": [
+            (c["name"], c.get("arguments"), c.get("id")) for c in observed.get("tool_calls", [])
+        ],
+        "output": _start(observed.get("output")),
+        "finish_reason": observed.get("finish_reason"),
+        "usage": observed.get("usage"),
+        "not_carried": lost[0].removeprefix("not carried: ") if lost else None,
+    }
+
+
+def _start(text: object) -> object:
+    return text[:40] if isinstance(text, str) else text
+
+
+def inspected(pytester: pytest.Pytester, path: Path) -> str:
+    result = pytester.runpytest("--llm-inspect-trace", str(path))
+    assert result.ret == 0, result.stdout.str()
+    return result.stdout.str()
+
+
+def promoted_view(pytester: pytest.Pytester, tool: str, name: str, *args: str):
+    """:func:`promoted` on the sample ``tests/data/traces/TOOL/NAME.json``: the case's
+    golden view, the case, the command's output and the sample's path."""
+    path = sample(pytester, tool, name)
+    case, output = promoted(pytester, path, *args)
+    return golden_view(case), case, output, path

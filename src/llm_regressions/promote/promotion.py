@@ -283,6 +283,8 @@ def _with_output(span: Span, llm_spans: list[Span], logs_hint: str) -> Span:
         if others
         else "\nNo LLM span in this trace has output."
     )
+    if span.llm.no_output and not span.is_error:
+        raise PromoteError(f"{_describe(span)} cannot be promoted: {span.llm.no_output}" + hint)
     if not span.is_error:
         raise PromoteError(
             f"{_describe(span)} recorded no model output, so there is nothing to check"

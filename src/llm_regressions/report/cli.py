@@ -62,7 +62,7 @@ def _gate(args: argparse.Namespace) -> int:
         max_p95_increase=args.max_p95_increase,
     )
     records = [r for r in report["cases"] if r["golden"]] if args.golden else report["cases"]
-    result = evaluate(records, settings, baseline)
+    result = evaluate(records, settings, baseline, json_report.incomplete_reason(report))
     report = {
         **report,
         "cases": records,

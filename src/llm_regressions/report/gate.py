@@ -109,8 +109,12 @@ def _baseline(
 
 
 def evaluate(
-    records: list[dict[str, Any]], settings: GateSettings, baseline: dict[str, Any] | None
+    records: list[dict[str, Any]],
+    settings: GateSettings,
+    baseline: dict[str, Any] | None,
+    incomplete: str | None = None,
 ) -> GateResult:
+    """``incomplete``: why the run did not cover its selection; no gate passes then."""
     out = GateResult(decides=settings.golden or settings.min_pass_rate is not None)
     if settings.golden:
         _golden(records, settings, out)
@@ -118,6 +122,8 @@ def evaluate(
         _min_rates(records, settings, out)
     if baseline is not None:
         _baseline(records, baseline, settings, out)
+    if incomplete:
+        out.failures.append(f"incomplete run ({incomplete}): no gate passes on it")
     return out
 
 

@@ -50,12 +50,15 @@ def build(
     run: dict[str, Any],
     gate: dict[str, Any] | None,
     git: dict[str, Any] | None,
+    incomplete: str | None = None,
 ) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": VERSION,
         "plugin_version": __version__,
         "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "complete": incomplete is None,
+        "incomplete": incomplete,
         "git": git,
         "run": run,
         "aggregates": aggregate(records),
@@ -84,6 +87,10 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
+def incomplete_reason(report: dict[str, Any]) -> str | None:
+    return None if complete(report) else (report.get("incomplete") or "incomplete run")
+
+
 def merge(reports: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
     """One report of the cases of several shard reports; a case in two is refused."""
     seen: dict[str, str] = {}
@@ -102,4 +109,14 @@ def merge(reports: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
     run = {**first["run"], "shard": None, "merged_from": len(reports)}
     commits = {(r.get("git") or {}).get("commit") for r in reports}
     git = first.get("git") if len(commits) == 1 else None
-    return build(records, run, None, git)
+    incomplete = [
+        f"{name}: {incomplete_reason(r)}"
+        for r, name in zip(reports, names, strict=True)
+        if not complete(r)
+    ]
+    return build(records, run, None, git, "; ".join(incomplete) or None)
+
+
+def complete(report: dict[str, Any]) -> bool:
+    """Reports written before ``complete`` existed were only written by finished runs."""
+    return report.get("complete", True) is not False

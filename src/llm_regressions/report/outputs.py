@@ -17,6 +17,7 @@ def build(
     gate: GateSettings,
     gate_result: dict[str, Any],
     root: Path,
+    incomplete: str | None = None,
 ) -> dict[str, Any]:
     """The JSON report of this session (git state only when a JSON report is wanted)."""
     run = {
@@ -27,7 +28,7 @@ def build(
         "merged_from": None,
     }
     git = json_report.git_state(root) if gate.report else None
-    return json_report.build(records, run, gate_result, git)
+    return json_report.build(records, run, gate_result, git, incomplete)
 
 
 def write(report: dict[str, Any], gate: GateSettings, written: list[str]) -> None:

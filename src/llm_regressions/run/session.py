@@ -71,6 +71,22 @@ def session_of(config: pytest.Config) -> LlmSession | None:
     return config.stash.get(SESSION_KEY, None)
 
 
+def _incomplete(session: pytest.Session, records: list[dict[str, Any]]) -> str | None:
+    """Why this session did not run its whole selection, or None when it did."""
+    status = session.exitstatus
+    if status == pytest.ExitCode.INTERRUPTED:
+        return "interrupted"
+    if status == pytest.ExitCode.NO_TESTS_COLLECTED:
+        return "no test was collected or selected"
+    if status not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return f"pytest ended with exit code {int(status)} ({pytest.ExitCode(status).name})"
+    if session.shouldfail or session.shouldstop:
+        return f"stopped early: {session.shouldfail or session.shouldstop}"
+    if not records:
+        return "no case ran"
+    return None
+
+
 class LlmSession:
     """The replay queue of this process, and (where the summary is written) the
     records, the gate and the reports."""
@@ -186,13 +202,14 @@ class LlmSession:
         """Gate, write the reports, set the exit status, update statuses. Nothing here
         may raise (pytest would end in an internal error): whatever goes wrong becomes a
         gate failure with its reason."""
-        if self.worker:
-            return
+        if self.worker or self.config.getoption("collectonly"):
+            return  # nothing ran: nothing to gate or report
         records = self.collector.sorted()
-        self.result = self._evaluate(records)
-        report = outputs.build(
-            records, self.settings, self.gate, self.result.to_dict(), Path(self.config.rootpath)
-        )
+        incomplete = _incomplete(session, records)
+        self.result = self._evaluate(records, incomplete)
+        root = Path(self.config.rootpath)
+        gate = self.result.to_dict()
+        report = outputs.build(records, self.settings, self.gate, gate, root, incomplete)
         self.aggregates = report["aggregates"]
         try:
             outputs.write(report, self.gate, self.written)
@@ -202,11 +219,11 @@ class LlmSession:
         if self.gate.update_status:
             self._update_statuses(records)
 
-    def _evaluate(self, records: list[dict[str, Any]]) -> GateResult:
+    def _evaluate(self, records: list[dict[str, Any]], incomplete: str | None) -> GateResult:
         try:
-            return evaluate(records, self.gate, self.baseline)
+            return evaluate(records, self.gate, self.baseline, incomplete)
         except (KeyError, TypeError, ValueError) as exc:  # a hand-edited baseline
-            result = evaluate(records, replace(self.gate, baseline=None), None)
+            result = evaluate(records, replace(self.gate, baseline=None), None, incomplete)
             result.failures.append(f"--llm-baseline {self.gate.baseline}: unusable ({exc!r})")
             return result
 

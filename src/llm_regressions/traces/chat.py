@@ -236,12 +236,15 @@ def _message(item: dict[str, Any], lose: Lose) -> list[Message]:
 
 
 def _with_content(role: str, item: dict[str, Any], lose: Lose) -> list[Message]:
-    content = maybe_json(item.get("content"))
+    raw = item.get("content")
+    content = maybe_json(raw)
     results: list[Message] = []
     calls = _tool_calls(item)
     if isinstance(content, list) and all(_is_block(b) for b in content):
         content, block_calls, results = _blocks(content, lose)
         calls += block_calls
+    elif isinstance(raw, str):
+        content = raw  # JSON text (a tool's result) stays exactly as it was sent
     elif content is not None and not isinstance(content, str):
         content = as_text(content)
     message: Message = {"role": role, "content": content}
@@ -272,7 +275,8 @@ def _tool_calls(item: dict[str, Any]) -> list[dict[str, Any]]:
     raw = item.get("tool_calls") or extra.get("tool_calls") or []
     if not raw and isinstance(extra.get("function_call"), dict):
         raw = [{"function": extra["function_call"]}]
-    return [_tool_call(c) for c in maybe_json(raw) or [] if isinstance(c, dict)]
+    raw = maybe_json(raw)
+    return [_tool_call(c) for c in raw if isinstance(c, dict)] if isinstance(raw, list) else []
 
 
 def _tool_call(call: dict[str, Any]) -> dict[str, Any]:
@@ -473,7 +477,8 @@ def _openai_completion(value: dict[str, Any], lose: Lose) -> Answer:
     choice = (
         value["choices"][0] if value["choices"] and isinstance(value["choices"][0], dict) else {}
     )
-    found = _from_message(choice.get("message") or choice.get("delta") or {}, lose)
+    message = choice.get("message") or choice.get("delta")
+    found = _from_message(message if isinstance(message, dict) else {}, lose)
     if not found.text and isinstance(choice.get("text"), str):
         found.text = choice["text"]
     found.finish_reason = (
@@ -539,6 +544,17 @@ def _pydantic_event(value: dict[str, Any], lose: Lose) -> Answer:
     return found
 
 
+def _text_result(value: dict[str, Any], lose: Lose) -> Answer:
+    """``{"text", "finish_reason"}``: a generation result reduced to its text (OpenInference's
+    GenAI converter, Vercel AI SDK ``generateText``)."""
+    found = Answer(text=value["text"])
+    found.finish_reason = normalise_finish_reason(
+        value.get("finish_reason") or value.get("finishReason")
+    )
+    found.usage = usage_from(value.get("usage"))
+    return found
+
+
 def _output_key(value: dict[str, Any], lose: Lose) -> Answer:
     return answer(value["output"], lose)
 
@@ -553,4 +569,5 @@ _OUTPUTS: tuple[tuple[Callable[[dict], bool], Callable[[dict, Lose], Answer]], .
     (lambda v: isinstance(v.get("message"), dict), _pydantic_event),
     (lambda v: "role" in v or "content" in v or "tool_calls" in v or "lc" in v, _from_message),
     (lambda v: set(v) == {"output"}, _output_key),
+    (lambda v: isinstance(v.get("text"), str), _text_result),
 )

@@ -21,6 +21,7 @@ from llm_regressions.traces import (
     litellm_payload,
     native,
     otlp,
+    phoenix,
     tree,
 )
 from llm_regressions.traces.conventions import FAMILIES, KNOWN
@@ -35,12 +36,13 @@ Reader = Callable[[list[Any]], Trace]
 READERS: tuple[tuple[str, Reader], ...] = (
     (native.FORMAT, native.read),
     (otlp.FORMAT, otlp.read),
+    (phoenix.FORMAT, phoenix.read),
     (console.FORMAT, console.read),
     (litellm_payload.FORMAT, litellm_payload.read),
     (langsmith.FORMAT, langsmith.read),
     (langfuse_api.FORMAT, langfuse_api.read),
 )
-_CONVENTION_FORMATS = (otlp.FORMAT, console.FORMAT)
+_CONVENTION_FORMATS = (otlp.FORMAT, phoenix.FORMAT, console.FORMAT)
 
 
 def read_trace(path: Path, logs: Path | None = None) -> Trace:
@@ -54,12 +56,7 @@ def read_trace(path: Path, logs: Path | None = None) -> Trace:
     except BadTrace as exc:
         raise TraceError(f"{display}: {exc}") from None
     if name in _CONVENTION_FORMATS and not any(KNOWN in s.attributes for s in trace.spans):
-        conventions = "; ".join(label for label, _ in FAMILIES)
-        raise TraceError(
-            f"{display}: read as {name}, but no span uses a known LLM attribute "
-            f"convention (tried: {conventions}). Attribute keys seen: "
-            f"{', '.join(sorted({str(k) for s in trace.spans for k in s.attributes})[:12])}"
-        )
+        raise TraceError(_no_convention(display, name, trace))
     if logs and name != otlp.FORMAT:
         raise TraceError(f"{logs}: a logs file only goes with an OTLP/JSON trace, not {name}")
     tree.check_links(trace, display)
@@ -82,6 +79,21 @@ def _detect(
             declined.append(f"  {name}: unexpected structure ({type(exc).__name__}: {exc})")
     raise TraceError(
         f"{display}: not a trace format this plugin reads. Formats tried:\n" + "\n".join(declined)
+    )
+
+
+def _no_convention(display: str, name: str, trace: Trace) -> str:
+    """The refusal of spans no convention recognised: each convention with the keys that
+    identify it (none of which the spans hold), then the keys the spans do hold."""
+    keys = sorted({str(k) for s in trace.spans for k in s.attributes})
+    shown = ", ".join(keys[:12]) + (f" (and {len(keys) - 12} more)" if len(keys) > 12 else "")
+    return (
+        f"{display}: read as {name} ({len(trace.spans)} span(s)), but no span holds the "
+        "attributes of an LLM convention this plugin reads. Conventions tried, each with "
+        "what identifies it: "
+        + "; ".join(label for label, _ in FAMILIES)
+        + ". "
+        + (f"Attribute keys in the file: {shown}" if keys else "The spans hold no attributes.")
     )
 
 

@@ -113,6 +113,9 @@ class LlmCall:
     #: a reasoning item, a finish reason with no OpenAI name...), one short phrase each:
     #: promotion and --llm-inspect-trace list them as "not carried".
     not_carried: list[str] = field(default_factory=list)
+    #: Why the trace holds no output for this call, when the reader knows (a LangSmith
+    #: run that never finished): promotion refuses the span with this reason.
+    no_output: str | None = None
 
     def lose(self, what: str) -> None:
         if what not in self.not_carried:

@@ -8,15 +8,12 @@ from typing import Any
 
 from llm_regressions.traces.values import as_float, as_int, as_text, maybe_json
 
-#: The sampling parameters read from a recorded request (OpenAI names).
-PARAM_NAMES = ("temperature", "max_tokens", "max_completion_tokens", "seed", "top_p", "stop")
-PARAM_NAMES += ("frequency_penalty", "presence_penalty", "user", "n")
 _NUMBERS = {"temperature": as_float, "top_p": as_float, "frequency_penalty": as_float}
 _NUMBERS |= {"presence_penalty": as_float, "max_tokens": as_int, "max_completion_tokens": as_int}
 _NUMBERS |= {"seed": as_int, "n": as_int}
 
 
-def sampling_params(recorded: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+def param_values(recorded: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     """The (name, value) pairs that hold a value, numbers as numbers (``"0.2"`` -> 0.2).
     A value that is no finite number where one belongs is no usable setting: left out,
     like one that was not recorded."""
@@ -67,7 +64,12 @@ def normalise_finish_reason(value: Any) -> str | None:
     if isinstance(value, list):
         value = next((v for v in value if v), None)
     if isinstance(value, dict):
-        value = value.get("reason") or value.get("type") or value.get("unified")
+        value = (
+            value.get("reason")
+            or value.get("type")
+            or value.get("unified")
+            or value.get("finish_reason")  # a whole stream chunk choice (LangSmith JS)
+        )
     if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip().lower()
@@ -97,7 +99,7 @@ def openai_tool(definition: Any) -> dict[str, Any] | None:
     body = {"name": function["name"]}
     if isinstance(function.get("description"), str) and function["description"]:
         body["description"] = function["description"]
-    parameters = maybe_json(function.get("parameters"))
+    parameters = maybe_json(function.get("parameters", function.get("input_schema")))
     if isinstance(parameters, dict):
         body["parameters"] = parameters
     return {"type": "function", "function": body}

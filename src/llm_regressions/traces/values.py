@@ -10,6 +10,7 @@ import itertools
 import json
 import math
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 
@@ -74,6 +75,21 @@ def iso_to_ns(text: Any) -> int | None:
         moment = moment.replace(tzinfo=timezone.utc)
     nanos = int((fraction + "000000000")[:9]) if fraction else 0
     return int(moment.timestamp()) * 1_000_000_000 + nanos
+
+
+def time_to_ns(value: Any) -> int | None:
+    """An ISO 8601 string, or an epoch number in seconds, milliseconds, microseconds or
+    nanoseconds (told apart by magnitude: SDKs write all four) -> Unix nanoseconds."""
+    if isinstance(value, str):
+        return iso_to_ns(value)
+    number = as_float(value)
+    if number is None or not math.isfinite(number) or number <= 0:
+        return None
+    exact = Decimal(str(value))  # 1728803137170 ms is not exact as a float in ns
+    for limit, scale in ((10**11, 10**9), (10**14, 10**6), (10**17, 10**3)):
+        if number < limit:
+            return int(exact * scale)
+    return int(exact)
 
 
 def seconds_to_ns(value: Any) -> int | None:

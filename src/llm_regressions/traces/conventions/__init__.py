@@ -11,9 +11,16 @@ from llm_regressions.traces.model import Span
 
 #: (name shown when a file is refused, module); the first whose ``matches`` is True wins.
 FAMILIES = (
-    ("Langfuse (langfuse.observation.*)", langfuse),
-    ("OpenInference (openinference.span.kind, llm.*)", openinference),
-    ("OpenTelemetry GenAI / OpenLLMetry / litellm (gen_ai.*, traceloop.*)", genai),
+    ("Langfuse (langfuse.observation.type)", langfuse),
+    (
+        "OpenInference (openinference.span.kind, or llm.model_name / llm.input_messages.*"
+        " / llm.output_messages.*)",
+        openinference,
+    ),
+    (
+        "OpenTelemetry GenAI / OpenLLMetry / litellm (gen_ai.*, traceloop.*, llm.request.*)",
+        genai,
+    ),
 )
 KNOWN = "llm_regressions.convention"
 

@@ -18,7 +18,7 @@ from llm_regressions.traces.shapes import (
     normalise_finish_reason,
     openai_tool_call,
     openai_tools,
-    sampling_params,
+    param_values,
     usage,
 )
 from llm_regressions.traces.values import as_float, as_int, indexed, maybe_json
@@ -80,7 +80,7 @@ def _llm(a: dict[str, Any]) -> model.LlmCall:
         request_model=a.get("gen_ai.request.model"),
         response_model=a.get("gen_ai.response.model"),
         provider=a.get("gen_ai.provider.name") or a.get("gen_ai.system"),
-        params=sampling_params((name, a.get(key)) for key, name in _PARAMS.items()),
+        params=param_values((name, a.get(key)) for key, name in _PARAMS.items()),
         messages=_input_messages(a),
         tools=openai_tools(a.get("gen_ai.tool.definitions")) or _legacy_tools(a),
         response_format=_response_format(a),

@@ -14,7 +14,7 @@ from llm_regressions.traces.shapes import (
     kwargs_of,
     normalise_finish_reason,
     openai_tools,
-    sampling_params,
+    param_values,
     usage,
 )
 from llm_regressions.traces.values import as_float, maybe_json
@@ -83,7 +83,7 @@ def _llm(span: model.Span) -> model.LlmCall:
         # served model on success, requested model on error (see module docstring)
         request_model=model_name if span.is_error else None,
         response_model=None if span.is_error else model_name,
-        params=sampling_params((k, params.get(k)) for k in _PARAM_NAMES),
+        params=param_values((k, params.get(k)) for k in _PARAM_NAMES),
         messages=chat.messages(given).messages,
         tools=tools or openai_tools(metadata(a, "tools")),
         tool_choice=metadata(a, "tool_choice"),
