@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from llm_regressions.traces.chat import Answer, Chat, answer, messages
+from llm_regressions.traces.providers import litellm_prefix
 from llm_regressions.traces.shapes import (
-    litellm_prefix,
     normalise_finish_reason,
     openai_tool,
     usage_from,

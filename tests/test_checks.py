@@ -247,6 +247,25 @@ def test_tool_args_valid_needs_offered_tools() -> None:
         check.validate_case(make_case(request={"messages": [{"role": "user", "content": "q"}]}))
 
 
+@pytest.mark.parametrize(
+    "parameters",
+    [{"type": "nonsense"}, {"type": "object", "properties": "x"}, "x"],
+    ids=["unknown-type", "properties-not-an-object", "not-an-object"],
+)
+def test_tool_args_valid_needs_schemas_that_are_json_schema(parameters) -> None:
+    tools = [{"type": "function", "function": {"name": "f", "parameters": parameters}}]
+    case = make_case(request={"messages": [{"role": "user", "content": "q"}], "tools": tools})
+    with pytest.raises(CheckArgsError, match="tool 'f': parameters are no JSON Schema"):
+        build_check("tool_args_valid", True).validate_case(case)
+
+
+def test_tool_args_valid_with_a_ref_that_does_not_resolve_fails_without_crashing() -> None:
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"$ref": "#/x"}}}]
+    case = make_case(request={"messages": [{"role": "user", "content": "q"}], "tools": tools})
+    result = run("tool_args_valid", True, case=case, tool_calls=calls(("f", {"a": 1})))
+    assert not result.passed and "$ref does not resolve" in result.reason
+
+
 def test_python_check_calls_the_function(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         mychecks="""

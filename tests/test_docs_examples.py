@@ -61,6 +61,22 @@ def test_docs_truncated_trace_with_suggested_checks(project: pytest.Pytester):
     )
 
 
+def test_docs_suggested_checks_and_the_command_that_adds_them(project: pytest.Pytester):
+    given = ["--promote-span", "568658d1fa94b794", "--promote-golden"]
+    result = project.runpytest(
+        "--promote-trace=traces/truncated.json", "--promote-label", "truncated_summary", *given
+    )
+    assert result.ret == 4
+    command = "pytest --promote-trace traces/truncated.json --promote-label truncated_summary"
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: no checks given. Suggested from the signals:",
+            "  - {finish_reason: stop}",
+            f"add them with: {command} {' '.join(given)} --promote-suggested",
+        ]
+    )
+
+
 def test_docs_prompt_loop_promotes_onto_the_template(project: pytest.Pytester):
     result = project.runpytest(
         "--promote-trace",

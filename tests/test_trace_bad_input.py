@@ -253,3 +253,22 @@ def test_expected_that_the_checks_reject(pytester, good_trace):
 def test_expected_file_that_does_not_exist(pytester, good_trace):
     result = promote(pytester, good_trace, *OK_CHECK, "--promote-expected=@missing.txt")
     assert_refused(result, 4, "--promote-expected @missing.txt: cannot read")
+
+
+def test_a_case_larger_than_the_loader_reads_is_not_written(pytester):
+    # a 10 MB prompt: the case would be over the loader's 5 MB limit
+    prompt = "Summarise this log line. " * 420_000
+    span = chat_span("00000000000000a1", "Hello there")
+    for attribute in span["attributes"]:
+        if attribute["key"] == "gen_ai.input.messages":
+            messages = [{"role": "user", "parts": [{"type": "text", "content": prompt}]}]
+            attribute["value"] = {"stringValue": json.dumps(messages)}
+    path = write_json(pytester, "huge_prompt.json", otlp(span))
+    result = promote(pytester, path, *OK_CHECK)
+    assert_refused(
+        result,
+        1,
+        "the case would be over 10.0 MB; case files are limited to 5 MB",
+        "biggest field is request.messages[0].content (10.0 MB): trim it in the trace",
+    )
+    assert written_cases(pytester) == []

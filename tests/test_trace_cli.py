@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
+
+import yaml
 
 from llm_regressions.casefile.loader import load_case_file
 from trace_support import (
@@ -14,6 +17,7 @@ from trace_support import (
     otlp_logs,
     promote,
     sample,
+    written_cases,
 )
 
 OPTIONS = (
@@ -106,13 +110,19 @@ def test_tool_context_is_kept(pytester):
     assert "pinned to the served snapshot 'gpt-4o-mini-2024-07-18'" in loaded.case.context.notes
 
 
-def test_content_in_log_records_needs_promote_logs(pytester):
+def event_mode_files(pytester) -> tuple:
+    """A GenAI span whose content (a refusal) is in a separate logs file."""
     span = event_mode_chat_span("00000000000000a1")
     spans_path = pytester.path / "spans.json"
     spans_path.write_text(json.dumps(otlp(span)), encoding="utf-8")
     logs_path = pytester.path / "logs.json"
     record = operation_details("00000000000000a1", "Hi", "I cannot help with that.")
     logs_path.write_text(json.dumps(otlp_logs(record)), encoding="utf-8")
+    return spans_path, logs_path
+
+
+def test_content_in_log_records_needs_promote_logs(pytester):
+    spans_path, logs_path = event_mode_files(pytester)
     without = promote(pytester, spans_path, "--promote-suggested", label="refusal")
     assert without.ret == 1 and "pass --promote-logs" in without.stdout.str()
     result = promote(
@@ -125,3 +135,57 @@ def test_content_in_log_records_needs_promote_logs(pytester):
     )
     assert result.ret == 0, result.stdout.str()
     result.stdout.fnmatch_lines(["verified: fails on observed: not_refusal: True -- refusal *"])
+
+
+def test_the_logs_hint_is_given_only_where_a_logs_file_applies(pytester):
+    payload = {"call_type": "acompletion", "model": "gpt-4o-mini", "messages": []}
+    payload |= {"response": {"choices": [{"message": {"content": "Hi"}}]}, "id": "c1"}
+    native = {
+        "llm_regressions_trace": 1,
+        "spans": [
+            {
+                "trace_id": "t1",
+                "span_id": "s1",
+                "name": "chat",
+                "llm": {"request_model": "gpt-4o-mini", "messages": [{"role": "user"}]},
+            }
+        ],
+    }
+    for name, doc, refusal in [
+        ("payload.json", payload, "recorded no input messages"),
+        ("native.json", native, "recorded no model output"),
+        ("otlp.json", otlp(event_mode_chat_span("00000000000000a1")), "no model output"),
+    ]:
+        path = pytester.path / name
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        result = promote(pytester, path, "--promote-check", "contains: x")
+        assert result.ret == 1 and refusal in result.stdout.str(), result.stdout.str()
+        assert ("--promote-logs" in result.stdout.str()) is (name == "otlp.json"), name
+
+
+def test_a_suggested_command_repeats_the_flags_given_and_works(pytester):
+    spans_path, _ = event_mode_files(pytester)
+    given = ["--promote-logs", "logs.json", "--promote-span", "00000000000000a1"]
+    given += ["--promote-trace-id", "ab" * 16, "--promote-golden"]
+    refused = promote(pytester, spans_path, *given, label="refusal")
+    assert refused.ret == 4, refused.stdout.str() + refused.stderr.str()
+    lines = refused.stderr.lines
+    start = lines.index("ERROR: no checks given. Suggested from the signals:")
+    suggested = [yaml.safe_load(line) for line in lines[start + 1 :] if line.startswith("  - ")]
+    assert suggested == [[{"not_refusal": True}]]
+    (command,) = [line for line in lines if line.startswith("add them with: pytest ")]
+    words = shlex.split(command.removeprefix("add them with: pytest "))
+    assert all(word in words for word in given), words
+    assert pytester.runpytest(*words).ret == 0
+    (case,) = written_cases(pytester)
+    assert "golden: true" in case.read_text(encoding="utf-8")
+
+
+def test_suggested_checks_with_arguments_are_one_yaml_line_each(pytester):
+    path = sample(pytester, "openllmetry", "agent_tool_loop")
+    result = promote(pytester, path)
+    assert result.ret == 4
+    suggested = [line for line in result.stderr.lines if line.startswith("  - ")]
+    assert [yaml.safe_load(line) for line in suggested] == [
+        [{"tool_not_called": {"name": "get_order_status", "args": {"order_id": "A-1042"}}}]
+    ]

@@ -329,20 +329,22 @@ TRACE_FLAGS = (
                 "Overwrite an existing case file and allow promoting the same span again.",
                 action="store_true",
             ),
-            _flag(
-                "--promote-redact-pattern",
-                "Also redact matches of REGEX (repeatable); API keys, bearer tokens, "
-                "Authorization headers, passwords in URLs and secret-named fields always are.",
-                action="append",
-                default=[],
-                metavar="REGEX",
-                dest="promote_redact_patterns",
-            ),
         ),
         "promote_trace",
     ),
     *_companions(
         (
+            _flag(
+                "--promote-redact-pattern",
+                "Also redact matches of REGEX (repeatable), in the case and in what "
+                "--promote-trace and --llm-inspect-trace print; API keys, tokens, private "
+                "keys, Authorization headers, passwords in URLs and secret-named fields "
+                "always are.",
+                action="append",
+                default=[],
+                metavar="REGEX",
+                dest="promote_redact_patterns",
+            ),
             _flag(
                 "--promote-logs",
                 "OTLP/JSON logs file whose records carry the message content (GenAI "

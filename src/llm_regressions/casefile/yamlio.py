@@ -193,6 +193,20 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _StableDumper.add_representer(str, _represent_str)
 
 
+def dump_line(data: Any) -> str:
+    """Plain data as one line of flow-style YAML, e.g. a check to paste after
+    ``--promote-check`` (strings with line breaks are quoted with escapes)."""
+    text = yaml.dump(
+        data,
+        Dumper=_StableDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=True,
+        width=2**30,
+    )
+    return text.removesuffix("\n...\n").strip()
+
+
 def dump(data: Any) -> str:
     """Serialize plain data (dicts, lists, scalars) with stable key order."""
     return yaml.dump(

@@ -80,14 +80,28 @@ class ToolNotCalled(_ToolMatch):
         return CheckResult(True, f"{self._what()} not called")
 
 
-def offered_tools(case) -> dict[str, dict[str, Any]]:
+def offered_tools(case) -> dict[str, Any]:
     """Tool name -> JSON Schema of its parameters, from the case's request."""
-    tools: dict[str, dict[str, Any]] = {}
+    tools: dict[str, Any] = {}
     for tool in case.request.tools if case.request else ():
         function = tool.get("function", tool)
-        if "name" in function:
+        if isinstance(function, dict) and isinstance(function.get("name"), str):
             tools[function["name"]] = function.get("parameters") or {"type": "object"}
     return tools
+
+
+def schema_problem(schema: Any) -> str | None:
+    """Why ``schema`` cannot validate arguments (it breaks the JSON Schema meta-schema),
+    or None."""
+    from jsonschema import exceptions, validators
+
+    if not isinstance(schema, (dict, bool)):
+        return "not a JSON Schema object"
+    try:
+        validators.validator_for(schema).check_schema(schema)
+    except exceptions.SchemaError as exc:
+        return exc.message
+    return None
 
 
 class ToolArgsValidArgs(_Args):
@@ -103,11 +117,17 @@ class ToolArgsValid(Check):
     Args = Literal[True] | ToolArgsValidArgs
 
     def validate_case(self, case) -> None:
-        if not offered_tools(case):
+        tools = offered_tools(case)
+        if not tools:
             raise CheckArgsError("needs 'request.tools': the tool schemas offered to the model")
+        for name, schema in tools.items():
+            problem = schema_problem(schema)
+            if problem:
+                raise CheckArgsError(f"tool {name!r}: parameters are no JSON Schema: {problem}")
 
     def score(self, result, case):
         from jsonschema import validators
+        from referencing.exceptions import Unresolvable
 
         only = self.arg.name if isinstance(self.arg, ToolArgsValidArgs) else None
         tools = offered_tools(case)
@@ -121,7 +141,10 @@ class ToolArgsValid(Check):
                 return CheckResult(False, f"{call.name!r} arguments are not a JSON object")
             schema = tools[call.name]
             validator = validators.validator_for(schema)(schema)
-            error = next(iter(validator.iter_errors(call.arguments)), None)
+            try:
+                error = next(iter(validator.iter_errors(call.arguments)), None)
+            except Unresolvable as exc:
+                return CheckResult(False, f"{call.name!r} schema: a $ref does not resolve: {exc}")
             if error is not None:
                 return CheckResult(False, f"{call.name!r} arguments invalid: {error.message}")
         return CheckResult(True, f"{len(calls)} tool call(s) have valid arguments")

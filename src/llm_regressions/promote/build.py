@@ -11,33 +11,13 @@ import json
 from typing import Any
 
 from llm_regressions.casefile.model import FORMAT_VERSION
+from llm_regressions.traces import providers
 from llm_regressions.traces.model import LlmCall, Span, ToolUse, Trace
 from llm_regressions.traces.values import maybe_json, ns_to_iso
 
 MAX_CONTEXT_ITEMS = 20
 #: How a reader's losses are listed, in the case's notes and in the command's output.
 NOT_CARRIED = "not carried: "
-#: Providers whose name is also litellm's model prefix.
-LITELLM_PROVIDERS = {
-    "openai",
-    "azure",
-    "anthropic",
-    "bedrock",
-    "vertex_ai",
-    "gemini",
-    "mistral",
-    "groq",
-    "cohere",
-    "together_ai",
-    "fireworks_ai",
-    "deepseek",
-    "xai",
-    "ollama",
-    "openrouter",
-    "perplexity",
-    "cerebras",
-    "deepinfra",
-}
 
 
 def pinned_model(call: LlmCall) -> tuple[str, str | None]:
@@ -48,18 +28,17 @@ def pinned_model(call: LlmCall) -> tuple[str, str | None]:
     note = None
     if served and asked and _bare(served) != _bare(asked):
         note = f"pinned to the served snapshot {served!r}; the request asked for {asked!r}"
-    if name and name.split("/", 1)[0] not in LITELLM_PROVIDERS:  # ARNs hold a "/" too
-        head = asked.split("/", 1)[0] if asked and "/" in asked else ""
-        prefix = head if head in LITELLM_PROVIDERS else (call.provider or "").lower()
-        if prefix in LITELLM_PROVIDERS:
+    if name and providers.split(name)[0] is None:  # no prefix yet (an ARN holds "/" too)
+        head = asked.split("/", 1)[0] if asked and "/" in asked else None
+        prefix = providers.litellm_prefix(head) or providers.litellm_prefix(call.provider)
+        if prefix:
             name = f"{prefix}/{name}"
     return name, note
 
 
 def _bare(model: str) -> str:
     """``model`` without its litellm provider prefix."""
-    prefix, _, rest = model.partition("/")
-    return rest if rest and prefix in LITELLM_PROVIDERS else model
+    return providers.split(model)[1]
 
 
 def content_hash(trace_id: str, span_id: str, request: dict, observed: dict) -> str:

@@ -23,19 +23,26 @@ def run(config: pytest.Config, wanted: PromoteSettings) -> int:
     invocation = Path(config.invocation_params.dir)
     logs = invocation / wanted.logs if wanted.logs else None
     if wanted.inspect:
-        return _inspect(invocation / wanted.inspect, wanted.inspect, logs)
+        return _inspect(invocation / wanted.inspect, wanted, logs)
     return _promote(config, wanted, invocation, logs)
 
 
-def _inspect(path: Path, display: str, logs: Path | None) -> int:
+def _inspect(path: Path, wanted: PromoteSettings, logs: Path | None) -> int:
+    """Print the report, redacted like a promoted case (--promote-redact-pattern too)."""
+    from llm_regressions.promote.errors import PromoteError
+    from llm_regressions.promote.promotion import redactor_for
     from llm_regressions.traces import TraceError, read_trace
     from llm_regressions.traces.inspection import render
 
     try:
+        redactor = redactor_for(wanted.redact_patterns)
+    except PromoteError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    try:
         trace = read_trace(path, logs)
     except TraceError as exc:
-        return _fail(str(exc))
-    sys.stdout.write(render(trace, display))
+        return _fail(redactor.text(str(exc))[0])
+    sys.stdout.write(render(trace, wanted.inspect, redactor))
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,13 @@ from llm_regressions.fsutil import FileExistsRefused, atomic_write, display_path
 from llm_regressions.promote.appcode import AppCode, attach
 from llm_regressions.promote.build import NOT_CARRIED, build_case
 from llm_regressions.promote.errors import USAGE, PromoteError
+from llm_regressions.promote.limits import check_depth, check_size
 from llm_regressions.run.failure import render_failure
 from llm_regressions.run.verdict import recorded_verdict
-from llm_regressions.traces import Trace, TraceError, read_trace
+from llm_regressions.traces import Trace, TraceError, otlp, read_trace
 from llm_regressions.traces.detect import describe_format
 from llm_regressions.traces.model import Span
+from llm_regressions.traces.providers import routable, unroutable
 from llm_regressions.traces.redact import Redactor, summary
 from llm_regressions.traces.signals import Signal, diagnose
 
@@ -59,9 +62,24 @@ class PromoteRequest:
 
 
 def promote(req: PromoteRequest) -> list[str]:
-    """Run a promotion; returns the lines to print. Raises PromoteError."""
+    """Run a promotion; returns the lines to print. Raises PromoteError.
+
+    What is printed quotes the trace (span names, users, errors, outputs), so it passes
+    the same redaction as the case, as one text (a private key spans lines)."""
     label = _label(req.label)
-    redactor = _redactor(req.redact_patterns)
+    redactor = redactor_for(req.redact_patterns)
+    try:
+        lines, data, text = _prepared(req, label, redactor)
+    except PromoteError as exc:
+        raise PromoteError(redactor.text(str(exc))[0], exc.code) from None
+    shown = redactor.text("\n".join(lines))[0].split("\n")
+    return shown + _write(req, label, data, text)
+
+
+def _prepared(
+    req: PromoteRequest, label: str, redactor: Redactor
+) -> tuple[list[str], dict[str, Any], str]:
+    """The lines to print, the redacted case data and its verified text (not written)."""
     user_checks = [_parse_check(text) for text in req.checks]
     expected = _expected(req.expected)
     for value, what in ((req.span_id, "--promote-span"), (req.trace_id, "--promote-trace-id")):
@@ -75,10 +93,13 @@ def promote(req: PromoteRequest) -> list[str]:
     if not data["request"]["messages"]:
         raise PromoteError(
             f"{_describe(span)} recorded no input messages, so there is nothing to replay"
-            + _logs_hint(req)
+            + _logs_hint(req, trace)
         )
     if not data["model"]["name"]:
         raise PromoteError(f"{_describe(span)} records no model name, so it cannot be replayed")
+    if not routable(data["model"]["name"]):
+        raise PromoteError(unroutable(data["model"]["name"], span.llm.provider))
+    check_depth(data)
     data, findings = redactor.data(data)
     lines += [f"redacted {line}" for line in summary(findings)] or ["redacted: nothing found"]
     suggestions = [s.check for s in signals if s.span is span and s.check]
@@ -88,8 +109,7 @@ def promote(req: PromoteRequest) -> list[str]:
     if expected is not None:
         data["expected"] = {"output": expected}
     data["checks"] = _unique(checks)
-    text = _verified(data, req, lines)
-    return lines + _write(req, label, data, text)
+    return lines, data, _verified(data, req, lines)
 
 
 def _select(req: PromoteRequest) -> tuple[Trace, list[Signal], Span, list[str]]:
@@ -128,8 +148,11 @@ def _write(req: PromoteRequest, label: str, data: dict[str, Any], text: str) -> 
     ]
 
 
-def _logs_hint(req: PromoteRequest) -> str:
-    return "" if req.logs else " (content in log records? pass --promote-logs LOGS.json)"
+def _logs_hint(req: PromoteRequest, trace: Trace) -> str:
+    """Where content may sit in log records: OTLP/JSON traces only take a logs file."""
+    if req.logs or trace.format != otlp.FORMAT:
+        return ""
+    return " (content in log records? pass --promote-logs LOGS.json)"
 
 
 def _label(label: str | None) -> str:
@@ -147,7 +170,8 @@ def _label(label: str | None) -> str:
         raise PromoteError(f"--promote-label: {message}", USAGE) from None
 
 
-def _redactor(patterns: list[str]) -> Redactor:
+def redactor_for(patterns: list[str] | tuple[str, ...]) -> Redactor:
+    """The built-in patterns plus the user's; a bad expression is a usage error."""
     try:
         return Redactor(list(patterns))
     except re.error as exc:
@@ -231,7 +255,7 @@ def _pick(trace: Trace, signals: list[Signal], req: PromoteRequest) -> tuple[Spa
             f"no LLM span in this trace ({len(trace.spans)} spans); nothing to promote. "
             "Inspect it with --llm-inspect-trace"
         )
-    span_id = req.span_id
+    hint, span_id = _logs_hint(req, trace), req.span_id
     if span_id is not None:
         span = trace.find(span_id)
         if span is None or span.llm is None:
@@ -239,19 +263,20 @@ def _pick(trace: Trace, signals: list[Signal], req: PromoteRequest) -> tuple[Spa
             raise PromoteError(
                 f"--promote-span {span_id} {what}; LLM spans:\n{_list(llm_spans)}", USAGE
             )
-        return _with_output(span, llm_spans, req), "chosen with --promote-span"
+        return _with_output(span, llm_spans, hint), "chosen with --promote-span"
     for signal in signals:
         if signal.span.llm is not None:
-            return _with_output(signal.span, llm_spans, req), f"signal {signal.code}"
+            return _with_output(signal.span, llm_spans, hint), f"signal {signal.code}"
         after = [s for s in llm_spans if (s.start_ns or 0) >= (signal.span.end_ns or 0)]
         if after:
-            return _with_output(after[0], llm_spans, req), (
+            return _with_output(after[0], llm_spans, hint), (
                 f"first LLM span after the {signal.code} signal in {signal.span.name!r}"
             )
-    return _with_output(llm_spans[-1], llm_spans, req), "last LLM span; no signal points elsewhere"
+    last = _with_output(llm_spans[-1], llm_spans, hint)
+    return last, "last LLM span; no signal points elsewhere"
 
 
-def _with_output(span: Span, llm_spans: list[Span], req: PromoteRequest) -> Span:
+def _with_output(span: Span, llm_spans: list[Span], logs_hint: str) -> Span:
     """The span itself when it carries model output; else refuse, saying why and which
     spans could be promoted instead."""
     if span.llm.has_output:
@@ -267,7 +292,7 @@ def _with_output(span: Span, llm_spans: list[Span], req: PromoteRequest) -> Span
     if not span.is_error:
         raise PromoteError(
             f"{_describe(span)} recorded no model output, so there is nothing to check"
-            + _logs_hint(req)
+            + logs_hint
             + hint
         )
     raise PromoteError(
@@ -286,9 +311,9 @@ def _list(spans: list[Span]) -> str:
 
 
 def _no_checks_message(suggestions: list[dict[str, Any]], req: PromoteRequest) -> str:
-    base = f"pytest --promote-trace {req.show(req.trace)} --promote-label {req.label}"
+    base = _command(req)
     if suggestions:
-        shown = "\n".join(f"  - {yamlio.dump(s).strip()}" for s in _unique(suggestions))
+        shown = "\n".join(f"  - {yamlio.dump_line(s)}" for s in _unique(suggestions))
         return (
             f"no checks given. Suggested from the signals:\n{shown}\n"
             f"add them with: {base} --promote-suggested"
@@ -297,6 +322,26 @@ def _no_checks_message(suggestions: list[dict[str, Any]], req: PromoteRequest) -
         "no checks given and no signal suggests one: say what the correct answer must "
         f"(not) contain, e.g. {base} --promote-check 'not_contains: <wrong fact>'"
     )
+
+
+def _command(req: PromoteRequest) -> str:
+    """The promotion command as it was given, minus its checks: hints build on it."""
+    words = ["pytest", "--promote-trace", req.show(req.trace), "--promote-label", req.label]
+    valued = [
+        ("--promote-span", req.span_id),
+        ("--promote-trace-id", req.trace_id),
+        ("--promote-logs", req.logs and req.show(req.logs)),
+        ("--promote-template", req.app.template),
+        ("--promote-render", req.app.render),
+        ("--promote-target", req.app.target),
+        *(("--promote-redact-pattern", p) for p in req.redact_patterns),
+    ]
+    words += [word for flag, value in valued if value for word in (flag, value)]
+    if req.expected is not None:  # '=' keeps pytest from reading @FILE itself
+        words.append(f"--promote-expected={req.expected}")
+    switches = [("--promote-golden", req.golden), ("--promote-unverified", req.unverified)]
+    words += [flag for flag, given in (*switches, ("--promote-force", req.force)) if given]
+    return shlex.join(str(word) for word in words)
 
 
 def _unique(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -311,7 +356,9 @@ def _unique(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _verified(data: dict[str, Any], req: PromoteRequest, lines: list[str]) -> str:
     """The YAML text, after the case loads and its checks fail on ``observed``."""
+    check_size(data)
     text = yamlio.dump(data)
+    check_size(data, text)
     path = req.out_dir / data["label"] / f"{data['id']}.yaml"
     try:
         (loaded,) = load_case_text(text, path, str(path))
@@ -331,7 +378,9 @@ def _verified(data: dict[str, Any], req: PromoteRequest, lines: list[str]) -> st
     data["tags"] = ["unverified"]
     data["description"] += f" UNVERIFIED: {verdict.problem}."
     lines.append(f"warning: written unverified: {verdict.problem}")
-    return yamlio.dump(data)
+    text = yamlio.dump(data)
+    check_size(data, text)
+    return text
 
 
 def _target(out_dir: Path, label: str, case_id: str) -> Path:

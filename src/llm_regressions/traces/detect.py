@@ -9,6 +9,7 @@ Nothing is guessed silently and nothing in the file is evaluated.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,9 @@ from llm_regressions.traces import (
     tree,
 )
 from llm_regressions.traces.conventions import FAMILIES, KNOWN
-from llm_regressions.traces.errors import Declined, TraceError
+from llm_regressions.traces.errors import BadTrace, Declined, TraceError
 from llm_regressions.traces.model import Trace
+from llm_regressions.traces.typecheck import check_spans
 
 #: Larger files are refused before reading: inspect/promote work on one incident.
 MAX_TRACE_BYTES = 100 * 1024 * 1024
@@ -50,25 +52,33 @@ def read_trace(path: Path, logs: Path | None = None) -> Trace:
     display = str(path)
     documents = parse_documents(path)
     log_documents = parse_documents(logs) if logs else None
+    try:
+        name, trace = _detect(display, documents, log_documents)
+        check_spans(trace.spans)
+    except BadTrace as exc:
+        raise TraceError(f"{display}: {exc}") from None
+    if name in _CONVENTION_FORMATS and not any(KNOWN in s.attributes for s in trace.spans):
+        raise TraceError(_no_convention(display, name, trace))
+    if logs and name != otlp.FORMAT:
+        raise TraceError(f"{logs}: a logs file only goes with an OTLP/JSON trace, not {name}")
+    tree.check_links(trace, display)
+    return trace
+
+
+def _detect(
+    display: str, documents: list[Any], log_documents: list[Any] | None
+) -> tuple[str, Trace]:
+    """The first reader that accepts the documents, and what it read."""
     declined = []
     for name, reader in READERS:
         try:
             if name == otlp.FORMAT:
-                trace = otlp.read(documents, log_documents)
-            else:
-                trace = reader(documents)
+                return name, otlp.read(documents, log_documents)
+            return name, reader(documents)
         except Declined as exc:
             declined.append(f"  {name}: {exc}")
-            continue
         except (TypeError, KeyError, AttributeError, ValueError) as exc:
             declined.append(f"  {name}: unexpected structure ({type(exc).__name__}: {exc})")
-            continue
-        if name in _CONVENTION_FORMATS and not any(KNOWN in s.attributes for s in trace.spans):
-            raise TraceError(_no_convention(display, name, trace))
-        if logs and name != otlp.FORMAT:
-            raise TraceError(f"{logs}: a logs file only goes with an OTLP/JSON trace, not {name}")
-        tree.check_links(trace, display)
-        return trace
     raise TraceError(
         f"{display}: not a trace format this plugin reads. Formats tried:\n" + "\n".join(declined)
     )
@@ -77,7 +87,7 @@ def read_trace(path: Path, logs: Path | None = None) -> Trace:
 def _no_convention(display: str, name: str, trace: Trace) -> str:
     """The refusal of spans no convention recognised: each convention with the keys that
     identify it (none of which the spans hold), then the keys the spans do hold."""
-    keys = sorted({k for s in trace.spans for k in s.attributes})
+    keys = sorted({str(k) for s in trace.spans for k in s.attributes})
     shown = ", ".join(keys[:12]) + (f" (and {len(keys) - 12} more)" if len(keys) > 12 else "")
     return (
         f"{display}: read as {name} ({len(trace.spans)} span(s)), but no span holds the "
@@ -92,7 +102,7 @@ def _no_convention(display: str, name: str, trace: Trace) -> str:
 def describe_format(trace: Trace) -> str:
     """The format name, plus the attribute conventions its spans used (OTLP formats)."""
     used = sorted(
-        {s.attributes[KNOWN].split(" (")[0] for s in trace.spans if KNOWN in s.attributes}
+        {str(s.attributes[KNOWN]).split(" (")[0] for s in trace.spans if KNOWN in s.attributes}
     )
     return f"{trace.format} ({', '.join(used)})" if used else trace.format
 
@@ -125,13 +135,26 @@ def parse_documents(path: Path) -> list[Any]:
     if not text.strip():
         raise TraceError(f"{path}: file is empty")
     try:
+        return _parse(text)
+    except RecursionError:
+        raise TraceError(
+            f"{path}: JSON nested too deeply (lists or objects more than "
+            f"{sys.getrecursionlimit()} levels inside each other); no trace is shaped like "
+            "that: was the file written by a trace exporter?"
+        ) from None
+    except ValueError as exc:
+        raise TraceError(_json_problem(path, text, exc)) from None
+
+
+def _parse(text: str) -> list[Any]:
+    try:
         return [json.loads(text)]
     except ValueError as exc:
         first_error = exc
     documents = _concatenated(text)
     if documents is not None:
         return documents
-    raise TraceError(_json_problem(path, text, first_error)) from None
+    raise first_error
 
 
 def _concatenated(text: str) -> list[Any] | None:

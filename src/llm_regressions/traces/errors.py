@@ -9,3 +9,8 @@ class TraceError(Exception):
 
 class Declined(Exception):
     """A reader does not accept a document; the message says why (listed on refusal)."""
+
+
+class BadTrace(TraceError):
+    """The document is in a reader's format, but a value in it cannot be used. The
+    message names the span and the field, not the file (the caller adds it)."""

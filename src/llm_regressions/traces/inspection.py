@@ -1,5 +1,6 @@
 """``pytest --llm-inspect-trace FILE``: the span tree in time order, then the failure
-signals and the first suspect span. Pure text building; the caller prints it."""
+signals and the first suspect span. Pure text building; the caller prints it, after
+the redaction a promoted case gets (names, sessions and messages are trace content)."""
 
 from __future__ import annotations
 
@@ -36,12 +37,14 @@ def render(trace: Trace, display: str, redactor: Redactor | None = None) -> str:
             if span.trace_id == trace_id:
                 lines.append(_row(depth, span, id(span) in flagged, redactor))
                 lines += _losses(depth, span)
-        lines += _signals(by_trace.get(trace_id, []), redactor)
-    return "\n".join(lines) + "\n"
+        lines += _signals(by_trace.get(trace_id, []))
+    return redactor.text("\n".join(lines) + "\n")[0]
 
 
 def _row(depth: int, span: Span, flagged: bool, redactor: Redactor) -> str:
-    name = ("  " * depth + span.name)[: MAX_NAME + 2 * min(depth, 6)]
+    """One span; its name and error message are redacted before they are cut short, so
+    a cut cannot leave part of a secret that no longer matches its pattern."""
+    name = ("  " * depth + redactor.text(span.name)[0])[: MAX_NAME + 2 * min(depth, 6)]
     latency = f"{span.latency_ms:8.0f} ms" if span.latency_ms is not None else "       - ms"
     status = {"error": "ERROR", "ok": "ok", "unset": "-"}[span.status]
     parts = [f"{'!' if flagged else ' '} {span.kind:<9}", f"{name:<{MAX_NAME}}", latency]
@@ -67,13 +70,13 @@ def _losses(depth: int, span: Span) -> list[str]:
     return [f"{' ' * (12 + 2 * min(depth, 6))}not carried: {', '.join(span.llm.not_carried)}"]
 
 
-def _signals(signals: list[Signal], redactor: Redactor) -> list[str]:
+def _signals(signals: list[Signal]) -> list[str]:
     if not signals:
         return ["", "no failure signals found in this trace"]
     lines = ["", f"signals ({len(signals)}):"]
     for signal in signals:
         where = f"{signal.span.name} ({signal.span.span_id})"
-        lines.append(f"  [{signal.code}] {where}: {redactor.text(signal.message)[0]}")
+        lines.append(f"  [{signal.code}] {where}: {signal.message}")
         lines.append(f"      likely cause: {signal.cause}")
     first = signals[0]
     lines += [

@@ -19,11 +19,12 @@ from typing import Any
 
 from llm_regressions.traces import chat
 from llm_regressions.traces.model import LlmCall
+from llm_regressions.traces.providers import litellm_prefix
 from llm_regressions.traces.shapes import (
-    litellm_prefix,
     normalise_finish_reason,
     openai_tool,
     openai_tools,
+    param_values,
     usage,
     usage_from,
 )
@@ -200,6 +201,7 @@ def _request(call: LlmCall, found: Found) -> None:
     streamed = typed(found.first(_STREAM_KEYS))
     call.streaming = streamed if isinstance(streamed, bool) else None
     call.context_window = as_int(found.first(("context_window",)))
+    call.params = param_values(call.params.items())  # numbers as numbers, or left out
 
 
 def _response_format(found: Found, call: LlmCall) -> Mapping | None:

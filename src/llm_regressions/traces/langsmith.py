@@ -36,6 +36,7 @@ from llm_regressions.traces.model import (
     Trace,
 )
 from llm_regressions.traces.openai_call import sampling_params
+from llm_regressions.traces.providers import litellm_prefix
 from llm_regressions.traces.shapes import documents, first_text, usage, usage_from
 from llm_regressions.traces.values import as_float, maybe_json, time_to_ns
 
@@ -44,17 +45,6 @@ _KINDS = {"llm": LLM, "tool": TOOL, "retriever": RETRIEVAL}
 _BATCH_KEYS = ("runs", "post", "patch")
 #: Run trees nested deeper than this are refused (no recursion without end).
 _MAX_DEPTH = 64
-#: LangChain's ``ls_provider`` names -> litellm's model prefixes (the rest are the same).
-_PREFIXES = {
-    "google_genai": "gemini",
-    "google_vertexai": "vertex_ai",
-    "amazon_bedrock": "bedrock",
-    "bedrock_converse": "bedrock",
-    "azure_openai": "azure",
-    "mistralai": "mistral",
-    "fireworks": "fireworks_ai",
-    "together": "together_ai",
-}
 NEVER_FINISHED = "the run has no outputs: it never finished (the file holds its start only)"
 
 
@@ -234,7 +224,7 @@ def _llm(run: dict[str, Any], metadata: dict[str, Any]) -> LlmCall:
     request = {**invocation, **inputs}
     provider = metadata.get("ls_provider")
     call = LlmCall(
-        provider=_PREFIXES.get(provider, provider) if isinstance(provider, str) else None
+        provider=(litellm_prefix(provider) or provider) if isinstance(provider, str) else None
     )
     given = chat.messages(_chat_request(inputs, request, call), call.lose)
     call.messages, call.tools = given.messages, given.tools

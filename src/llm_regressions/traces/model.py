@@ -8,11 +8,86 @@ not record stays ``None`` (or empty): values are never invented.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 #: Span kinds, from the point of view of debugging an LLM pipeline.
 LLM, TOOL, RETRIEVAL, AGENT, CHAIN, SPAN = "llm", "tool", "retrieval", "agent", "chain", "span"
 OK, ERROR, UNSET = "ok", "error", "unset"
+Status = Literal["ok", "error", "unset"]
+
+# The dict shapes below are checked when a trace is read (traces/typecheck.py): the code
+# after reading relies on them, so a reader may not let another type through.
+
+
+class Function(TypedDict):
+    name: str
+
+
+class FunctionCall(Function, total=False):
+    arguments: str | dict[str, Any]
+
+
+class _ToolCall(TypedDict):
+    function: FunctionCall
+
+
+class ToolCall(_ToolCall, total=False):
+    """An assistant message's ``tool_calls`` entry, OpenAI shape."""
+
+    id: str | None
+    type: str
+
+
+class ToolFunction(Function, total=False):
+    description: str
+    parameters: dict[str, Any]
+
+
+class _Tool(TypedDict):
+    function: ToolFunction
+
+
+class Tool(_Tool, total=False):
+    """A tool definition offered to the model, OpenAI shape."""
+
+    type: str
+
+
+class _Message(TypedDict):
+    role: str
+
+
+class Message(_Message, total=False):
+    """One chat message, OpenAI shape (content: text, or multimodal parts)."""
+
+    content: str | list[dict[str, Any]] | None
+    name: str
+    tool_calls: list[ToolCall]
+    tool_call_id: str | None
+
+
+class Params(TypedDict, total=False):
+    """Sampling parameters with a known type; other keys are kept as recorded."""
+
+    temperature: float
+    top_p: float
+    frequency_penalty: float
+    presence_penalty: float
+    max_tokens: int
+    max_completion_tokens: int
+    seed: int
+    n: int
+    stop: str | list[str]
+    user: str
+
+
+class Document(TypedDict, total=False):
+    """One retrieved document."""
+
+    id: str | None
+    content: str | None
+    score: float | None
+    metadata: dict[str, Any]
 
 
 @dataclass
@@ -22,13 +97,13 @@ class LlmCall:
     request_model: str | None = None
     response_model: str | None = None
     provider: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    tools: list[dict[str, Any]] = field(default_factory=list)
+    params: Params = field(default_factory=dict)
+    messages: list[Message] = field(default_factory=list)
+    tools: list[Tool] = field(default_factory=list)
     tool_choice: Any = None
     response_format: dict[str, Any] | None = None
     output: str | None = None
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
     finish_reason: str | None = None
     usage: dict[str, int] | None = None
     cost_usd: float | None = None
@@ -72,7 +147,7 @@ class Retrieval:
     """One retrieval step: the query and the documents it returned."""
 
     query: str | None = None
-    documents: list[dict[str, Any]] | None = None
+    documents: list[Document] | None = None
 
 
 @dataclass
@@ -86,7 +161,7 @@ class Span:
     kind: str = SPAN
     start_ns: int | None = None
     end_ns: int | None = None
-    status: str = UNSET
+    status: Status = UNSET
     status_message: str | None = None
     error_type: str | None = None
     session_id: str | None = None

@@ -2,6 +2,8 @@
 
 ``{"llm_regressions_trace": 1, "format": ..., "spans": [...]}``. It is what other
 tools can emit when no instrumentation format fits, and a lossless fixture format.
+Once the marker is there the file is this format, so a wrong value is refused with
+its span and field (:class:`BadTrace`) rather than passed on to the other readers.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from llm_regressions.traces.errors import Declined
+from llm_regressions.traces.errors import BadTrace, Declined
 from llm_regressions.traces.model import LlmCall, Retrieval, Span, ToolUse, Trace
+from llm_regressions.traces.typecheck import check_spans, describe
 
 FORMAT = "llm-regressions"
 MARKER = "llm_regressions_trace"
@@ -31,18 +34,21 @@ def read(documents: list[Any]) -> Trace:
         raise Declined(f"no top-level '{MARKER}' key")
     doc = documents[0]
     if doc[MARKER] != 1:
-        raise Declined(f"'{MARKER}' version {doc[MARKER]!r} is not supported (want 1)")
-    spans = []
-    for index, raw in enumerate(doc.get("spans") or []):
-        if not isinstance(raw, dict) or not raw.get("span_id") or not raw.get("trace_id"):
-            raise Declined(f"spans[{index}] needs 'trace_id' and 'span_id'")
-        fields = {k: v for k, v in raw.items() if k in _FIELDS}
-        for key, cls in _PARTS.items():
-            if isinstance(fields.get(key), dict):
-                known = {f.name for f in dataclasses.fields(cls)}
-                fields[key] = cls(**{k: v for k, v in fields[key].items() if k in known})
-        fields.setdefault("name", "?")
-        spans.append(Span(**fields))
-    if not spans:
-        raise Declined("'spans' is empty")
-    return Trace(FORMAT, spans)
+        raise BadTrace(f"'{MARKER}' version {doc[MARKER]!r} is not supported (want 1)")
+    raw = doc.get("spans")
+    if not isinstance(raw, list):
+        raise BadTrace(f"spans: expected a list, got {describe(raw)}")
+    if not raw:
+        raise BadTrace("'spans' is empty")
+    check_spans(raw)  # every field has its declared type: constructing cannot fail
+    return Trace(FORMAT, [_span(fields) for fields in raw])
+
+
+def _span(raw: dict[str, Any]) -> Span:
+    fields = {k: v for k, v in raw.items() if k in _FIELDS}
+    for key, cls in _PARTS.items():
+        if fields.get(key) is not None:
+            known = {f.name for f in dataclasses.fields(cls)}
+            fields[key] = cls(**{k: v for k, v in fields[key].items() if k in known})
+    fields.setdefault("name", "?")
+    return Span(**fields)

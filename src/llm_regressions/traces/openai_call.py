@@ -10,6 +10,7 @@ from typing import Any
 
 from llm_regressions.traces import chat
 from llm_regressions.traces.model import LlmCall
+from llm_regressions.traces.shapes import param_values
 from llm_regressions.traces.values import as_float
 
 PARAM_NAMES = ("temperature", "max_tokens", "max_completion_tokens", "seed", "top_p", "stop")
@@ -91,7 +92,7 @@ NOT_PARAMS = frozenset(
 def sampling_params(request: dict[str, Any], lose: Callable[[str], None]) -> dict[str, Any]:
     """The sampling parameters a case replays with; any other request parameter the
     trace recorded (``top_k``, ``reasoning_effort``...) is named as not carried."""
-    kept = {k: request[k] for k in PARAM_NAMES if request.get(k) is not None}
+    kept = param_values((k, request.get(k)) for k in PARAM_NAMES)
     for key, value in request.items():
         if key in kept or key in NOT_PARAMS or key in PARAM_NAMES:
             continue

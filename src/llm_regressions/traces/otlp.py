@@ -12,7 +12,7 @@ from typing import Any
 from llm_regressions.traces import conventions
 from llm_regressions.traces.errors import Declined
 from llm_regressions.traces.model import ERROR, OK, UNSET, Span, Trace
-from llm_regressions.traces.values import as_int
+from llm_regressions.traces.values import as_float, as_int
 
 FORMAT = "otlp-json"
 _STATUS = {0: UNSET, 1: OK, 2: ERROR, "STATUS_CODE_UNSET": UNSET, "STATUS_CODE_OK": OK}
@@ -29,7 +29,7 @@ def any_value(value: Any) -> Any:
     if kind == "intValue":
         return as_int(inner)
     if kind == "doubleValue":
-        return float(inner) if inner is not None else None
+        return as_float(inner)  # protobuf JSON writes NaN and infinities as text
     if kind == "boolValue":
         return bool(inner)
     if kind == "arrayValue":

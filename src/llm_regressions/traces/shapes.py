@@ -3,9 +3,28 @@ flattened attributes), tool calls and definitions, finish reasons, usage, docume
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from llm_regressions.traces.values import as_float, as_int, as_text, maybe_json
+
+_NUMBERS = {"temperature": as_float, "top_p": as_float, "frequency_penalty": as_float}
+_NUMBERS |= {"presence_penalty": as_float, "max_tokens": as_int, "max_completion_tokens": as_int}
+_NUMBERS |= {"seed": as_int, "n": as_int}
+
+
+def param_values(recorded: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """The (name, value) pairs that hold a value, numbers as numbers (``"0.2"`` -> 0.2).
+    A value that is no finite number where one belongs is no usable setting: left out,
+    like one that was not recorded."""
+    kept: dict[str, Any] = {}
+    for name, value in recorded:
+        convert = _NUMBERS.get(name)
+        value = convert(value) if convert and value is not None else value
+        if value is not None and value != "":
+            kept[name] = value
+    return kept
+
 
 #: Finish reasons of every provider and SDK -> OpenAI's vocabulary. Values not listed
 #: are kept as written (lower-cased): a check compares them as they are.
@@ -57,62 +76,6 @@ def normalise_finish_reason(value: Any) -> str | None:
     return FINISH_REASONS.get(value, value)
 
 
-#: Provider names of SDKs and conventions (LangChain ``ls_provider``, GenAI
-#: ``gen_ai.system``/``gen_ai.provider.name``, OpenInference ``llm.provider``/``llm.system``,
-#: Vercel ``ai.model.provider``) -> litellm's model prefix. ``google`` (OpenInference,
-#: google-genai and ADK) is the Gemini API, those SDKs' default.
-LITELLM_PREFIXES = {
-    "openai": "openai",
-    "azure": "azure",
-    "azure_openai": "azure",
-    "azure-openai": "azure",
-    "az.ai.openai": "azure",
-    "anthropic": "anthropic",
-    "aws.bedrock": "bedrock",
-    "bedrock": "bedrock",
-    "amazon-bedrock": "bedrock",
-    "amazon_bedrock": "bedrock",
-    "google": "gemini",
-    "gemini": "gemini",
-    "google_genai": "gemini",
-    "google-genai": "gemini",
-    "gcp.gemini": "gemini",
-    "google.generative-ai": "gemini",
-    "vertex_ai": "vertex_ai",
-    "vertexai": "vertex_ai",
-    "google_vertexai": "vertex_ai",
-    "gcp.vertex_ai": "vertex_ai",
-    "google.vertex": "vertex_ai",
-    "mistral": "mistral",
-    "mistralai": "mistral",
-    "mistral_ai": "mistral",
-    "groq": "groq",
-    "cohere": "cohere",
-    "together": "together_ai",
-    "together_ai": "together_ai",
-    "fireworks": "fireworks_ai",
-    "fireworks_ai": "fireworks_ai",
-    "deepseek": "deepseek",
-    "xai": "xai",
-    "x_ai": "xai",
-    "ollama": "ollama",
-    "openrouter": "openrouter",
-}
-
-
-def litellm_prefix(provider: Any) -> str | None:
-    """litellm's prefix for a provider name in any SDK's spelling (dotted suffixes such
-    as ``openai.chat`` are cut off); None when the name is not a provider litellm routes."""
-    if not isinstance(provider, str):
-        return None
-    name = provider.strip().lower()
-    while name:
-        if name in LITELLM_PREFIXES:
-            return LITELLM_PREFIXES[name]
-        name = name.rpartition(".")[0]
-    return None
-
-
 def openai_tool_call(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
     """An assistant ``tool_calls`` entry in OpenAI shape (arguments as a JSON string)."""
     arguments = maybe_json(arguments) if isinstance(arguments, str) else arguments
@@ -129,10 +92,12 @@ def openai_tool(definition: Any) -> dict[str, Any] | None:
     if not isinstance(definition, dict):
         return None
     function = definition.get("function", definition)
-    if not isinstance(function, dict) or not function.get("name"):
+    if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+        return None
+    if not function["name"]:
         return None
     body = {"name": function["name"]}
-    if function.get("description"):
+    if isinstance(function.get("description"), str) and function["description"]:
         body["description"] = function["description"]
     # Vercel AI SDK v5+ and MCP name the schema ``inputSchema``, Anthropic ``input_schema``
     parameters = maybe_json(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from llm_regressions.checks import CheckArgsError
 from llm_regressions.checks.registry import build_check
 from llm_regressions.checks.structure import parse_json
 from llm_regressions.replay import ReplayResult, ToolCall
@@ -91,7 +92,8 @@ def _retrieval(span: Span) -> list[Signal]:
         return []
     stale = []
     for doc in docs:
-        when = next((doc["metadata"].get(k) for k in _DATE_KEYS if doc["metadata"].get(k)), None)
+        metadata = doc.get("metadata") or {}
+        when = next((metadata[k] for k in _DATE_KEYS if metadata.get(k)), None)
         at = iso_to_ns(str(when)) if when else None
         if at is not None and (span.start_ns - at) > STALE_AFTER_DAYS * _DAY_NS:
             stale.append((doc.get("id") or "?", str(when), (span.start_ns - at) / _DAY_NS / 365.25))
@@ -198,8 +200,13 @@ def _tool_args(span: Span) -> list[Signal]:
     if not call.tool_calls or not call.tools:
         return []
     offered = SimpleNamespace(request=SimpleNamespace(tools=call.tools))
+    check = build_check("tool_args_valid", True)
+    try:
+        check.validate_case(offered)
+    except CheckArgsError:
+        return []  # no tool schema that arguments can be judged by
     calls = [ToolCall.from_openai(c) for c in call.tool_calls]
-    verdict = build_check("tool_args_valid", True).score(ReplayResult(tool_calls=calls), offered)
+    verdict = check.score(ReplayResult(tool_calls=calls), offered)
     if verdict.passed:
         return []
     return [

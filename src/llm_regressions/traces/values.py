@@ -16,7 +16,8 @@ from typing import Any
 
 def maybe_json(value: Any) -> Any:
     """Parse ``value`` when it is a string holding a JSON object, array or quoted string
-    (Langfuse JSON-quotes its metadata values), else return it unchanged."""
+    (Langfuse JSON-quotes its metadata values), else return it unchanged (also when it
+    nests too deeply to parse)."""
     if isinstance(value, str):
         text = value.strip()
         if text[:1] in ("{", "[") or text[:1] == '"':
@@ -48,21 +49,25 @@ def decoded_json(value: Any, limit: int = 8) -> Any:
 
 
 def as_int(value: Any) -> int | None:
+    """An integer from a number or numeric text; None when there is none (NaN and
+    infinities included: they are no count)."""
     if value is None or isinstance(value, bool):
         return None
     try:
         return int(float(value)) if isinstance(value, (str, float)) else int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
 def as_float(value: Any) -> float | None:
+    """A finite float from a number or numeric text, else None."""
     if value is None or isinstance(value, bool):
         return None
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def as_text(value: Any) -> str | None:
@@ -109,13 +114,17 @@ def time_to_ns(value: Any) -> int | None:
 
 def seconds_to_ns(value: Any) -> int | None:
     number = as_float(value)
-    return None if number is None else int(number * 1e9)
+    return None if number is None else as_int(number * 1e9)
 
 
 def ns_to_iso(nanos: int | None) -> str | None:
+    """ISO 8601 UTC; None for no time, or one outside the calendar (year 1 to 9999)."""
     if nanos is None:
         return None
-    moment = datetime.fromtimestamp(nanos / 1e9, tz=timezone.utc)
+    try:
+        moment = datetime.fromtimestamp(nanos / 1e9, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

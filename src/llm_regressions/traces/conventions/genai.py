@@ -18,6 +18,7 @@ from llm_regressions.traces.shapes import (
     normalise_finish_reason,
     openai_tool_call,
     openai_tools,
+    param_values,
     usage,
 )
 from llm_regressions.traces.values import as_float, as_int, indexed, maybe_json
@@ -47,6 +48,7 @@ def matches(span: model.Span) -> bool:
 def apply(span: model.Span) -> None:
     a = span.attributes
     operation = a.get("gen_ai.operation.name")
+    operation = operation if isinstance(operation, str) else None
     traceloop_kind = a.get("traceloop.span.kind")
     span.input = maybe_json(a.get("traceloop.entity.input", a.get("gen_ai.input.messages")))
     span.output = maybe_json(a.get("traceloop.entity.output", a.get("gen_ai.output.messages")))
@@ -88,7 +90,7 @@ def _llm(a: dict[str, Any]) -> model.LlmCall:
         request_model=a.get("gen_ai.request.model"),
         response_model=a.get("gen_ai.response.model"),
         provider=a.get("gen_ai.provider.name") or a.get("gen_ai.system"),
-        params={name: a[key] for key, name in _PARAMS.items() if a.get(key) not in (None, "")},
+        params=param_values((name, a.get(key)) for key, name in _PARAMS.items()),
         messages=_input_messages(a),
         tools=openai_tools(a.get("gen_ai.tool.definitions")) or _legacy_tools(a),
         response_format=_response_format(a),
@@ -127,7 +129,9 @@ def _input_messages(a: dict[str, Any]) -> list[dict[str, Any]]:
     instructions = maybe_json(a.get("gen_ai.system_instructions"))
     if instructions and not any(m["role"] == "system" for m in messages):
         if isinstance(instructions, list):
-            instructions = "".join(str(p.get("content", "")) for p in instructions)
+            instructions = "".join(
+                str(p.get("content", "") if isinstance(p, dict) else p) for p in instructions
+            )
         messages.insert(0, {"role": "system", "content": str(instructions)})
     return messages
 

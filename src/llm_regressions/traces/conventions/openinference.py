@@ -18,6 +18,7 @@ from typing import Any
 from llm_regressions.traces import chat, model
 from llm_regressions.traces.conventions import genai
 from llm_regressions.traces.openai_call import sampling_params
+from llm_regressions.traces.providers import litellm_prefix
 from llm_regressions.traces.shapes import first_text, normalise_finish_reason, openai_tools, usage
 from llm_regressions.traces.values import as_float, as_int, indexed, maybe_json
 
@@ -38,8 +39,6 @@ SPAN_KINDS = frozenset(_KINDS) | {
     "UNKNOWN",
 }
 KIND = "openinference.span.kind"
-#: OpenInference ``llm.provider``/``llm.system`` values -> litellm's model prefixes.
-_PREFIXES = {"mistralai": "mistral", "aws": "bedrock", "google": "gemini", "vertexai": "vertex_ai"}
 _TOKENS = "llm.token_count."
 _USAGE_KEYS = (
     "prompt",
@@ -229,7 +228,7 @@ def _provider(a: dict[str, Any]) -> str | None:
     if a.get("llm.system") == "vertexai":
         return "vertex_ai"
     name = _name(a.get("llm.provider")) or _name(a.get("llm.system"))
-    return _PREFIXES.get(name, name) if name else None
+    return (litellm_prefix(name) or name) if name else None
 
 
 def _documents(a: dict[str, Any]) -> list[dict[str, Any]]:

@@ -17,35 +17,11 @@ import json
 from typing import Any
 
 from llm_regressions.traces import chat, model
+from llm_regressions.traces.providers import litellm_prefix
 from llm_regressions.traces.shapes import normalise_finish_reason, openai_tool, usage_from
 from llm_regressions.traces.values import maybe_json
 
 _CALLS = ("ai.generateText", "ai.streamText", "ai.generateObject", "ai.streamObject")
-#: ``ai.model.provider`` (its first one or two segments) -> litellm's provider prefix.
-PROVIDERS = {
-    "openai": "openai",
-    "azure": "azure",
-    "azure-openai": "azure",
-    "anthropic": "anthropic",
-    "google": "gemini",
-    "google.generative-ai": "gemini",
-    "google.vertex": "vertex_ai",
-    "vertex": "vertex_ai",
-    "amazon-bedrock": "bedrock",
-    "bedrock": "bedrock",
-    "mistral": "mistral",
-    "groq": "groq",
-    "cohere": "cohere",
-    "togetherai": "together_ai",
-    "fireworks": "fireworks_ai",
-    "deepseek": "deepseek",
-    "xai": "xai",
-    "ollama": "ollama",
-    "openrouter": "openrouter",
-    "perplexity": "perplexity",
-    "cerebras": "cerebras",
-    "deepinfra": "deepinfra",
-}
 #: ``ai.settings.*`` -> OpenAI request parameters.
 _SETTINGS = {
     "temperature": "temperature",
@@ -135,16 +111,14 @@ def json_list(a: dict[str, Any], key: str, call: model.LlmCall) -> list[Any] | N
 
 
 def provider_prefix(provider: Any, lose: chat.Lose) -> str | None:
-    """``openai.responses`` -> ``openai``; ``google.vertex.chat`` -> ``vertex_ai``."""
+    """``openai.responses`` -> ``openai``; ``google.vertex.chat`` -> ``vertex_ai``; a
+    provider litellm has no prefix for (a mock) is named as not carried."""
     if not isinstance(provider, str) or not provider:
         return None
-    parts = provider.lower().split(".")
-    for size in (2, 1):
-        found = PROVIDERS.get(".".join(parts[:size]))
-        if found:
-            return found
-    lose(f"provider {provider!r} (no litellm prefix known for it)")
-    return None
+    found = litellm_prefix(provider)
+    if found is None:
+        lose(f"provider {provider!r} (no litellm prefix known for it)")
+    return found
 
 
 def _params(a: dict[str, Any], call: model.LlmCall) -> dict[str, Any]:
