@@ -10,7 +10,8 @@ import pytest
 
 from golden_support import inspected, not_carried, promoted, roles
 from llm_regressions.traces import read_trace
-from llm_regressions.traces.litellm_payload import routable, time_ns
+from llm_regressions.traces.litellm_payload import with_prefix
+from llm_regressions.traces.values import time_to_ns
 from trace_support import TRACES, sample
 
 FMT = "litellm"
@@ -171,13 +172,13 @@ def test_responses_api_payload(tmp_path):
     ],
 )
 def test_times(value, want):
-    assert time_ns(value) == want
+    assert time_to_ns(value) == want
 
 
 def test_routable_model_strings():
-    assert routable(ARN, "bedrock") == f"bedrock/{ARN}"
-    assert routable("openai/gpt-4o", "openai") == "openai/gpt-4o"
-    assert routable("gpt-4o", None) == "gpt-4o"
+    assert with_prefix(ARN, "bedrock") == f"bedrock/{ARN}"
+    assert with_prefix("openai/gpt-4o", "openai") == "openai/gpt-4o"
+    assert with_prefix("gpt-4o", None) == "gpt-4o"
 
 
 def test_wrong_typed_payload_values(tmp_path):

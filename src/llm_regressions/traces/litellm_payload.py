@@ -12,7 +12,6 @@ for every call logged through its streaming path).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 from urllib.parse import urlparse
 
@@ -23,10 +22,9 @@ from llm_regressions.traces.shapes import normalise_finish_reason, usage, usage_
 from llm_regressions.traces.values import (
     as_float,
     as_int,
-    iso_to_ns,
     maybe_json,
     objects_of,
-    seconds_to_ns,
+    time_to_ns,
 )
 
 FORMAT = "litellm-payload"
@@ -76,8 +74,8 @@ def _span(payload: dict[str, Any], kwargs: dict[str, Any], index: int) -> Span:
         span_id=str(payload.get("id") or f"call-{index}"),
         name=f"{payload.get('call_type')} {payload.get('model')}",
         kind=LLM,
-        start_ns=time_ns(payload.get("startTime", kwargs.get("start_time"))),
-        end_ns=time_ns(payload.get("endTime", kwargs.get("end_time"))),
+        start_ns=time_to_ns(payload.get("startTime", kwargs.get("start_time"))),
+        end_ns=time_to_ns(payload.get("endTime", kwargs.get("end_time"))),
         status=ERROR if failed else OK,
         status_message=(error.get("error_message") or payload.get("error_str")) if failed else None,
         error_type=(error.get("error_class") or None) if failed else None,
@@ -97,7 +95,7 @@ def _call(payload: dict[str, Any], kwargs: dict[str, Any]) -> LlmCall:
     messages = payload.get("messages")
     responses_api = "responses" in str(payload.get("call_type"))
     request = {**params, ("input" if responses_api else "messages"): messages}
-    model = routable(hidden.get("litellm_model_name") or payload.get("model"), provider)
+    model = with_prefix(hidden.get("litellm_model_name") or payload.get("model"), provider)
     call = llm_call(request, payload.get("response"), model)
     call.provider = provider
     call.cost_usd = as_float(payload.get("response_cost", hidden.get("response_cost")))
@@ -118,21 +116,13 @@ def _call(payload: dict[str, Any], kwargs: dict[str, Any]) -> LlmCall:
     return call
 
 
-def routable(model: Any, provider: Any) -> str | None:
+def with_prefix(model: Any, provider: Any) -> str | None:
     """``model`` with litellm's provider prefix (``bedrock/arn:aws:...``), unless it has it."""
     if not isinstance(model, str) or not model:
         return None
     if not isinstance(provider, str) or not provider or model.startswith(f"{provider}/"):
         return model
     return f"{provider}/{model}"
-
-
-def time_ns(value: Any) -> int | None:
-    """Epoch seconds (a number or its text) or ``"2025-01-24 09:20:46.847371"``."""
-    number = as_float(value)
-    if number is not None:
-        return seconds_to_ns(number) if math.isfinite(number) else None
-    return iso_to_ns(value)
 
 
 def _provider_stop_reason(kwargs: dict[str, Any]) -> str | None:

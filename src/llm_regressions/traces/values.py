@@ -98,14 +98,15 @@ def iso_to_ns(text: Any) -> int | None:
 
 
 def time_to_ns(value: Any) -> int | None:
-    """An ISO 8601 string, or an epoch number in seconds, milliseconds, microseconds or
-    nanoseconds (told apart by magnitude: SDKs write all four) -> Unix nanoseconds."""
-    if isinstance(value, str):
-        return iso_to_ns(value)
+    """An ISO 8601 string (``T`` or a space between date and time), or an epoch number
+    (or its text) in seconds, milliseconds, microseconds or nanoseconds (told apart by
+    magnitude: SDKs write all four) -> Unix nanoseconds."""
     number = as_float(value)
+    if isinstance(value, str) and number is None:
+        return iso_to_ns(value)
     if number is None or not math.isfinite(number) or number <= 0:
         return None
-    exact = Decimal(str(value))  # 1728803137170 ms is not exact as a float in ns
+    exact = Decimal(str(value).strip())  # 1728803137170 ms is not exact as a float in ns
     for limit, scale in ((10**11, 10**9), (10**14, 10**6), (10**17, 10**3)):
         if number < limit:
             return int(exact * scale)
