@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from llm_regressions.traces import TraceError, read_trace
 from llm_regressions.traces.shapes import normalise_finish_reason
@@ -18,6 +19,9 @@ from trace_support import (
     otlp,
     otlp_logs,
     otlp_span,
+    promote,
+    sample,
+    written_cases,
 )
 
 
@@ -412,3 +416,48 @@ def test_langfuse_api_observations(tmp_path):
     assert span.llm.output == "Hello" and span.llm.params == {"temperature": 0, "max_tokens": 50}
     assert span.llm.usage == {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}
     assert span.llm.response_format == {"type": "json_object"} and span.latency_ms == 1250
+
+
+def test_older_openllmetry_flattened_attributes_mock(pytester):
+    """OpenLLMetry 0.33's flattened ``gen_ai.prompt.N`` / ``gen_ai.completion.N`` and old
+    usage names, on a span that says ``traceloop.span.kind: LLM`` (a hand-written mock
+    of another project's tests: tests/data/traces/agentmark-mocks/PROVENANCE.md)."""
+    path = sample(
+        pytester, "agentmark-mocks", "agentmark-mock-otlp-openllmetry-openai-chat-flattened"
+    )
+    result = promote(pytester, path, "--promote-check", "contains: Hello")
+    assert result.ret == 0, result.stdout.str()
+    [written] = written_cases(pytester)
+    case = yaml.safe_load(written.read_text())
+    assert case["model"] == {
+        "name": "openai/gpt-4o-mini-2024-07-18",
+        "params": {"temperature": 0.7},
+    }
+    assert case["request"]["messages"] == [
+        {"role": "system", "content": "You are concise."},
+        {"role": "user", "content": "Say hi in one word."},
+    ]
+    assert case["observed"]["output"] == "Hi" and case["observed"]["finish_reason"] == "stop"
+    assert case["observed"]["usage"] == {
+        "prompt_tokens": 18,
+        "completion_tokens": 9,
+        "total_tokens": 27,
+    }
+
+
+def test_openinference_langchain_attributes_mock(pytester):
+    path = sample(
+        pytester, "agentmark-mocks", "agentmark-mock-otlp-openinference-langchain-flattened"
+    )
+    result = promote(pytester, path, "--promote-check", "contains: Lyon")
+    assert result.ret == 0, result.stdout.str()
+    [written] = written_cases(pytester)
+    case = yaml.safe_load(written.read_text())
+    assert case["model"]["name"] == "openai/gpt-4o"
+    assert [m["role"] for m in case["request"]["messages"]] == ["system", "user"]
+    assert case["observed"]["output"] == "The capital of France is Paris."
+    assert case["observed"]["usage"] == {
+        "prompt_tokens": 11,
+        "completion_tokens": 5,
+        "total_tokens": 16,
+    }

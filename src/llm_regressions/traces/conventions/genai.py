@@ -68,9 +68,10 @@ def apply(span: model.Span) -> None:
 
 def _is_llm(span: model.Span, operation: Any) -> bool:
     a = span.attributes
-    if operation in _LLM_OPERATIONS or span.name == "litellm_request":
+    kind = str(a.get("traceloop.span.kind") or "").lower()
+    if operation in _LLM_OPERATIONS or span.name == "litellm_request" or kind == "llm":
         return True
-    if operation in _NOT_LLM or a.get("traceloop.span.kind"):
+    if operation in _NOT_LLM or kind:  # a decorator's workflow/task/agent/tool span
         return False
     return "gen_ai.request.model" in a or a.get("llm.request.type") in (
         "chat",
