@@ -351,7 +351,7 @@ def test_responses_api_parallel_function_calls():
         {
             "id": call_id,
             "type": "function",
-            "function": {"name": "get_weather", "arguments": '{"location": "London"}'},
+            "function": {"name": "get_weather", "arguments": '{"location":"London"}'},
         }
         for call_id in ("call_tYDv1bhtioyX33juEGDY4D6H", "call_lC079UhGnLJngBlPQO0FS6sv")
     ]

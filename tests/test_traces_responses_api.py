@@ -176,7 +176,7 @@ def test_openllmetry_openai_response_span(tmp_path):
     assert call.tools[0]["function"]["name"] == "get_weather"
     assert call.tool_calls[0]["function"] == {
         "name": "get_weather",
-        "arguments": '{"location": "London"}',
+        "arguments": '{"location":"London"}',  # as the model wrote it
     }
     assert call.usage == {
         "prompt_tokens": 58,

@@ -283,7 +283,7 @@ def test_sdk4_snapshot_settings_and_string_tool_arguments(tmp_path):
         {
             "id": "call-1",
             "type": "function",
-            "function": {"name": "tool1", "arguments": '{"value": "value"}'},
+            "function": {"name": "tool1", "arguments": '{ "value": "value" }'},
         }
     ]
     assert call.output is None and call.finish_reason == "stop"

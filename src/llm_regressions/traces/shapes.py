@@ -77,12 +77,16 @@ def normalise_finish_reason(value: Any) -> str | None:
 
 
 def openai_tool_call(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
-    """An assistant ``tool_calls`` entry in OpenAI shape (arguments as a JSON string)."""
-    arguments = maybe_json(arguments) if isinstance(arguments, str) else arguments
+    """An assistant ``tool_calls`` entry in OpenAI shape (arguments as a JSON string).
+    Arguments recorded as text are kept exactly as the model wrote them."""
+    if isinstance(arguments, str):
+        text = arguments if arguments.strip() else "{}"
+    else:
+        text = as_text(arguments) or "{}"
     return {
         "id": call_id if isinstance(call_id, str) else None,
         "type": "function",
-        "function": {"name": str(name or ""), "arguments": as_text(arguments) or "{}"},
+        "function": {"name": str(name or ""), "arguments": text},
     }
 
 

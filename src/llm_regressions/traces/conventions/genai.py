@@ -45,8 +45,16 @@ def matches(span: model.Span) -> bool:
     return any(k.startswith(("gen_ai.", "traceloop.", "llm.request.")) for k in span.attributes)
 
 
+#: Attributes holding JSON text that several readers of the span look at: parsed once,
+#: in place (a 10,000-span trace holds thousands of them).
+_JSON_TEXT = ("gen_ai.input.messages", "gen_ai.output.messages")
+
+
 def apply(span: model.Span) -> None:
     a = span.attributes
+    for key in _JSON_TEXT:
+        if isinstance(a.get(key), str):
+            a[key] = maybe_json(a[key])
     operation = a.get("gen_ai.operation.name")
     operation = operation if isinstance(operation, str) else None
     traceloop_kind = a.get("traceloop.span.kind")
