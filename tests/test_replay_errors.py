@@ -34,14 +34,15 @@ def assert_one_clean_error(result, *lines: str) -> None:
         ),
         (
             Fault("status", 401),
-            None,
+            1,
             "*openai rejected the credentials for openai/gpt-4o-mini-2024-07-18 (401: *); "
             "check the API key*or run with --llm-replay recorded",
         ),
-        (Fault("status", 403), None, "*openai rejected the credentials*(403: *"),
+        (Fault("status", 403), 1, "*openai rejected the credentials*(403: *"),
+        (Fault("status", 400), 1, "*openai refused the request*(400: *"),
         (
             Fault("status", 404),
-            None,
+            1,
             "*openai does not know model openai/gpt-4o-mini-2024-07-18 (404: *); fix model.name*",
         ),
         (
@@ -54,7 +55,7 @@ def assert_one_clean_error(result, *lines: str) -> None:
         (Fault("malformed"), None, "*answered with a malformed response*"),
         (Fault("empty_choices"), 1, "*answered with a malformed response (no choices)*"),
     ],
-    ids=["500", "429", "401", "403", "404", "timeout", "drop", "malformed", "empty"],
+    ids=["500", "429", "401", "403", "400", "404", "timeout", "drop", "malformed", "empty"],
 )
 def test_fault_is_one_line_error(pytester, write_case, llm_stub, fault, sent, line):
     llm_stub.script("trouble", fault)
@@ -64,7 +65,7 @@ def test_fault_is_one_line_error(pytester, write_case, llm_stub, fault, sent, li
     timeout = ["--llm-timeout=0.3"] if fault.kind == "slow" else []
     result = pytester.runpytest(*llm_stub.args(*timeout))
     assert_one_clean_error(result, line)
-    if sent is not None:  # retries: the first attempt plus --llm-retries
+    if sent is not None:  # retries: the first attempt plus --llm-retries, never for a 4xx
         assert len(llm_stub.received("trouble")) == sent
 
 

@@ -157,9 +157,10 @@ REPLAY_FLAGS = _companions(
         _count(
             "--llm-retries",
             "N",
-            "Retries of a failed model call, done by litellm: with exponential backoff "
-            "after a 429, at once after other failures (ini llm_regressions_retries, "
-            f"default {DEFAULT_RETRIES}).",
+            "Retries of a failed model call, by litellm's rule (408, 409, 429, 5xx and "
+            "dropped connections; never another 4xx): after a 429 with its backoff "
+            "(retry-after when given), at once after the others (ini "
+            f"llm_regressions_retries, default {DEFAULT_RETRIES}).",
         ),
         _flag(
             "--llm-max-cost",

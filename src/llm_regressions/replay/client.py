@@ -8,6 +8,7 @@ bookkeeping that a test runner never reads switched off (see :func:`_configure`)
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -137,14 +138,33 @@ async def complete(
         kwargs["_skip_mcp_handler"] = True
     module = litellm()
     started = time.perf_counter()
-    try:
-        # litellm's own retries (num_retries; they need tenacity): exponential backoff
-        # on 429, immediate on other failures.
-        response = await module.acompletion(**kwargs, timeout=timeout, num_retries=retries)
-    except Exception as exc:  # noqa: BLE001 - every provider failure becomes one line
-        raise classify(exc, request.model, timeout=timeout, retries=retries) from None
+    for attempt in range(retries + 1):
+        try:
+            response = await module.acompletion(**kwargs, timeout=timeout, num_retries=0)
+            break
+        except Exception as exc:  # noqa: BLE001 - every provider failure becomes one line
+            if attempt == retries or not _retriable(module, exc):
+                raise classify(exc, request.model, timeout=timeout, retries=attempt) from None
+            await asyncio.sleep(_pause(module, exc, retries - attempt, retries))
     latency_ms = (time.perf_counter() - started) * 1000
     return to_result(response, request, latency_ms)
+
+
+def _retriable(module: ModuleType, exc: BaseException) -> bool:
+    """litellm's own rule (OpenAI's): retry 408, 409, 429 and 5xx, never another 4xx (a
+    bad request, a rejected key, an unknown model fail the same way every time). A
+    failure without a status (a dropped connection) is retried."""
+    status = getattr(exc, "status_code", None)
+    return not isinstance(status, int) or bool(module._should_retry(status))
+
+
+def _pause(module: ModuleType, exc: BaseException, remaining: int, retries: int) -> float:
+    """After a 429, litellm's backoff (the provider's ``retry-after`` when it gives one,
+    else exponential); after other failures, none."""
+    if getattr(exc, "status_code", None) != 429:
+        return 0.0
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    return float(module.utils._calculate_retry_after(remaining, retries, headers))
 
 
 def to_result(response: Any, request: ProviderRequest, latency_ms: float) -> ReplayResult:
