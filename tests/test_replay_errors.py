@@ -83,6 +83,7 @@ def test_connection_refused(pytester, write_case, llm_stub):
     assert_one_clean_error(
         result, "*cannot connect to openai for openai/gpt-4o-mini-2024-07-18*api_base*"
     )
+    assert "SSLContext" not in result.stdout.str() and "ssl:" not in result.stdout.str()
 
 
 def test_missing_key_is_grouped_in_the_summary(pytester, write_case, llm_stub, monkeypatch):

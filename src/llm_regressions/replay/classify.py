@@ -135,12 +135,16 @@ _PREFIX = re.compile(r"^(litellm\.)?\w+(Error|Exception|Timeout)?:\s*(\w+Excepti
 _RETRIED = re.compile(r"\s*(LiteLLM Retried: \d+ times?.*|Received Model Group=.*)$", re.S)
 
 
+_SSL_OBJECT = re.compile(r"\s*ssl:(?:<[^>]*>|default)")
+
+
 def _detail(exc: BaseException) -> str:
     """The provider's own message, without litellm's class-name prefixes."""
     text = str(getattr(exc, "message", None) or exc).strip()
     for _ in range(3):
         text = _PREFIX.sub("", text, count=1).strip()
     text = _RETRIED.sub("", text).strip()
+    text = _SSL_OBJECT.sub("", text)  # aiohttp shows its SSL context object, even for http://
     text = _error_body_message(text)
     first = text.splitlines()[0] if text else type(exc).__name__
     return first if len(first) <= 160 else first[:157] + "..."
