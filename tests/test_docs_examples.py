@@ -23,7 +23,14 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 def test_readme_inspect_and_promote_the_incident(project: pytest.Pytester):
     result = project.runpytest("--llm-inspect-trace", "traces/incident.json")
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["*[[]retrieval_stale] retrieve_documents.task*"])
+    result.stdout.fnmatch_lines(
+        [
+            "trace 98445b23391939cadff8fbe8256887e6  started *",
+            "  kind       span * latency * tokens  status  model (asked -> served)  finish",
+            "  chain      support_rag_answer.workflow *",
+            "*[[]retrieval_stale] retrieve_documents.task*",
+        ]
+    )
     result = project.runpytest(
         "--promote-trace=traces/incident.json",
         "--promote-label",

@@ -12,6 +12,12 @@ from llm_regressions.traces.tree import ordered
 from llm_regressions.traces.values import ns_to_iso
 
 MAX_NAME = 40
+#: Column titles, aligned with :func:`_row` (a ``!`` before the kind marks a span a
+#: signal points at).
+HEADER = "  ".join(
+    [f"  {'kind':<9}", f"{'span':<{MAX_NAME}}", f"{'latency':>11}", f"{'tokens':>12}"]
+    + [f"{'status':<5}", "model (asked -> served)  finish"]
+)
 
 
 def render(trace: Trace, display: str, redactor: Redactor | None = None) -> str:
@@ -33,6 +39,7 @@ def render(trace: Trace, display: str, redactor: Redactor | None = None) -> str:
         first = next(s for _, s in rows if s.trace_id == trace_id)
         session = f"  session {first.session_id}" if first.session_id else ""
         lines += ["", f"trace {trace_id}  started {ns_to_iso(first.start_ns) or '?'}{session}"]
+        lines.append(HEADER)
         for depth, span in rows:
             if span.trace_id == trace_id:
                 lines.append(_row(depth, span, id(span) in flagged, redactor))
