@@ -224,6 +224,19 @@ def test_llm_model_replays_on_another_model_and_names_both(pytester, write_case,
     )
 
 
+def test_an_unpinned_llm_model_is_warned_about_once_as_the_flag(pytester, write_case, llm_stub):
+    """The flag named the unpinned model: the warning is about it, not about a case."""
+    llm_stub.script("case", Reply("14 days"))
+    for n in range(3):
+        write_case(f"c{n}.yaml", live_case(f"c{n}", f"case {n}"))
+    result = pytester.runpytest(*llm_stub.args("--llm-model=openai/gpt-4o"))
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        ["llm-regressions: warning: --llm-model: model 'openai/gpt-4o' is not pinned*"]
+    )
+    assert "UnpinnedModelWarning" not in result.stdout.str()  # no case file is blamed
+
+
 def test_model_drift_is_reported_next_to_the_verdict(pytester, write_case, llm_stub):
     llm_stub.script("drifted", Reply("30 days", model="gpt-4o-mini-2025-01-01"))
     llm_stub.script("moved", Reply("14 days", model="gpt-4o-mini-2025-01-01"))

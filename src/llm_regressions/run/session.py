@@ -140,7 +140,18 @@ class LlmSession:
                 line += f", every case on {s.model_override} (--llm-model)"
             if s.max_cost is not None:
                 line += f", budget {usd(s.max_cost)}"
-        return [line]
+        return [line, *self._override_warning()]
+
+    def _override_warning(self) -> list[str]:
+        """An unpinned ``--llm-model`` is the flag's doing, not any case file's."""
+        from llm_regressions.replay import pins
+
+        override = self.settings.model_override
+        if not self.settings.calls_models or not override:
+            return []
+        if pins.is_pinned(override, self.settings.unpinned_ok):
+            return []
+        return [f"llm-regressions: warning: --llm-model: {pins.unpinned_message(override)}"]
 
     def select(self, items: list[pytest.Item]) -> None:
         """Keep the golden cases / this shard's cases; warn about unpinned models."""
@@ -153,6 +164,8 @@ class LlmSession:
         """One warning per unpinned model name, on the first case using it."""
         from llm_regressions.replay import pins
 
+        if self.settings.model_override:
+            return  # the header says it, about the flag (see header())
         seen: set[str] = set()
         for item in case_items(items):
             model = self.settings.model_for(item.loaded.case)
