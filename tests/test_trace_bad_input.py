@@ -232,6 +232,19 @@ def test_second_promotion_of_the_same_span(pytester, good_trace):
     assert len(written_cases(pytester)) == 1
 
 
+def test_forced_promotion_keeps_the_reviewed_status_and_golden(pytester, good_trace):
+    """--promote-force replaces the case but not what a reviewer decided of it."""
+    assert promote(pytester, good_trace, *OK_CHECK).ret == 0
+    (case,) = written_cases(pytester)
+    text = case.read_text(encoding="utf-8").replace("status: open", "status: fixed")
+    case.write_text(text.replace("golden: false", "golden: true"), encoding="utf-8")
+    result = promote(pytester, good_trace, *OK_CHECK, "--promote-force")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["replacing *.yaml, keeping its status: fixed and golden: true"])
+    after = case.read_text(encoding="utf-8")
+    assert "status: fixed" in after and "golden: true" in after
+
+
 def test_many_traces_need_a_trace_id(pytester):
     doc = otlp(
         chat_span("00000000000000a1", "Hello"),

@@ -327,7 +327,8 @@ TRACE_FLAGS = (
             ),
             _flag(
                 "--promote-force",
-                "Overwrite an existing case file and allow promoting the same span again.",
+                "Overwrite an existing case file and allow promoting the same span again "
+                "(the replaced case's status and golden flag are kept, and said).",
                 action="store_true",
             ),
         ),

@@ -109,7 +109,27 @@ def _prepared(
     if expected is not None:
         data["expected"] = {"output": expected}
     data["checks"] = _unique(checks)
+    if req.force:
+        lines += _keep_review(req, label, data)
     return lines, data, _verified(data, req, lines)
+
+
+def _keep_review(req: PromoteRequest, label: str, data: dict[str, Any]) -> list[str]:
+    """``--promote-force`` over a case that exists: keep what a reviewer decided of it
+    (``status``, ``golden``; ``--promote-golden`` still makes it golden) and say so."""
+    target = _target(req.out_dir, label, data["id"])
+    if not target.exists():
+        return []
+    try:
+        (old,) = load_case_text(target.read_text(encoding="utf-8"), target, str(target))
+    except (OSError, UnicodeDecodeError, CaseFormatError, ValueError):
+        return [f"replacing {req.show(target)} (it does not load: nothing of it is kept)"]
+    data["status"] = old.case.status
+    data["golden"] = old.case.golden or req.golden
+    return [
+        f"replacing {req.show(target)}, keeping its status: {data['status']} and "
+        f"golden: {str(data['golden']).lower()}"
+    ]
 
 
 def _select(req: PromoteRequest) -> tuple[Trace, list[Signal], Span, list[str]]:
