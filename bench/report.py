@@ -52,6 +52,7 @@ def synthetic(n: int, seed: int = 7) -> list[tuple[dict, str]]:
             "id": f"case-{i:05d}",
             "nodeid": f"regressions/case-{i:05d}.yaml::case-{i:05d}",
             "file": f"regressions/case-{i:05d}.yaml",
+            "file_hash": "0123456789abcdef",
             "line": 1,
             "label": f"label_{i % 12}",
             "golden": i % 50 == 0,

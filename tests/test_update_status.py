@@ -126,3 +126,58 @@ def test_rewrite_touches_only_the_target_case_line():
     new, missing = _rewrite(text, [2, 4, 7], [4, 7])
     assert missing == [7]  # already fixed: left alone, reported
     assert new == text.replace("status: 'open'  # quoted", "status: 'fixed'  # quoted")
+
+
+EDIT_DURING_RUN = """
+from pathlib import Path
+
+def pytest_runtest_logfinish(nodeid, location):
+    if nodeid.endswith("::{after}"):
+        {action}
+"""
+
+
+def test_a_file_edited_during_the_run_is_left_alone_and_said_so(pytester, write_case, answers):
+    """Lines recorded at collection no longer fit an edited file: nothing is flipped."""
+    multi = write_case("multi.yaml", TWO_CASES)
+    edit = "p = Path('regressions/multi.yaml'); p.write_text('# reviewed\\n' + p.read_text())"
+    pytester.makeconftest(EDIT_DURING_RUN.format(after="multi-good", action=edit))
+    result = pytester.runpytest(*answers.args("--llm-update-status"))
+    result.stdout.fnmatch_lines(
+        ["  multi-good (regressions/multi.yaml): not changed, the file was edited since the run"]
+    )
+    assert multi.read_text().count("status: open") == 1  # the still-failing case untouched
+    assert "status: fixed" not in multi.read_text()
+
+
+def test_a_deleted_file_does_not_stop_the_others(pytester, write_case, answers):
+    first = write_case(
+        "a-gone.yaml",
+        open_case("now-good-a", request={"messages": [{"role": "user", "content": "good a"}]}),
+    )
+    second = write_case(
+        "b-kept.yaml",
+        open_case("now-good-b", request={"messages": [{"role": "user", "content": "good b"}]}),
+    )
+    remove = "Path('regressions/a-gone.yaml').unlink()"
+    pytester.makeconftest(EDIT_DURING_RUN.format(after="now-good-b", action=remove))
+    result = pytester.runpytest(*answers.args("--llm-update-status"))
+    result.stdout.fnmatch_lines(
+        [
+            "  now-good-a (regressions/a-gone.yaml): not changed, the file cannot be read*",
+            "  now-good-b (regressions/b-kept.yaml:1)",
+        ]
+    )
+    assert not first.exists() and "status: fixed" in second.read_text()
+
+
+def test_a_symlinked_case_file_stays_a_link(pytester, write_case, answers):
+    target = pytester.path / "shared" / "good.yaml"
+    target.parent.mkdir()
+    target.write_text(open_case("now-good"))
+    link = pytester.path / "regressions" / "good.yaml"
+    link.parent.mkdir(exist_ok=True)
+    link.symlink_to(target)
+    result = pytester.runpytest(*answers.args("--llm-update-status"))
+    result.stdout.fnmatch_lines(["  now-good (regressions/good.yaml:1)"])
+    assert link.is_symlink() and "status: fixed" in target.read_text()

@@ -69,7 +69,10 @@ def display_path(path: Path, base: Path | None) -> str:
     """``path`` relative to ``base`` when it lies below it (POSIX separators, so reports
     read the same everywhere), else as given."""
     if base is not None:
-        for inner, outer in ((path.resolve(), base.resolve()), (path, base)):
+        # as written first (``..`` folded, symlinks kept: a linked case file is shown
+        # where it was collected), then with every link followed
+        plain = Path(os.path.normpath(path)), Path(os.path.normpath(base))
+        for inner, outer in (plain, (path.resolve(), base.resolve())):
             if inner.is_relative_to(outer):
                 return inner.relative_to(outer).as_posix()
     return str(path)

@@ -8,6 +8,7 @@ checks are imported by name only).
 from __future__ import annotations
 
 import difflib
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,9 @@ class LoadedCase:
     line: int = 1
     lines: yamlio.LineMap | None = field(default=None, repr=False)
     prefix: tuple[str | int, ...] = ()
+    #: The file's content when the case was loaded (:func:`text_hash`): a later edit of
+    #: the file is noticed before anything rewrites it.
+    file_hash: str = ""
 
     def line_of(self, where: tuple[str | int, ...]) -> int:
         """The file line of the case field ``where`` (the case's own line once the
@@ -112,7 +116,17 @@ def read_case_text(path: Path, display: str) -> str:
 def load_case_file(path: Path, display: str | None = None) -> list[LoadedCase]:
     """Load every case in ``path``. Raises :class:`CaseFormatError`."""
     display = display or str(path)
-    return load_case_text(read_case_text(path, display), path, display)
+    text = read_case_text(path, display)
+    loaded = load_case_text(text, path, display)
+    digest = text_hash(text)
+    for case in loaded:
+        case.file_hash = digest
+    return loaded
+
+
+def text_hash(text: str) -> str:
+    """A short content hash of a case file's text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def load_case_text(text: str, path: Path, display: str) -> list[LoadedCase]:

@@ -108,6 +108,7 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
         if isinstance(record, dict):
             record.setdefault("prompt_run", None)
             record.setdefault("target_runs", None)
+            record.setdefault("file_hash", "")
     return data
 
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from llm_regressions.casefile.loader import text_hash
 from llm_regressions.fsutil import atomic_write
 
 STATUS_LINE = re.compile(r"^(\s*(?:-\s+)?status:\s*)(['\"]?)open\2(\s*(?:#.*)?)$")
@@ -63,7 +64,10 @@ def _flip(lines: list[str], first: int, stop: int) -> bool:
 
 
 def update_statuses(root: Path, records: list[dict[str, Any]]) -> list[str]:
-    """Rewrite the files; returns one line per case changed (or not changeable)."""
+    """Rewrite the files; returns one line per case changed, or why it was not. Each
+    file is read again at write time and left alone unless it is the file that ran (a
+    file edited or removed since is skipped, and said so; the others go on). A symlinked
+    case file is written through: the link stays a link."""
     starts: dict[str, list[int]] = defaultdict(list)
     for record in records:
         starts[record["file"]].append(record["line"])
@@ -72,15 +76,30 @@ def update_statuses(root: Path, records: list[dict[str, Any]]) -> list[str]:
         by_file[record["file"]].append(record)
     changes = []
     for name, cases in sorted(by_file.items()):
-        path = root / name
+        changes += _update_file(root / name, name, starts[name], cases)
+    return changes
+
+
+def _update_file(
+    path: Path, name: str, starts: list[int], cases: list[dict[str, Any]]
+) -> list[str]:
+    try:
         text = path.read_bytes().decode("utf-8")  # keep CRLF line ends as they are
-        new, missing = _rewrite(text, starts[name], [r["line"] for r in cases])
-        if new != text:
-            atomic_write(path, new, overwrite=True)
-        for record in cases:
-            where = f"{name}:{record['line']}"
-            if record["line"] in missing:
-                changes.append(f"{record['id']} ({where}): no 'status: open' line, not changed")
-            else:
-                changes.append(f"{record['id']} ({where})")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return [f"{r['id']} ({name}): not changed, the file cannot be read ({why})" for r in cases]
+    if any(r["file_hash"] and r["file_hash"] != text_hash(text) for r in cases):
+        return [
+            f"{r['id']} ({name}): not changed, the file was edited since the run" for r in cases
+        ]
+    new, missing = _rewrite(text, starts, [r["line"] for r in cases])
+    if new != text:
+        atomic_write(path.resolve(), new, overwrite=True)
+    changes = []
+    for record in cases:
+        where = f"{name}:{record['line']}"
+        if record["line"] in missing:
+            changes.append(f"{record['id']} ({where}): no 'status: open' line, not changed")
+        else:
+            changes.append(f"{record['id']} ({where})")
     return changes

@@ -227,6 +227,7 @@ class CaseItem(pytest.Item):
             "id": case.id,
             "nodeid": self.nodeid,
             "file": display_path(self.path, self.config.rootpath),
+            "file_hash": loaded.file_hash,
             "line": loaded.line,
             "label": case.label,
             "golden": case.golden,

@@ -51,6 +51,7 @@ class CaseRecord(TypedDict, total=False):
     id: str
     nodeid: str
     file: str
+    file_hash: str
     line: int
     label: str
     golden: bool
