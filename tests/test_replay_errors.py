@@ -142,3 +142,18 @@ def test_cases_left_unsent_by_the_budget_are_not_passes(pytester, write_case, ll
     result.assert_outcomes(passed=1, skipped=4)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["pass rate: 1/5 (20.0%)", "*pass rate 1/5 = 20.0% is below*"])
+
+
+def test_max_cost_is_one_budget_across_xdist_workers(pytester, write_case, llm_stub):
+    """Two workers share the session's budget; they do not each spend it."""
+    for n in range(24):
+        llm_stub.script(f"shared budget {n}", Reply("14 days"))
+        write_case(f"b{n:02d}.yaml", live_case(f"b{n:02d}", f"shared budget {n}"))
+    four_calls = 4 * 0.0000045  # gpt-4o-mini's price of the stub's 10 + 5 tokens
+    args = ("-n", "2", f"--llm-max-cost={four_calls}", "--llm-concurrency=1")
+    result = pytester.runpytest_subprocess(*llm_stub.args(*args))
+    sent = len(llm_stub.received("shared budget"))
+    # the budget stops new calls; at most one call per worker was already in flight
+    assert 4 <= sent <= 6, sent  # each worker on its own budget sent 8 or more
+    outcomes = result.parseoutcomes()
+    assert outcomes["passed"] == sent and outcomes["skipped"] == 24 - sent

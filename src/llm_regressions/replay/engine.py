@@ -17,11 +17,13 @@ import itertools
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llm_regressions.replay.budget import Budget
 from llm_regressions.replay.classify import missing_key
 from llm_regressions.replay.request import ProviderRequest
-from llm_regressions.replay.result import ReplayResult, usd
+from llm_regressions.replay.result import ReplayResult
 
 if TYPE_CHECKING:
     from llm_regressions.replay.cache import ResponseCache
@@ -45,6 +47,9 @@ class CallPolicy:
     retries: int = 2
     api_base: str | None = None
     max_cost: float | None = None
+    #: Where the xdist workers of one session share their spend (see replay/budget.py).
+    budget_dir: Path | None = None
+    worker: str = ""
 
 
 class Engine:
@@ -53,7 +58,7 @@ class Engine:
     def __init__(self, policy: CallPolicy, cache: ResponseCache | None = None) -> None:
         self.policy = policy
         self.cache = cache
-        self.spent = 0.0
+        self.budget = Budget(policy.max_cost, policy.budget_dir, policy.worker)
         self.sent = 0
         self.cache_hits = 0
         self._stopped: str | None = None
@@ -61,7 +66,6 @@ class Engine:
         self._order = itertools.count()
         self._credentials: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
-        self._spend_lock = threading.Lock()  # charged from the loop and from app targets
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.PriorityQueue | None = None
         self._thread: threading.Thread | None = None
@@ -96,8 +100,7 @@ class Engine:
 
     def charge(self, cost: float) -> None:
         """Count spend the engine did not send itself towards ``--llm-max-cost``."""
-        with self._spend_lock:
-            self.spent += cost
+        self.budget.charge(cost)
 
     def stop(self, reason: str) -> None:
         """Send nothing new from now on; queued calls fail with NotSent(reason)."""
@@ -182,11 +185,9 @@ class Engine:
         return result
 
     def _check_budget(self) -> None:
-        limit = self.policy.max_cost
-        if limit is not None and self.spent >= limit:
-            raise NotSent(
-                f"not sent: --llm-max-cost {usd(limit)} reached (spent {usd(self.spent)})"
-            )
+        why = self.budget.exhausted()
+        if why:
+            raise NotSent(f"not sent: {why}")
 
     def _check_credentials(self, request: ProviderRequest) -> None:
         """Refuse early, in one line, when the provider's API key is not set."""

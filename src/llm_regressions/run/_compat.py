@@ -43,6 +43,28 @@ def is_xdist_controller(config: pytest.Config) -> bool:
     return not is_xdist_worker(config) and bool(getattr(config.option, "numprocesses", None))
 
 
+#: ``workerinput`` key carrying the folder where workers share their spend.
+BUDGET_DIR = "llm_regressions_budget_dir"
+
+
+class ShareBudget:
+    """Registered on the xdist controller: gives every worker the session's budget
+    folder through ``workerinput`` (xdist's documented way to pass data to workers)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[BUDGET_DIR] = str(self.folder)
+
+
+def worker_budget(config: pytest.Config) -> tuple[Path | None, str]:
+    """This worker's shared budget folder (None outside xdist) and its name."""
+    workerinput = getattr(config, "workerinput", None) or {}
+    folder = workerinput.get(BUDGET_DIR)
+    return (Path(folder) if folder else None), str(workerinput.get("workerid", ""))
+
+
 def xdist_queue(config: pytest.Config) -> list[int]:
     """Indices of the tests xdist has scheduled on this worker but not started.
 

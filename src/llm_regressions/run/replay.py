@@ -54,9 +54,12 @@ def requests_for(case: Case, settings: Settings) -> list[ProviderRequest]:
 class ReplayQueue:
     """Owns the engine (started lazily) and each case's pending futures."""
 
-    def __init__(self, settings: Settings, root: Path) -> None:
+    def __init__(
+        self, settings: Settings, root: Path, budget: tuple[Path | None, str] = (None, "")
+    ) -> None:
         self.settings = settings
         self.root = root
+        self.budget = budget
         self._engine: Engine | None = None
         self._pending: dict[str, list[Future[ReplayResult]]] = {}
 
@@ -67,7 +70,9 @@ class ReplayQueue:
 
             s = self.settings
             cache = ResponseCache(self.root / s.cache_dir) if s.replay == "cached" else None
-            policy = CallPolicy(s.concurrency, s.timeout, s.retries, s.api_base, s.max_cost)
+            policy = CallPolicy(
+                s.concurrency, s.timeout, s.retries, s.api_base, s.max_cost, *self.budget
+            )
             self._engine = Engine(policy, cache)
         return self._engine
 

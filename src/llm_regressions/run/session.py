@@ -103,13 +103,25 @@ class LlmSession:
         self.settings = settings
         self.gate = gate
         self.baseline = baseline
-        self.queue = ReplayQueue(settings, Path(config.rootpath))
+        self.queue = ReplayQueue(settings, Path(config.rootpath), _compat.worker_budget(config))
         self.worker = _compat.is_xdist_worker(config)
+        self.budget_dir = self._share_budget()
         self.collector = RecordCollector()
         self.result: GateResult | None = None
         self.aggregates: dict[str, Any] | None = None
         self.written: list[str] = []
         self.status_changes: list[str] = []
+
+    def _share_budget(self) -> Path | None:
+        """Under xdist with --llm-max-cost: one folder where the workers share their
+        spend, so the budget is the session's, not each worker's."""
+        if self.settings.max_cost is None or not _compat.is_xdist_controller(self.config):
+            return None
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="llm-regressions-budget-"))
+        self.config.pluginmanager.register(_compat.ShareBudget(folder), "llm-regressions-budget")
+        return folder
 
     # -- before and while the tests run ----------------------------------------------
 
@@ -288,3 +300,7 @@ class LlmSession:
 
         self.queue.close()
         client.finish_import()
+        if self.budget_dir is not None:
+            import shutil
+
+            shutil.rmtree(self.budget_dir, ignore_errors=True)
