@@ -290,3 +290,18 @@ def test_terminal_section_caps_long_lists_and_shows_gated_cases_first():
     assert lines[terminal.MAX_LISTED + 1] == "  ... and 10 more"
     assert sum("c59" in line for line in lines) == 1
     assert "  1 failed case(s) above, marked with why the gate counts them" in lines
+
+
+def test_money_reads_as_money_and_empty_comparisons_are_left_out():
+    from llm_regressions.report import text
+
+    assert [text.usd(v) for v in (2.55833e-05, 0.000136, 1.5, None)] == [
+        "$0.0000256",
+        "$0.000136",
+        "$1.50",
+        "n/a",
+    ]
+    nothing = {"baseline": None, "current": None, "change": None}
+    cmp = {"regressions": [], "fixed": [], "newly_flaky": [], "new": ["a"], "removed": []}
+    lines = text.baseline_lines({**cmp, "p95_latency_ms": nothing, "cost_per_case_usd": nothing})
+    assert lines == ["new cases (1): a"]  # no "cost per case: n/a -> n/a"
