@@ -11,21 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from llm_regressions.traces import conventions
-from llm_regressions.traces.errors import Declined
 from llm_regressions.traces.model import ERROR, OK, UNSET, Span, Trace
-from llm_regressions.traces.values import iso_to_ns, objects_of
+from llm_regressions.traces.values import iso_to_ns
 
 FORMAT = "otel-console"
 _STATUS = {"OK": OK, "ERROR": ERROR, "UNSET": UNSET}
 
 
 def read(documents: list[Any]) -> Trace:
-    objects = objects_of(documents)
-    if not objects or not all(_is_span(o) for o in objects):
-        raise Declined("not console-exporter spans (need 'name', 'context.span_id', 'attributes')")
-    spans = [_span(o) for o in objects]
-    conventions.link(spans)
-    return Trace(FORMAT, spans)
+    wanted = "not console-exporter spans (need 'name', 'context.span_id', 'attributes')"
+    return conventions.span_list(documents, _is_span, _span, FORMAT, wanted)
 
 
 def _is_span(obj: Any) -> bool:

@@ -13,21 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from llm_regressions.traces import conventions
-from llm_regressions.traces.errors import Declined
 from llm_regressions.traces.model import ERROR, OK, UNSET, Span, Trace
-from llm_regressions.traces.values import as_int, objects_of
+from llm_regressions.traces.values import as_int
 
 FORMAT = "otel-js"
 _STATUS = {0: UNSET, 1: OK, 2: ERROR}
 
 
 def read(documents: list[Any]) -> Trace:
-    objects = objects_of(documents)
-    if not objects or not all(_context(o) for o in objects):
-        raise Declined("not OpenTelemetry JS spans (need 'name' and 'spanContext.traceId/spanId')")
-    spans = [_span(o) for o in objects]
-    conventions.link(spans)
-    return Trace(FORMAT, spans)
+    wanted = "not OpenTelemetry JS spans (need 'name' and 'spanContext.traceId/spanId')"
+    return conventions.span_list(documents, _context, _span, FORMAT, wanted)
 
 
 def _context(obj: Any) -> dict[str, Any] | None:

@@ -4,10 +4,13 @@ where their fields live. One module per family, tried most specific first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from llm_regressions.traces.conventions import genai, langfuse, logfire, openinference, vercel
-from llm_regressions.traces.model import Span
+from llm_regressions.traces.errors import Declined
+from llm_regressions.traces.model import Span, Trace
+from llm_regressions.traces.values import objects_of
 
 #: (name shown when a file is refused, module); the first whose ``matches`` is True wins.
 FAMILIES = (
@@ -55,6 +58,24 @@ def interpret(span: Span, resource: dict[str, Any]) -> None:
     span.user_id = _first(attributes, _USER_KEYS)
     if span.is_error:
         _error_details(span)
+
+
+def span_list(
+    documents: list[Any],
+    is_span: Callable[[Any], Any],
+    make_span: Callable[[Any], Span],
+    trace_format: str,
+    wanted: str,
+) -> Trace:
+    """A file of an OTel SDK's span objects (the console exporter, the JS SDK): every
+    object must be a span (else ``Declined``, saying what was ``wanted``); each is made
+    a Span with its attributes interpreted, then the spans are linked."""
+    objects = objects_of(documents)
+    if not objects or not all(is_span(o) for o in objects):
+        raise Declined(wanted)
+    spans = [make_span(o) for o in objects]
+    link(spans)
+    return Trace(trace_format, spans)
 
 
 def link(spans: list[Span]) -> None:
