@@ -6,10 +6,11 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from importlib.metadata import version
 
 import pytest
 
-from llm_regressions.traces.providers import ALIASES, PROVIDERS, routable
+from llm_regressions.traces.providers import ALIASES, PROVIDERS, PROVIDERS_AS_OF, routable
 from trace_support import chat_span, otlp, promote, written_cases
 
 #: Names the rule and litellm agree on (not retired snapshots, where the rule, which
@@ -60,6 +61,9 @@ def test_every_provider_prefix_is_one_of_litellms():
     from llm_regressions.replay import client
 
     litellm = client.litellm()
+    installed = tuple(int(part) for part in version("litellm").split(".")[:2])
+    if installed < PROVIDERS_AS_OF:
+        pytest.skip(f"the table lists litellm {PROVIDERS_AS_OF}'s prefixes; {installed} lacks some")
     listed = {getattr(p, "value", p) for p in litellm.provider_list}
     # litellm's JSON-configured providers are not in provider_list; they route like one
     others = sorted(PROVIDERS - listed)

@@ -16,6 +16,11 @@ EXAMPLES = sorted((Path(__file__).parent.parent / "regressions").rglob("*.yaml")
 
 
 def test_checked_in_schema_matches_the_models() -> None:
+    import pydantic
+
+    if tuple(int(part) for part in pydantic.VERSION.split(".")[:2]) < (2, 11):
+        # older pydantic renders the same models differently (enum for const, 0.0 ...)
+        pytest.skip("case.v1.json is rendered with pydantic >= 2.11")
     assert checked_in_schema() == render_schema(), (
         "src/llm_regressions/schemas/case.v1.json is stale: regenerate it with "
         "`python -m llm_regressions schema > src/llm_regressions/schemas/case.v1.json`"

@@ -265,9 +265,18 @@ def add_callback(logger: Any) -> None:
 def remove_callback(logger: Any) -> None:
     """Unregister ``logger`` from every list litellm promoted it into."""
     module = litellm()
-    module.logging_callback_manager.remove_callback_from_all_lists(logger)
-    if logger in module.input_callback:
-        module.input_callback.remove(logger)
+    # by list, not remove_callback_from_all_lists: that arrived after our litellm floor
+    for callbacks in (
+        module.callbacks,
+        module.input_callback,
+        module.success_callback,
+        module.failure_callback,
+        module._async_success_callback,
+        module._async_failure_callback,
+    ):
+        module.logging_callback_manager.remove_callback_from_list_by_object(
+            callbacks, logger, require_self=False
+        )
 
 
 __all__ = [

@@ -5,7 +5,9 @@ string. One table for every reader and for promotion, decided without importing 
 litellm routes ``<provider>/<model>`` by its provider prefix, and a bare name only when
 its own model list holds it (``gpt-4o-mini``, ``claude-sonnet-4-5``...). The prefixes
 are litellm's ``provider_list`` plus its JSON-configured OpenAI-compatible providers
-(litellm 1.x, checked against the installed litellm by tests/test_model_routing.py).
+(as of litellm 1.110, checked against the installed litellm by
+tests/test_model_routing.py; an older litellm lacks some newer prefixes, and a case naming
+one fails at replay with litellm's own error).
 The bare-name rule accepts the families that list routes; it cannot know which of their
 retired snapshots litellm has dropped, so it errs towards accepting.
 """
@@ -14,6 +16,9 @@ from __future__ import annotations
 
 import re
 from typing import Any
+
+#: The litellm release whose prefixes PROVIDERS lists.
+PROVIDERS_AS_OF = (1, 110)
 
 PROVIDERS = frozenset(
     """
