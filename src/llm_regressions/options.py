@@ -249,6 +249,19 @@ GATE_FLAGS = _companions(
             metavar="K/N",
         ),
         _flag(
+            "--llm-changed-since",
+            "Run only the cases a change since git REF (a branch, tag or commit, e.g. "
+            "origin/main) can affect, plus every golden case: those whose case file "
+            "changed (a new case, a new pinned model), whose prompt template changed, or "
+            "whose render hook, app target or python check module (or a project module it "
+            "imports) changed. Changes are REF against the working tree, uncommitted and "
+            "untracked files included; the summary says why each case ran and how many "
+            "calls the others saved. Needs git and REF in the checkout (a usage error "
+            "otherwise, never a run of everything).",
+            default=None,
+            metavar="REF",
+        ),
+        _flag(
             "--llm-allow-inconclusive",
             "Do not fail the run on inconclusive cases (runs too few to tell a pass from a "
             "regression): skip them instead, and leave them out of pass rates and gates. "
@@ -620,12 +633,19 @@ def _gate_settings(config: pytest.Config, settings: Settings) -> GateSettings:
         max_cost_increase=opt("llm_baseline_max_cost_increase"),
         max_p95_increase=opt("llm_baseline_max_p95_increase"),
         shard=Shard.parse(shard) if shard else None,
+        changed_since=_changed_since(opt("llm_changed_since")),
         update_status=_update_status(config),
         allow_inconclusive=bool(opt("llm_allow_inconclusive")),
     )
     if gate.update_status and not settings.calls_models:
         raise SettingsError("--llm-update-status needs a live or cached run, not recorded")
     return gate
+
+
+def _changed_since(ref: str | None) -> str | None:
+    if ref is not None and not ref.strip():
+        raise SettingsError("--llm-changed-since needs a git ref, e.g. origin/main")
+    return ref.strip() if ref is not None else None
 
 
 def _update_status(config: pytest.Config) -> bool:

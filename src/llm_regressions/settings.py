@@ -109,6 +109,9 @@ class GateSettings:
     max_cost_increase: float | None = None
     max_p95_increase: float | None = None
     shard: Shard | None = None
+    #: ``--llm-changed-since``: the git ref; only cases a change since it can affect
+    #: (and every golden case) run.
+    changed_since: str | None = None
     update_status: bool = False
     #: Inconclusive cases are skipped (not counted) instead of failing the run.
     allow_inconclusive: bool = False

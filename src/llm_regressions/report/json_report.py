@@ -7,7 +7,6 @@ record with every run, the aggregates, the gate's outcome and where the run came
 from __future__ import annotations
 
 import json
-import subprocess
 from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
@@ -26,26 +25,6 @@ SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "report.v1.json"
 
 class ReportError(ValueError):
     """A file is not a report this version can read."""
-
-
-def git_state(root: Path) -> dict[str, Any] | None:
-    """Commit and dirty flag of the checkout, when git is there to ask."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
-        )
-        if commit.returncode != 0:
-            return None
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
 def build(
@@ -224,6 +203,7 @@ SHARED_RUN_SETTINGS = {
     "model_override": "--llm-model",
     "prompt": "--llm-prompt",
     "golden": "--llm-golden",
+    "changed_since": "--llm-changed-since",
 }
 
 

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from llm_regressions import gitutil
 from llm_regressions.report import json_report, markdown
 from llm_regressions.settings import GateSettings, Settings
 
@@ -26,9 +27,10 @@ def build(
         "model_override": settings.model_override,
         "golden": gate.golden,
         "shard": str(gate.shard) if gate.shard else None,
+        "changed_since": gate.changed_since,
         "merged_from": None,
     }
-    git = json_report.git_state(root) if gate.report else None
+    git = gitutil.head_state(root) if gate.report else None
     return json_report.build(records, run, gate_result, git, incomplete)
 
 

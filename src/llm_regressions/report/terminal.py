@@ -145,6 +145,37 @@ def _verdict(
     return out
 
 
+def changed_lines(
+    selection: dict[str, Any] | None, records: list[Record], verbose: bool = False
+) -> list[str]:
+    """What ``--llm-changed-since`` ran and why (counts per reason; each case with
+    ``-v``), and the calls the cases it left out did not make."""
+    if selection is None:
+        return []
+    why = ", ".join(f"{kind} {count}" for kind, count in selection["reasons"].items())
+    total = selection["selected"] + selection["unaffected"]
+    out = [
+        f"changed since {selection['ref']} ({selection['commit']}): ran {selection['selected']} "
+        f"of {total} case(s)" + (f" ({why})" if why else "")
+    ]
+    if selection["unaffected"]:
+        calls = selection["calls_saved"]
+        out.append(
+            f"  {selection['unaffected']} case(s) not affected, deselected: "
+            f"{calls} model call(s) not sent"
+        )
+    if not selection["selected"]:
+        out.append("  nothing changed that a case depends on, and no golden case: nothing to run")
+    if verbose:
+        lines = [
+            f"{r['id']}: {'; '.join(r['selected_because'])}"
+            for r in records
+            if r.get("selected_because")
+        ]
+        out += [f"  {line}" for line in _listed("selected because", sorted(lines))]
+    return out
+
+
 def status_lines(changed: dict[str, str], refused: dict[str, str]) -> list[str]:
     """What ``--llm-update-status`` did: the cases set to fixed, and those it could not."""
     out = _listed("updated status: open -> fixed", list(changed.values()))

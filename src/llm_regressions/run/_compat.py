@@ -58,6 +58,32 @@ class ShareBudget:
         node.workerinput[BUDGET_DIR] = str(self.folder)
 
 
+#: ``workeroutput`` key carrying a worker's ``--llm-changed-since`` selection summary.
+SELECTION = "llm_regressions_selection"
+
+
+def send_to_controller(config: pytest.Config, key: str, value: Any) -> None:
+    """On an xdist worker, hand ``value`` to the controller through ``workeroutput``
+    (xdist's documented way back); elsewhere nothing."""
+    workeroutput = getattr(config, "workeroutput", None)
+    if isinstance(workeroutput, dict) and value is not None:
+        workeroutput[key] = value
+
+
+class FromWorkers:
+    """Registered on the xdist controller: passes what a worker sent under ``key``
+    (:func:`send_to_controller`) to ``receive`` when the worker finishes."""
+
+    def __init__(self, key: str, receive: Any) -> None:
+        self.key = key
+        self.receive = receive
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        value = (getattr(node, "workeroutput", None) or {}).get(self.key)
+        if value is not None:
+            self.receive(value)
+
+
 def worker_budget(config: pytest.Config) -> tuple[Path | None, str]:
     """This worker's shared budget folder (None outside xdist) and its name."""
     workerinput = getattr(config, "workerinput", None) or {}

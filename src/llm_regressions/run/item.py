@@ -83,6 +83,8 @@ class CaseItem(pytest.Item):
         self.unsent: str | None = None
         #: Adaptive repeats: {"min", "max", "used"}; None for a fixed number of runs.
         self.repeat: dict[str, int] | None = None
+        #: Why --llm-changed-since selected the case (None without the flag).
+        self.selected_because: list[str] | None = None
         case = loaded.case
         self.add_marker("llm_regression")
         if case.golden:
@@ -300,6 +302,7 @@ class CaseItem(pytest.Item):
             "trouble": self.trouble,
             "expected_excerpt": self._expected_excerpt(),
             "trace_id": case.source.trace_id if case.source is not None else None,
+            "selected_because": self.selected_because,
         }
 
     def _expected_excerpt(self) -> str | None:

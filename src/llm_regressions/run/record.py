@@ -78,6 +78,7 @@ class CaseRecord(TypedDict, total=False):
     trouble: str | None
     expected_excerpt: str | None
     trace_id: str | None
+    selected_because: list[str] | None
     outcome: str
     verdict: str
     duration_s: float

@@ -30,6 +30,7 @@ from llm_regressions.settings import GateSettings, Settings
 
 if TYPE_CHECKING:
     from llm_regressions.report.status_update import StatusUpdate
+    from llm_regressions.run.changes import ChangeSet
 
 SESSION_KEY = pytest.StashKey["LlmSession"]()
 
@@ -44,7 +45,7 @@ THIRD_PARTY_NOISE = (
 def start(config: pytest.Config, settings: Settings) -> LlmSession:
     """``pytest_configure`` with ``--llm-regressions``: make the session object."""
     gate = get_gate_settings(config)
-    session = LlmSession(config, settings, gate, _baseline(config, gate))
+    session = LlmSession(config, settings, gate, _baseline(config, gate), _changes(config, gate))
     config.stash[SESSION_KEY] = session
     config.stash[QUEUE_KEY] = session.queue
     # Any mode may call a model (llm_judge does in recorded). These ini lines win over a
@@ -69,6 +70,19 @@ def _baseline(config: pytest.Config, gate: GateSettings) -> dict[str, Any] | Non
         return json_report.load(Path(gate.baseline))
     except json_report.ReportError as exc:
         raise pytest.UsageError(f"--llm-baseline: {exc}") from None
+
+
+def _changes(config: pytest.Config, gate: GateSettings) -> ChangeSet | None:
+    """``--llm-changed-since``: what git says changed, asked once per process; without
+    git, outside a checkout or for an unknown ref, a usage error before anything runs."""
+    if gate.changed_since is None:
+        return None
+    from llm_regressions.run.changes import ChangesError, ChangeSet
+
+    try:
+        return ChangeSet.since(gate.changed_since, Path(config.rootpath))
+    except ChangesError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def session_of(config: pytest.Config) -> LlmSession | None:
@@ -102,14 +116,22 @@ class LlmSession:
         settings: Settings,
         gate: GateSettings,
         baseline: dict[str, Any] | None,
+        changes: ChangeSet | None = None,
     ) -> None:
         self.config = config
         self.settings = settings
         self.gate = gate
         self.baseline = baseline
+        self.changes = changes
+        #: What --llm-changed-since selected (:func:`.selection.summary`); under xdist the
+        #: controller gets it from a worker.
+        self.selection: dict[str, Any] | None = None
         self.queue = ReplayQueue(settings, Path(config.rootpath), _compat.worker_budget(config))
         self.worker = _compat.is_xdist_worker(config)
         self.budget_dir = self._share_budget()
+        if changes is not None and _compat.is_xdist_controller(config):
+            receive = _compat.FromWorkers(_compat.SELECTION, self._selected)
+            config.pluginmanager.register(receive, "llm-regressions-selection")
         self.collector = RecordCollector()
         self.result: GateResult | None = None
         self.aggregates: dict[str, Any] | None = None
@@ -170,11 +192,16 @@ class LlmSession:
         return [f"llm-regressions: warning: --llm-model: {pins.unpinned_message(override)}"]
 
     def select(self, items: list[pytest.Item]) -> None:
-        """Keep the golden cases / this shard's cases; warn about unpinned models."""
-        select(self.config, items, self.gate)
+        """Keep the golden cases / this shard's cases / those a change can affect; warn
+        about unpinned models."""
+        self.selection = select(self.config, items, self.gate, self.settings, self.changes)
+        _compat.send_to_controller(self.config, _compat.SELECTION, self.selection)
         if self.settings.calls_models and not self.settings.strict_pins:
             # under --llm-strict-pins each such case errors instead, with the same message
             self._warn_unpinned(items)
+
+    def _selected(self, summary: dict[str, Any] | None) -> None:
+        self.selection = summary
 
     def _warn_unpinned(self, items: list[pytest.Item]) -> None:
         """One warning per unpinned model name, on the first case using it."""
@@ -236,7 +263,11 @@ class LlmSession:
             return  # nothing ran: nothing to gate or report
         _compat.remember_last_failed(self.config, self.settings.replay)
         records = self.collector.sorted()
-        incomplete = _incomplete(session, records)
+        if self._nothing_affected(session):
+            session.exitstatus = pytest.ExitCode.OK  # nothing to run is a complete run
+            incomplete = None
+        else:
+            incomplete = _incomplete(session, records)
         if self.gate.update_status:
             self._update_statuses(records)
         self.result = self._evaluate(records, incomplete)
@@ -250,6 +281,16 @@ class LlmSession:
         except OSError as exc:
             self.result.failures.append(f"could not write a report: {exc}")
         self._set_exit_status(session)
+
+    def _nothing_affected(self, session: pytest.Session) -> bool:
+        """--llm-changed-since left no case to run (no golden case, and nothing changed
+        that a case depends on): pytest would say "no tests ran", but the run is whole."""
+        selection = self.selection
+        return (
+            selection is not None
+            and selection["selected"] == 0
+            and session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED
+        )
 
     def _evaluate(self, records: list[dict[str, Any]], incomplete: str | None) -> GateResult:
         try:
@@ -294,9 +335,10 @@ class LlmSession:
     def terminal_summary(self, reporter: pytest.TerminalReporter) -> None:
         """The one ``llm regressions`` section."""
         records = self.collector.records
-        if self.result is None or not (records or self.result.failures):
+        if self.result is None or not (records or self.result.failures or self.selection):
             return
-        lines = terminal.section(
+        verbose = self.config.getoption("verbose") > 0
+        lines = terminal.changed_lines(self.selection, records, verbose) + terminal.section(
             records,
             self.aggregates,
             self.result.to_dict(),
