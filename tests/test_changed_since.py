@@ -260,3 +260,32 @@ def test_the_flag_needs_a_ref_and_the_master_flag(pytester):
     result.stderr.fnmatch_lines(["*--llm-changed-since needs --llm-regressions*"])
     result = pytester.runpytest("--llm-regressions", "--llm-changed-since= ")
     result.stderr.fnmatch_lines(["*--llm-changed-since needs a git ref, e.g. origin/main"])
+
+
+def test_imports_are_read_not_run(tmp_path):
+    """The walk reads sources: a module that would stop the interpreter if imported is
+    followed without being imported; the standard library and built-ins are not project
+    files; a relative import past the top-level package is dropped, as Python refuses it."""
+    import sys
+
+    from llm_regressions.pyimports import ImportGraph
+
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "sub" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "sub" / "boom.py").write_text(
+        "import os, sys, json\nfrom .. import util\nfrom ... import beyond\nraise SystemExit(3)\n"
+    )
+    (tmp_path / "pkg" / "util.py").write_text("def helper():\n    from pkg import late\n")
+    (tmp_path / "pkg" / "late.py").write_text("")
+    graph = ImportGraph(tmp_path, [str(tmp_path)])
+    found = graph.files_of("pkg.sub.boom")
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in found) == [
+        "pkg/__init__.py",
+        "pkg/late.py",
+        "pkg/sub/__init__.py",
+        "pkg/sub/boom.py",
+        "pkg/util.py",
+    ]
+    assert "pkg.sub.boom" not in sys.modules and "pkg" not in sys.modules
+    assert graph.files_of("sys") == {} and graph.files_of("json") == {}

@@ -85,6 +85,7 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
     data.setdefault("incomplete", None)
     if isinstance(data.get("run"), dict):
         data["run"].setdefault("prompt", "current")
+        data["run"].setdefault("changed_since", None)
     for record in data.get("cases") if isinstance(data.get("cases"), list) else []:
         if isinstance(record, dict):
             for key, value in RECORD_DEFAULTS.items():
@@ -111,6 +112,7 @@ RECORD_DEFAULTS: dict[str, Any] = {
     "pinned": True,
     "expected_excerpt": None,
     "trace_id": None,
+    "selected_because": None,
 }
 
 
