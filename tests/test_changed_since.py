@@ -234,8 +234,16 @@ def test_under_xdist_the_summary_reaches_the_controller(repo, pytester, write_ca
             "ERROR: --llm-changed-since no-such-branch: unknown git ref 'no-such-branch' in *; "
             "fetch it first*",
         ),
-        ("no repo", "ERROR: --llm-changed-since no-such-branch: * is not inside a git checkout*"),
-        ("no git", "ERROR: --llm-changed-since no-such-branch: git is not installed*"),
+        (
+            "no repo",
+            "ERROR: --llm-changed-since no-such-branch: * is not inside a git checkout; "
+            "run in a git checkout, or drop the flag",
+        ),
+        (
+            "no git",
+            "ERROR: --llm-changed-since no-such-branch: git is not installed (or not on PATH); "
+            "install git, or drop the flag",
+        ),
     ],
 )
 def test_without_git_or_the_ref_it_is_a_usage_error(

@@ -21,6 +21,10 @@ class GitError(Exception):
     """git is missing, the folder is not a checkout, a ref is unknown, or git failed."""
 
 
+class GitMissing(GitError):
+    """No ``git`` program to run."""
+
+
 def _git(cwd: Path, *args: str) -> str:
     """stdout of ``git args`` run in ``cwd``; raises GitError with git's own reason."""
     try:
@@ -28,7 +32,7 @@ def _git(cwd: Path, *args: str) -> str:
             ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT
         )
     except FileNotFoundError:
-        raise GitError("git is not installed (or not on PATH)") from None
+        raise GitMissing("git is not installed (or not on PATH)") from None
     except subprocess.TimeoutExpired:
         raise GitError(f"'git {' '.join(args)}' took more than {TIMEOUT:g}s") from None
     except OSError as exc:
@@ -54,11 +58,10 @@ def resolve_commit(top: Path, ref: str) -> str:
     if ref.startswith("-"):
         raise GitError(f"{ref!r} is not a git ref")
     try:
-        return _git(
-            top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"
-        )
+        found = _git(top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     except GitError:
         raise GitError(f"unknown git ref {ref!r}") from None
+    return found.strip()
 
 
 def changed_since(top: Path, commit: str) -> set[Path]:

@@ -61,7 +61,8 @@ class ChangeSet:
         try:
             top = gitutil.toplevel(root)
         except gitutil.GitError as exc:
-            raise ChangesError(f"{flag}: {exc}; run from a git checkout or drop the flag") from None
+            fix = "install git" if isinstance(exc, gitutil.GitMissing) else "run in a git checkout"
+            raise ChangesError(f"{flag}: {exc}; {fix}, or drop the flag") from None
         try:
             commit = gitutil.resolve_commit(top, ref)
         except gitutil.GitError as exc:
@@ -71,10 +72,10 @@ class ChangeSet:
                 "name a branch, tag or commit that exists"
             ) from None
         try:
-            changed = gitutil.changed_since(top, commit.strip())
+            changed = gitutil.changed_since(top, commit)
         except gitutil.GitError as exc:
             raise ChangesError(f"{flag}: git diff failed: {exc}") from None
-        return cls(ref, root.resolve(), top, commit.strip(), changed, ImportGraph(top))
+        return cls(ref, root.resolve(), top, commit, changed, ImportGraph(top))
 
     def reasons(self, loaded: LoadedCase) -> list[str]:
         """Why ``loaded`` is selected; empty when nothing it depends on changed."""
