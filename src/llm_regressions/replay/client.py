@@ -8,7 +8,6 @@ bookkeeping that a test runner never reads switched off (see :func:`_configure`)
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 import time
@@ -192,45 +191,45 @@ class _Attempts:
                 response = await module.acompletion(**kwargs, timeout=self.timeout, num_retries=0)
             except Exception as exc:  # noqa: BLE001 - every provider failure becomes one line
                 limit = self.limits.done(self.model)
-                await self._after_failure(exc, limit, sent_in)
+                self._after_failure(exc, limit, sent_in)
                 self._first = True
                 continue
             limit = self.limits.done(self.model)
             limit.succeeded()
             hidden = getattr(response, "_hidden_params", None) or {}
-            wait = waits.quota_wait(hidden.get("additional_headers"))
-            if wait:
-                limit.pause(wait)
+            _heed(limit, hidden.get("additional_headers"))
             return response, (time.perf_counter() - started) * 1000
 
-    async def _after_failure(self, exc: BaseException, limit: ModelLimit, sent_in: int) -> None:
-        """Wait before the next attempt, or raise ProviderTrouble."""
+    def _after_failure(self, exc: BaseException, limit: ModelLimit, sent_in: int) -> None:
+        """Count the failure against the model's limit, or raise ProviderTrouble."""
         if getattr(exc, "status_code", None) == 429 and not quota_exhausted(exc):
             if self._since is None:
                 self._since = time.perf_counter()
-            await self._rate_limited(exc, limit, sent_in)
+            self._rate_limited(exc, limit, sent_in)
             return
         limit.release()
         if self.used == self.retries or not _retriable(self.module, exc):
             raise self._trouble(exc)
         self.used += 1
 
-    async def _rate_limited(self, exc: BaseException, limit: ModelLimit, sent_in: int) -> None:
-        asked = provider_wait(self.module, _headers(exc))
-        limit.rejected(sent_in, asked)
+    def _rate_limited(self, exc: BaseException, limit: ModelLimit, sent_in: int) -> None:
+        """Pause the model for what the provider asks (else litellm's exponential
+        backoff); the next attempt gets its slot once the pause is over."""
+        headers = _headers(exc)
+        asked = provider_wait(self.module, headers)
         self.rejections += 1
+        _heed(limit, headers, pause=False)
         if asked is not None and asked > self.timeout:
+            limit.rejected(sent_in, None)
             provider = getattr(exc, "llm_provider", None) or provider_of(self.model)
             raise too_long_to_wait(provider, self.model, exc, asked, self.timeout) from None
-        backoff = None
         if asked is None:  # the provider did not say: litellm's exponential backoff
-            backoff = float(self.module.utils._calculate_retry_after(0, self.rejections - 1))
-        if self.waited + (asked if backoff is None else backoff) > self.timeout:
+            asked = float(self.module.utils._calculate_retry_after(0, self.rejections - 1))
+        limit.rejected(sent_in, asked)
+        if self.waited + asked > self.timeout:
             if self.used == self.retries:
                 raise self._trouble(exc)
             self.used += 1
-        if backoff is not None:
-            await asyncio.sleep(backoff)  # else the model's pause holds the next attempt
 
     @property
     def waited(self) -> float:
@@ -241,6 +240,18 @@ class _Attempts:
         return classify(
             exc, self.model, timeout=self.timeout, retries=self.used, waited=self.waited
         )
+
+
+def _heed(limit: ModelLimit, headers: Any, pause: bool = True) -> None:
+    """What a response's ``x-ratelimit-*`` headers say about the model's quota: how
+    fast it refills (the model's pace), and, once used up, how long until the next call
+    (``pause``; a 429's own wait is its retry-after)."""
+    found = waits.refill(headers)
+    if found is not None:
+        limit.refill(*found)
+    wait = waits.quota_wait(headers) if pause else None
+    if wait:
+        limit.pause(wait)
 
 
 def _retriable(module: ModuleType, exc: BaseException) -> bool:

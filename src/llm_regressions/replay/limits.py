@@ -9,6 +9,12 @@ long as the provider asks; every success adds ``1/window``, one call per round o
 successes. Additive increase, multiplicative decrease, as TCP does: the run settles at
 the provider's real limit instead of hammering it.
 
+A window bounds calls in flight, not calls per second: against a fast provider with a
+requests-per-minute limit, every call the window lets through after a pause would find
+the quota empty again. So when the provider says how fast its quota refills
+(``x-ratelimit-*``, see :func:`llm_regressions.replay.waits.refill`) and the quota is
+nearly spent, calls also start no closer together than one refill apart.
+
 Everything here runs on the engine's event loop (one thread); nothing imports litellm.
 """
 
@@ -33,7 +39,7 @@ class RateLimitStats:
     model: str
     throttled: int  # 429 answers
     waited_s: float  # wall-clock seconds the model was paused
-    concurrency: float  # the window, averaged over time since the first 429
+    concurrency: float  # calls in flight, averaged over time since the first 429 or pause
     ceiling: int
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,26 +61,42 @@ class ModelLimit:
         self.window = float(ceiling)
         self.in_flight = 0
         self.resume_at = 0.0
+        self.interval = 0.0  # seconds between starts while the quota is nearly spent
+        self._next_start = 0.0
         self.round = 0
         self.throttled = 0
         self.waited = 0.0
         self._clock = clock
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._timer: asyncio.TimerHandle | None = None
-        self._first_429: float | None = None
-        self._area = 0.0  # window x seconds since the first 429
+        self._limited_since: float | None = None
+        self._area = 0.0  # calls in flight x seconds, since the first 429 or pause
         self._changed = 0.0
 
     # -- taking and giving back a slot ----------------------------------------------
 
     def _free(self) -> bool:
-        return self.in_flight < int(self.window) and self._clock() >= self.resume_at
+        return self.in_flight < int(self.window) and self._clock() >= self._opens_at()
+
+    def _opens_at(self) -> float:
+        return max(self.resume_at, self._next_start)
+
+    def _take(self) -> None:
+        self._count(+1)
+        if self.interval:
+            self._next_start = max(self._clock(), self._next_start) + self.interval
+
+    def refill(self, remaining: float, rate: float) -> None:
+        """The provider's quota: ``remaining`` calls now, refilled at ``rate`` a second.
+        Pace starts at that rate while what is left would not cover a window of calls;
+        start freely again when it would (a fresh minute's quota is a burst to use)."""
+        self.interval = 1 / rate if rate > 0 and remaining < self.window else 0.0
 
     async def acquire(self, first: bool = False) -> int:
         """Wait for a slot; returns the round the call is sent in. ``first``: ahead of
         the calls already waiting (a call being retried, the item's own target run)."""
         if not self._waiters and self._free():
-            self.in_flight += 1
+            self._take()
             return self.round
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if first:
@@ -95,25 +117,25 @@ class ModelLimit:
     def release(self) -> None:
         """Give a slot back without judging the call (a failure other than a 429, a
         cache hit, an app target's run)."""
-        self.in_flight -= 1
+        self._count(-1)
         self._wake()
 
     def succeeded(self) -> None:
-        self.in_flight -= 1
+        self._count(-1)
         if self.window < self.ceiling:
-            self._set_window(min(self.ceiling, self.window + 1 / self.window))
+            self.window = min(self.ceiling, self.window + 1 / self.window)
         self._wake()
 
     def rejected(self, sent_in: int, wait: float | None) -> None:
         """A 429 to a call sent in round ``sent_in``; ``wait``: seconds the provider
         asked for (None: it did not say)."""
-        self.in_flight -= 1
+        self._count(-1)
         self.throttled += 1
-        if self._first_429 is None:
-            self._first_429 = self._changed = self._clock()
+        if self._limited_since is None:
+            self._limited_since = self._changed = self._clock()
         if sent_in == self.round:
             self.round += 1
-            self._set_window(max(1.0, self.window * DECREASE))
+            self.window = max(1.0, self.window * DECREASE)
         if wait:
             self.pause(wait)
         self._wake()
@@ -123,16 +145,19 @@ class ModelLimit:
         model spends paused counts once, however many calls asked."""
         now = self._clock()
         until = now + seconds
+        if self._limited_since is None:
+            self._limited_since = self._changed = now
         if until > self.resume_at:
             self.waited += until - max(now, self.resume_at)
             self.resume_at = until
 
-    def _set_window(self, window: float) -> None:
-        if self._first_429 is not None:
+    def _count(self, change: int) -> None:
+        """Change the calls in flight, integrating them over time once limited."""
+        if self._limited_since is not None:
             now = self._clock()
-            self._area += self.window * (now - self._changed)
+            self._area += self.in_flight * (now - self._changed)
             self._changed = now
-        self.window = window
+        self.in_flight += change
 
     def _wake(self) -> None:
         """Hand free slots to waiting calls, in order; come back when a pause ends."""
@@ -140,11 +165,11 @@ class ModelLimit:
             waiter = self._waiters.popleft()
             if waiter.done():
                 continue
-            self.in_flight += 1
+            self._take()
             waiter.set_result(None)
-        if self._waiters and self._timer is None and self._clock() < self.resume_at:
+        if self._waiters and self._timer is None and self._clock() < self._opens_at():
             loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(self.resume_at - self._clock(), self._resume)
+            self._timer = loop.call_later(self._opens_at() - self._clock(), self._resume)
 
     def _resume(self) -> None:
         self._timer = None
@@ -153,13 +178,13 @@ class ModelLimit:
     # -- what it cost ---------------------------------------------------------------
 
     def stats(self) -> RateLimitStats | None:
-        """None when the provider never answered 429."""
-        if self._first_429 is None:
+        """None when the provider never answered 429 nor asked to wait."""
+        if self._limited_since is None:
             return None
-        now = self._clock()
-        span = now - self._first_429
-        area = self._area + self.window * (now - self._changed)
-        settled = area / span if span > 0 else self.window
+        end = self._clock() if self.in_flight else self._changed  # the last call's end
+        span = end - self._limited_since
+        area = self._area + self.in_flight * (end - self._changed)
+        settled = area / span if span > 0 else float(self.in_flight)
         return RateLimitStats(self.model, self.throttled, self.waited, settled, self.ceiling)
 
 

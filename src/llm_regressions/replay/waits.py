@@ -74,6 +74,19 @@ def quota_wait(headers: Mapping[str, Any] | None) -> float | None:
     return longest
 
 
+def refill(headers: Mapping[str, Any] | None) -> tuple[float, float] | None:
+    """(requests remaining, requests refilled per second) from OpenAI's
+    ``x-ratelimit-{limit,remaining,reset}-requests``: the quota is back to its limit
+    after ``reset``, so it refills at ``(limit - remaining) / reset``. None when a
+    header is missing or the quota is full."""
+    limit = _number(header(headers, "x-ratelimit-limit-requests"))
+    remaining = _number(header(headers, "x-ratelimit-remaining-requests"))
+    reset = duration(header(headers, "x-ratelimit-reset-requests"))
+    if limit is None or remaining is None or not reset or remaining >= limit:
+        return None
+    return remaining, (limit - remaining) / reset
+
+
 def duration(text: str | None) -> float | None:
     """``1s``, ``6m0s``, ``1h2m3.5s``, ``20ms``, ``0.5`` (seconds) or an RFC 3339 time
     (Anthropic: when the quota resets) -> seconds from now."""

@@ -154,6 +154,10 @@ def merge(reports: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
     records.sort(key=lambda r: r["nodeid"])
     first = reports[0]
     run = {**first["run"], "shard": None, "merged_from": len(reports)}
+    if any("rate_limits" in r["run"] for r in reports):
+        from llm_regressions.replay.limits import combine
+
+        run["rate_limits"] = combine(e for r in reports for e in r["run"].get("rate_limits", []))
     commits = {(r.get("git") or {}).get("commit") for r in reports}
     git = first.get("git") if len(commits) == 1 else None
     incomplete = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -98,6 +98,10 @@ class ReplayQueue:
         if futures is None:
             futures = self.engine.submit(requests)
         return [future.result() for future in futures]
+
+    def rate_limits(self) -> list[dict[str, Any]]:
+        """What rate limits cost this process, per model (empty when nothing waited)."""
+        return self._engine.rate_limits() if self._engine is not None else []
 
     def stop(self, reason: str) -> None:
         """Send nothing new (``-x`` or any other stop)."""
