@@ -20,6 +20,7 @@ import asyncio
 import itertools
 import json
 import math
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -122,6 +123,9 @@ class StubServer:
         self.max_in_flight = 0
         self.bucket: TokenBucket | None = None
         self.throttled = 0  # requests answered 429 by the bucket
+        self.answered = 0  # requests answered 200
+        self.first_at: float | None = None  # when the first request came in
+        self.last_at = 0.0  # when the last answer went out
 
     def limit(self, per_minute: float, burst: float | None = None) -> StubServer:
         """Enforce a token bucket of ``per_minute`` requests (``burst``: at once,
@@ -242,6 +246,8 @@ class StubServer:
         except ValueError:
             _write(writer, 400, _error("request body is not JSON", "invalid_request_error"))
             return True
+        if self.first_at is None:
+            self.first_at = time.monotonic()
         limits = {}
         if self.bucket is not None:
             wait = self.bucket.take()
@@ -259,6 +265,8 @@ class StubServer:
                 return await self._fault(answer, body, writer)
             await asyncio.sleep(self.latency if answer.latency is None else answer.latency)
             _write(writer, 200, self._completion(answer, body), limits)
+            self.answered += 1
+            self.last_at = time.monotonic()
             return True
         finally:
             self.in_flight -= 1
@@ -361,8 +369,12 @@ def main() -> None:
 
     async def serve() -> None:
         await server._bind(args.port)
+        done = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, done.set)
         print(f"listening on {server.port}", flush=True)
-        await asyncio.Event().wait()
+        await done.wait()
+        span = server.last_at - (server.first_at or server.last_at)
+        print(f"served {server.answered} throttled {server.throttled} span {span:.3f}", flush=True)
 
     asyncio.run(serve())
 
