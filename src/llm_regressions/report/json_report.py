@@ -104,6 +104,8 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
     writers implied (they only wrote reports of finished runs)."""
     data.setdefault("complete", True)
     data.setdefault("incomplete", None)
+    if isinstance(data.get("run"), dict):
+        data["run"].setdefault("rate_limits", [])
     for record in data.get("cases") if isinstance(data.get("cases"), list) else []:
         if isinstance(record, dict):
             record.setdefault("prompt_run", None)
@@ -154,10 +156,9 @@ def merge(reports: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
     records.sort(key=lambda r: r["nodeid"])
     first = reports[0]
     run = {**first["run"], "shard": None, "merged_from": len(reports)}
-    if any("rate_limits" in r["run"] for r in reports):
-        from llm_regressions.replay.limits import combine
+    from llm_regressions.replay.limits import combine
 
-        run["rate_limits"] = combine(e for r in reports for e in r["run"].get("rate_limits", []))
+    run["rate_limits"] = combine(e for r in reports for e in r["run"].get("rate_limits", []))
     commits = {(r.get("git") or {}).get("commit") for r in reports}
     git = first.get("git") if len(commits) == 1 else None
     incomplete = [
