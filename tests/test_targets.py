@@ -10,6 +10,7 @@ import pytest
 from llm_regressions import api_base, pinned_model
 from llm_regressions.targets.run import provider_cause, target_result
 from prompt_support import prompt_case, report_cases
+from replay_support import CHEAP_RECORDING, COSTLY_USAGE
 from stub_support import Fault, Reply, tool_call
 
 APP = '''\
@@ -239,15 +240,15 @@ def test_hand_written_target_case_needs_no_request(pytester, write_case, llm_stu
 
 def test_target_spend_counts_towards_the_budget(pytester, write_case, llm_stub, app):
     for n in (1, 2):
-        llm_stub.script(f"budget {n}", Reply("done"))
-        write_case(
-            f"t{n}.yaml", target_case(f"t{n}", "answer", f"budget {n}", [{"contains": "done"}])
-        )
-    result = pytester.runpytest(*llm_stub.args("--llm-max-cost=0.000001", "-rs"))
+        llm_stub.script(f"budget {n}", Reply("done", usage=COSTLY_USAGE))
+        checks = [{"contains": "done"}]
+        case = target_case(f"t{n}", "answer", f"budget {n}", checks, **CHEAP_RECORDING)
+        write_case(f"t{n}.yaml", case)
+    result = pytester.runpytest(*llm_stub.args("--llm-max-cost=0.00001", "-rs"))
     result.assert_outcomes(passed=1, skipped=1)
     assert len(llm_stub.received("budget")) == 1
     result.stdout.fnmatch_lines(
-        ["SKIPPED ?1? regressions/t2.yaml:1: not sent: --llm-max-cost $0.000001 reached (spent $*)"]
+        ["SKIPPED ?1? regressions/t2.yaml:1: not sent: --llm-max-cost $0.00001 reached (spent $*)"]
     )
 
 

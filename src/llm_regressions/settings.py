@@ -46,6 +46,10 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     max_cost: float | None = None
+    #: Over-budget estimate: run what fits (golden first) instead of refusing to start.
+    max_cost_partial: bool = False
+    #: Print the calls and cost the run would make; send nothing.
+    estimate: bool = False
     cache_dir: str = DEFAULT_CACHE_DIR
     prompt: str = "current"
 
