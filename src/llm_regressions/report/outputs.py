@@ -1,5 +1,6 @@
-"""A session's report files: the JSON report, the Markdown summary, and the GitHub
-step summary, built from the records and written once at the end of the session."""
+"""A session's report files: the JSON report, the Markdown summary, the HTML report and
+the GitHub step summary, built from the records and written once at the end of the
+session."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from llm_regressions.report import json_report, markdown
+from llm_regressions.fsutil import atomic_write
+from llm_regressions.report import html, json_report, markdown
 from llm_regressions.settings import GateSettings, Settings
 
 
@@ -19,7 +21,7 @@ def build(
     root: Path,
     incomplete: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON report of this session (git state only when a JSON report is wanted)."""
+    """The JSON report of this session (git state only when a report file shows it)."""
     run = {
         "replay": settings.replay,
         "model_override": settings.model_override,
@@ -27,7 +29,7 @@ def build(
         "shard": str(gate.shard) if gate.shard else None,
         "merged_from": None,
     }
-    git = json_report.git_state(root) if gate.report else None
+    git = json_report.git_state(root) if gate.report or gate.report_html else None
     return json_report.build(records, run, gate_result, git, incomplete)
 
 
@@ -42,6 +44,9 @@ def write(report: dict[str, Any], gate: GateSettings, written: list[str]) -> Non
     if gate.report_md:
         Path(gate.report_md).write_text(md, encoding="utf-8")
         written.append(gate.report_md)
+    if gate.report_html:
+        atomic_write(Path(gate.report_html), html.render(report), overwrite=True)
+        written.append(gate.report_html)
     if step_summary:
         with open(step_summary, "a", encoding="utf-8") as summary:
             summary.write(md)
