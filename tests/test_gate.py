@@ -135,16 +135,23 @@ def test_baseline_regression_fails_and_changes_are_listed(pytester, write_case, 
     assert result.ret == 1
     validate(now)
     cmp = now["gate"]["baseline"]
-    assert cmp["regressions"] == ["bad-1"]
-    assert cmp["fixed"] == ["good-2"]
-    assert cmp["new"] == ["bad-2"] and cmp["removed"] == ["gone"]
+    buckets = cmp["buckets"]
+    assert buckets["regressed"] == ["bad-1"] and buckets["fixed"] == ["good-2"]
+    assert buckets["new"] == ["bad-2"] and buckets["removed"] == ["gone"]
+    assert buckets["still_failing"] == [] and buckets["inconclusive"] == []
+    # bad-1 went pass -> fail and good-2 fail -> pass: no evidence either way
+    assert cmp["paired"]["shared"] == 3 and cmp["paired"]["p_value"] == 1.0
     result.stdout.fnmatch_lines(
         [
             "failed (2):",
             "  bad-1: 0/1 run passed, need 1.00  [passed in the baseline]",
             "  bad-2: 0/1 run passed, need 1.00",
             "compared with the baseline:",
-            "  newly fixed (1): good-2",
+            "  fixed (failed in the baseline, pass now) (1): good-2",
+            "  new cases (1): bad-2",
+            "  removed cases (1): gone",
+            "  paired test: on the 3 cases both runs judged, 1 went from passing to failing "
+            "and 1 the other way: exact McNemar p = 1, within run-to-run noise",
             "*gate FAILED (1):",
             "  1 failed case(s) above, marked with why the gate counts them",
         ]
@@ -159,7 +166,7 @@ def test_baseline_without_regressions_passes(pytester, write_case, answers):
     flag = _baseline(pytester, report)
     result, now = run(pytester, answers, flag, "--llm-min-pass-rate=0.5", report="now.json")
     assert result.ret == 0
-    assert now["gate"]["baseline"]["regressions"] == []
+    assert now["gate"]["baseline"]["buckets"]["regressed"] == []
 
 
 def test_baseline_model_and_prompt_change_warns_naming_both(pytester, write_case, answers):

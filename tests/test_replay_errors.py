@@ -141,7 +141,9 @@ def test_cases_left_unsent_by_the_budget_are_not_passes(pytester, write_case, ll
     result = pytester.runpytest(*llm_stub.args(*args))
     result.assert_outcomes(passed=1, skipped=4)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["pass rate: 1/5 (20.0%)", "*pass rate 1/5 = 20.0% is below*"])
+    result.stdout.fnmatch_lines(
+        ["pass rate: 1/5 fixed cases (20.0%)", "*pass rate 1/5 = 20.0% is below*"]
+    )
 
 
 def test_max_cost_is_one_budget_across_xdist_workers(pytester, write_case, llm_stub):

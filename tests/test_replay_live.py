@@ -174,13 +174,13 @@ def test_repeats_pass_rate_and_each_run_in_the_report(pytester, write_case, llm_
     assert result.stdout.str().count("FAIL contains: '14 days'") == 1
     result.stdout.fnmatch_lines(
         [
-            "*flaky: 2/3 runs passed, need 1.00*",
+            "*flaky: 2/3 runs passed (95% interval 21%-94%), need 1.00*",
             "*on run 1/3:*",
             "*on run 2/3:*",
             "*on run 3/3:*",
             "*llm regressions*",
             "failed (1):",
-            "  flaky: flaky: 2/3 runs passed, need 1.00",
+            "  flaky: flaky: 2/3 runs passed (95% interval 21%-94%), need 1.00",
         ]
     )
 
@@ -191,7 +191,9 @@ def test_min_pass_rate_lets_a_nondeterministic_case_pass(pytester, write_case, l
     result = pytester.runpytest(*llm_stub.args())
     result.assert_outcomes(passed=1)
     # it passed, and the summary still says it is flaky
-    result.stdout.fnmatch_lines(["flaky, *(1):", "  sometimes: 3/4 runs passed, need 0.75"])
+    result.stdout.fnmatch_lines(
+        ["flaky, *(1):", "  sometimes: 3/4 runs passed (95% interval 30%-95%), need 0.75"]
+    )
 
 
 def test_failed_every_run_is_not_called_flaky(pytester, write_case, llm_stub):
@@ -199,7 +201,9 @@ def test_failed_every_run_is_not_called_flaky(pytester, write_case, llm_stub):
     write_case("a.yaml", live_case("always", repeat=2))
     result = pytester.runpytest(*llm_stub.args())
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["failed (1):", "  always: 0/2 runs passed, need 1.00"])
+    result.stdout.fnmatch_lines(
+        ["failed (1):", "  always: 0/2 runs passed (95% interval 0%-66%), need 1.00"]
+    )
     assert "flaky, passed some" not in result.stdout.str()
 
 
@@ -284,3 +288,23 @@ def test_ini_allow_list_exempts_local_models(pytester, write_case, llm_stub):
     result = pytester.runpytest(*llm_stub.args("--llm-strict-pins"))
     result.assert_outcomes(passed=1)
     assert "UnpinnedModelWarning" not in result.stdout.str()
+
+
+def test_last_failed_is_kept_per_replay_mode(pytester, write_case, llm_stub):
+    """A recorded run (all green) must not make the next live ``--lf`` re-send every
+    case: each replay mode remembers its own failures."""
+    llm_stub.script("good", Reply("14 days"))
+    llm_stub.script("bad", Reply("30 days"))
+    recorded = {"observed": {"output": "30 days"}, "expected": {"output": "14 days"}}
+    write_case("good.yaml", live_case("good", **recorded))
+    write_case("bad.yaml", live_case("bad", **recorded))
+    pytester.runpytest(*llm_stub.args()).assert_outcomes(passed=1, failed=1)
+    recorded = pytester.runpytest("--llm-regressions", "--llm-replay=recorded")
+    assert recorded.ret == 0
+    sent = len(llm_stub.requests)
+    again = pytester.runpytest(*llm_stub.args("--lf"))
+    again.assert_outcomes(failed=1)  # good.yaml not even collected
+    assert len(llm_stub.requests) == sent + 1 and llm_stub.received("bad")
+    # and the recorded run's --lf still sees its own (empty) failures
+    rerun = pytester.runpytest("--llm-regressions", "--llm-replay=recorded", "--lf")
+    rerun.assert_outcomes(passed=2)

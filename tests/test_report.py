@@ -98,9 +98,9 @@ def test_json_report_validates_and_holds_every_run(pytester, write_case, llm_stu
             "failed (1):",
             "  bad: 0/1 run passed, need 1.00",
             "flaky, passed some runs and failed others (1):",
-            "  wobbly: 2/3 runs passed, need 0.60",
+            "  wobbly: 2/3 runs passed (95% interval 21%-94%), need 0.60",
             "1 case could not reach openai: server error",
-            "pass rate: 4/6 (66.7%)",
+            "pass rate: 4/6 fixed cases (66.7%); 1 open not counted",
             "by label: stale_policy_retrieval 4/5 (80.0%), tool_misuse 0/1 (0.0%)",
             "schema pass rate: 1/1 runs (100.0%)",
             "tool-call success: 1/1 runs (100.0%)",
@@ -183,8 +183,8 @@ def test_markdown_summary_regressions_first_and_step_summary(
     rows = [line for line in lines if line.startswith("| ") and "`" in line]
     assert [row.split("|")[1].strip() for row in rows] == ["regression", "error", "flaky"]
     assert "`bad`" in rows[0] and "`down`" in rows[1] and "openai: server error" in rows[1]
-    assert "- pass rate: 4/6 (66.7%)" in lines
-    assert any(line.startswith("- REGRESSIONS") for line in lines)
+    assert "- pass rate: 4/6 fixed cases (66.7%); 1 open not counted" in lines
+    assert "- REGRESSED (passed in the baseline, fail now) (1): bad" in lines
 
 
 def test_markdown_when_everything_passes(pytester, write_case, llm_stub):
@@ -261,6 +261,7 @@ def test_terminal_section_caps_long_lists_and_shows_gated_cases_first():
         return {
             "id": f"c{i:02d}",
             "outcome": "failed",
+            "verdict": "failed",
             "problem": "0/1 run passed",
             "flaky": False,
             "trouble": None,
@@ -302,6 +303,12 @@ def test_money_reads_as_money_and_empty_comparisons_are_left_out():
         "n/a",
     ]
     nothing = {"baseline": None, "current": None, "change": None}
-    cmp = {"regressions": [], "fixed": [], "newly_flaky": [], "new": ["a"], "removed": []}
-    lines = text.baseline_lines({**cmp, "p95_latency_ms": nothing, "cost_per_case_usd": nothing})
+    cmp = {
+        "buckets": {"regressed": [], "fixed": [], "new": ["a"]},
+        "causes": {},
+        "paired": {"p_value": None},
+        "p95_latency_ms": nothing,
+        "cost_per_case_usd": nothing,
+    }
+    lines = text.baseline_lines(cmp)
     assert lines == ["new cases (1): a"]  # no "cost per case: n/a -> n/a"

@@ -140,7 +140,7 @@ def test_shard_run_compares_with_the_same_shard_of_a_full_baseline(pytester, wri
     )
     assert result.ret == 0
     cmp = json.loads((pytester.path / "s.json").read_text())["gate"]["baseline"]
-    assert cmp["removed"] == [] and cmp["new"] == []
+    assert cmp["buckets"]["removed"] == [] and cmp["buckets"]["new"] == []
 
 
 def test_merge_refuses_overlapping_reports(pytester, write_case, capsys):
@@ -170,3 +170,41 @@ def test_gate_and_merge_refuse_a_broken_report_in_one_line(pytester, write_case,
         err = capsys.readouterr().err
         assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1
     assert not (pytester.path / "m.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("shards", "message"),
+    [
+        (["1/2"], "incomplete shard set: 2/2 missing; merge every shard's report"),
+        (["1/3", "2/3"], "incomplete shard set: 3/3 missing"),
+        (["1/2", "1/3"], "shards of different splits (2, 3 parts)"),
+        (["1/2", None], "b.json is not a shard report (no --llm-shard): cannot merge"),
+    ],
+)
+def test_merge_refuses_an_incomplete_or_mixed_shard_set(
+    pytester, write_case, capsys, shards, message
+):
+    write_set(write_case, failing=set(), count=6)
+    names = []
+    for name, shard in zip("abc", shards, strict=False):
+        recorded(
+            pytester, *([f"--llm-shard={shard}"] if shard else []), f"--llm-report={name}.json"
+        )
+        names.append(str(pytester.path / f"{name}.json"))
+    if shards[-1] is None:  # the unsharded report must not overlap the shard's cases
+        report = json.loads((pytester.path / "b.json").read_text())
+        report["cases"] = [c for c in report["cases"] if c["id"] == "__none__"]
+        (pytester.path / "b.json").write_text(json.dumps(report))
+    assert main(["report", "merge", *names, "-o", str(pytester.path / "m.json")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (pytester.path / "m.json").exists()
+
+
+def test_merge_refuses_shards_run_in_different_modes(pytester, write_case, capsys):
+    write_set(write_case, failing=set(), count=4)
+    recorded(pytester, "--llm-shard=1/2", "--llm-report=a.json")
+    recorded(pytester, "--llm-shard=2/2", "--llm-model=openai/gpt-4o", "--llm-report=b.json")
+    a, b = (str(pytester.path / n) for n in ("a.json", "b.json"))
+    assert main(["report", "merge", a, b, "-o", str(pytester.path / "m.json")]) == 2
+    err = capsys.readouterr().err
+    assert "ran with --llm-model 'openai/gpt-4o' but" in err and "must share" in err

@@ -140,6 +140,13 @@ REPLAY_FLAGS = _companions(
             "pass rate against the case's min_pass_rate.",
         ),
         _count(
+            "--llm-repeat-max",
+            "N",
+            "Adaptive repeats for every case: after its own runs (or --llm-repeat's), run a "
+            "case whose verdict is still inconclusive again, up to N runs in all, stopping as "
+            "soon as it passes or fails. Like 'repeat: {min: 2, max: N}' in a case file.",
+        ),
+        _count(
             "--llm-judge-repeat",
             "K",
             "Ask the llm_judge model K times per answer and require agreement; a judge "
@@ -248,6 +255,14 @@ GATE_FLAGS = _companions(
             "the same on every machine, so N jobs partition the set.",
             default=None,
             metavar="K/N",
+        ),
+        _flag(
+            "--llm-allow-inconclusive",
+            "Do not fail the run on inconclusive cases (runs too few to tell a pass from a "
+            "regression): skip them instead, and leave them out of pass rates and gates. "
+            "They are still listed, with 'run more repeats' as the fix.",
+            action="store_true",
+            default=False,
         ),
         _flag(
             "--llm-update-status",
@@ -509,6 +524,8 @@ def configure(config: pytest.Config) -> Settings:
     with _usage_errors():
         settings = _settings(config)
         config.stash[SETTINGS_KEY] = settings
+        if settings.enabled and settings.repeat_max and not settings.calls_models:
+            raise SettingsError("--llm-repeat-max needs a live or cached run, not recorded")
         if settings.enabled:
             config.stash[GATE_SETTINGS_KEY] = _gate_settings(config, settings)
     return settings
@@ -551,6 +568,7 @@ def _settings(config: pytest.Config) -> Settings:
         strict_pins=bool(opt("llm_strict_pins")),
         unpinned_ok=tuple(ini("llm_regressions_unpinned_models")),
         repeat=_positive(opt("llm_repeat"), "--llm-repeat"),
+        repeat_max=_repeat_max(config),
         judge_repeat=_positive(opt("llm_judge_repeat"), "--llm-judge-repeat") or 1,
         judge_model=ini("llm_regressions_judge_model") or None,
         timeout=_pick(
@@ -561,6 +579,16 @@ def _settings(config: pytest.Config) -> Settings:
         cache_dir=ini("llm_regressions_cache_dir") or DEFAULT_CACHE_DIR,
         prompt=_choice(config, "llm_prompt", "llm_regressions_prompt", PROMPT_MODES),
     )
+
+
+def _repeat_max(config: pytest.Config) -> int | None:
+    most = _positive(config.getoption("llm_repeat_max"), "--llm-repeat-max")
+    if most is None:
+        return None
+    fewest = config.getoption("llm_repeat")
+    if fewest is not None and most < fewest:
+        raise SettingsError(f"--llm-repeat-max {most} is below --llm-repeat {fewest}")
+    return most
 
 
 def _positive(value: int | None, flag: str) -> int | None:
@@ -602,6 +630,7 @@ def _gate_settings(config: pytest.Config, settings: Settings) -> GateSettings:
         max_p95_increase=opt("llm_baseline_max_p95_increase"),
         shard=Shard.parse(shard) if shard else None,
         update_status=_update_status(config),
+        allow_inconclusive=bool(opt("llm_allow_inconclusive")),
     )
     if gate.update_status and not settings.calls_models:
         raise SettingsError("--llm-update-status needs a live or cached run, not recorded")

@@ -40,6 +40,7 @@ class Settings:
     strict_pins: bool = False
     unpinned_ok: tuple[str, ...] = ()
     repeat: int | None = None
+    repeat_max: int | None = None
     judge_repeat: int = 1
     judge_model: str | None = None
     timeout: float = DEFAULT_TIMEOUT
@@ -57,9 +58,14 @@ class Settings:
         """The model this session replays ``case`` on (``--llm-model`` wins)."""
         return self.model_override or case.model.name
 
-    def runs_for(self, case: Any) -> int:
-        """How many times ``case`` is replayed (``--llm-repeat`` wins over ``repeat:``)."""
-        return self.repeat or case.repeat
+    def runs_for(self, case: Any) -> tuple[int, int]:
+        """(min, max) runs of ``case``; a fixed count is both. ``--llm-repeat`` replaces
+        the case's ``repeat:``; ``--llm-repeat-max`` lets a case whose verdict is still
+        inconclusive after its minimum run up to that many times."""
+        low, high = (self.repeat, self.repeat) if self.repeat else case.repeat_bounds
+        if self.repeat_max:
+            high = self.repeat_max
+        return low, max(low, high)
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,8 @@ class GateSettings:
     max_p95_increase: float | None = None
     shard: Shard | None = None
     update_status: bool = False
+    #: Inconclusive cases are skipped (not counted) instead of failing the run.
+    allow_inconclusive: bool = False
 
 
 @dataclass(frozen=True)

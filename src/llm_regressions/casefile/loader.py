@@ -215,7 +215,7 @@ def _problems(
 ) -> list[Problem]:
     problems, seen = [], set()
     for error in exc.errors(include_url=False):
-        loc = _data_path(error["loc"], raw)
+        loc = _data_path(error["loc"], raw, missing=error["type"] == "missing")
         if loc in seen:  # a union reports once per member; the first is enough
             continue
         seen.add(loc)
@@ -224,8 +224,9 @@ def _problems(
     return problems
 
 
-def _data_path(loc: tuple, raw: Any) -> tuple:
-    """Drop pydantic's union member tags from ``loc``, keeping the path into the data."""
+def _data_path(loc: tuple, raw: Any, missing: bool = False) -> tuple:
+    """Drop pydantic's union member tags from ``loc``, keeping the path into the data
+    (``missing``: its last part is a required key the data lacks)."""
     kept: list[str | int] = []
     node = raw
     for position, part in enumerate(loc):
@@ -234,8 +235,8 @@ def _data_path(loc: tuple, raw: Any) -> tuple:
             node = node[part]
         elif isinstance(part, str) and isinstance(node, dict) and part in node:
             node = node[part]
-        elif isinstance(part, str) and isinstance(node, dict) and last:
-            pass  # a missing required key
+        elif missing and last and isinstance(part, str) and isinstance(node, dict):
+            pass  # the required key the data lacks
         else:
             continue
         kept.append(part)

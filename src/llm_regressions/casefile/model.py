@@ -12,7 +12,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 FORMAT_VERSION = 1
 
@@ -187,6 +196,36 @@ CheckEntry = Annotated[
 ]
 
 
+class RepeatRange(_Section):
+    """Adaptive repeats: ``min`` runs, then more (up to ``max``) only while the pass
+    rate cannot yet tell a pass from a regression."""
+
+    min: int = Field(..., ge=1, le=100)
+    max: int = Field(..., ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RepeatRange:
+        if self.max < self.min:
+            raise ValueError(f"'max' ({self.max}) must be at least 'min' ({self.min})")
+        return self
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        return self.min, self.max
+
+
+def _repeat_kind(value: Any) -> str:
+    return "range" if isinstance(value, (dict, RepeatRange)) else "count"
+
+
+#: A number of runs, or a ``{min, max}`` range; only the member the value's shape asks
+#: for reports errors (not both, as a plain union would).
+Repeat = Annotated[
+    Annotated[int, Field(ge=1, le=100), Tag("count")] | Annotated[RepeatRange, Tag("range")],
+    Discriminator(_repeat_kind),
+]
+
+
 class Case(_Section):
     """One regression case: a labelled real failure plus binary checks."""
 
@@ -226,8 +265,18 @@ class Case(_Section):
     observed: Observed | None = None
     expected: Expected | None = None
     checks: list[CheckEntry] = Field(..., min_length=1)
-    repeat: int = Field(1, ge=1, le=100, description="Runs per case, for nondeterminism.")
+    repeat: Repeat = Field(
+        1,
+        description="Runs per case, for nondeterminism: a number, or {min, max} to run more "
+        "only while the verdict is inconclusive.",
+    )
     min_pass_rate: float = Field(1.0, ge=0.0, le=1.0)
+
+    @property
+    def repeat_bounds(self) -> tuple[int, int]:
+        """(min, max) runs: a fixed ``repeat`` is both."""
+        repeat = self.repeat
+        return (repeat, repeat) if isinstance(repeat, int) else repeat.bounds
 
     @model_validator(mode="after")
     def _target_or_prompt(self) -> Case:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llm_regressions.report.baseline import compare
-from llm_regressions.report.metrics import pass_rate
+from llm_regressions.report.metrics import cleared, pass_rate
 from llm_regressions.settings import GateSettings
 
 
@@ -58,7 +58,7 @@ def _golden(records: list[dict[str, Any]], settings: GateSettings, out: GateResu
             f"({missing} missing; ini llm_regressions_golden_min)"
         )
     for r in golden:
-        if r["status"] == "fixed" and r["outcome"] != "passed":
+        if r["status"] == "fixed" and not cleared(r):
             out.fail_case(r["id"], "golden", f"golden case {r['id']} did not pass ({r['outcome']})")
         elif r["status"] == "open":
             if r["outcome"] == "xfailed":
@@ -92,8 +92,11 @@ def _baseline(
     cmp = compare(records, baseline, s.golden, s.shard)
     out.comparison = cmp
     out.warnings += cmp["warnings"]
-    for case_id in cmp["regressions"]:
-        message = f"regression: {case_id} passed in the baseline and fails now"
+    for case_id in cmp["buckets"]["regressed"]:
+        why = cmp["causes"].get(case_id)
+        message = f"regression: {case_id} passed in the baseline and fails now" + (
+            f" ({'; '.join(why)})" if why else ""
+        )
         out.fail_case(case_id, "passed in the baseline", message)
     for key, limit, flag in (
         ("cost_per_case_usd", s.max_cost_increase, "--llm-baseline-max-cost-increase"),

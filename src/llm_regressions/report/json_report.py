@@ -104,12 +104,62 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
     writers implied (they only wrote reports of finished runs)."""
     data.setdefault("complete", True)
     data.setdefault("incomplete", None)
+    if isinstance(data.get("run"), dict):
+        data["run"].setdefault("prompt", "current")
     for record in data.get("cases") if isinstance(data.get("cases"), list) else []:
         if isinstance(record, dict):
-            record.setdefault("prompt_run", None)
-            record.setdefault("target_runs", None)
-            record.setdefault("file_hash", "")
+            for key, value in RECORD_DEFAULTS.items():
+                record.setdefault(key, value)
+    aggregates = data.get("aggregates")
+    if isinstance(aggregates, dict):
+        aggregates.setdefault("not_counted", {"open": 0, "skipped": 0, "inconclusive": 0})
+        aggregates.setdefault("inconclusive", [])
+        aggregates.setdefault("repeats", None)
+    gate = data.get("gate")
+    if isinstance(gate, dict) and isinstance(gate.get("baseline"), dict):
+        _upgrade_comparison(gate["baseline"])
     return data
+
+
+#: Record keys added to format v1 after its first release, with what older writers meant.
+RECORD_DEFAULTS: dict[str, Any] = {
+    "prompt_run": None,
+    "target_runs": None,
+    "file_hash": "",
+    "interval": None,
+    "decision": None,
+    "repeat": None,
+    "pinned": True,
+    "expected_excerpt": None,
+    "trace_id": None,
+}
+
+
+def _upgrade_comparison(cmp: dict[str, Any]) -> None:
+    """Comparisons before buckets held five flat lists of case ids."""
+    if "buckets" in cmp:
+        return
+    flat = ("regressions", "fixed", "newly_flaky", "new", "removed")
+    old = {key: cmp.pop(key, []) for key in flat}
+    cmp["buckets"] = {
+        "regressed": old["regressions"],
+        "fixed": old["fixed"],
+        "inconclusive": [],
+        "newly_flaky": old["newly_flaky"],
+        "no_longer_flaky": [],
+        "still_failing": [],
+        "new": old["new"],
+        "removed": old["removed"],
+    }
+    cmp["causes"] = {}
+    cmp["paired"] = {
+        "shared": 0,
+        "flipped_to_fail": 0,
+        "flipped_to_pass": 0,
+        "p_value": None,
+        "significant": False,
+        "summary": "not computed by the plugin version that wrote this report",
+    }
 
 
 @cache
@@ -139,7 +189,11 @@ def incomplete_reason(report: dict[str, Any]) -> str | None:
 
 
 def merge(reports: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
-    """One report of the cases of several shard reports; a case in two is refused."""
+    """One report of the cases of several shard reports; a case in two, a shard set
+    with one missing, or shards run differently are refused (a partial or mixed merge
+    would gate green on cases that never ran as the gate assumes)."""
+    _check_same_run(reports, names)
+    _check_shard_set(reports, names)
     seen: dict[str, str] = {}
     records: list[dict[str, Any]] = []
     for report, name in zip(reports, names, strict=True):
@@ -162,6 +216,51 @@ def merge(reports: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
         if not complete(r)
     ]
     return build(records, run, None, git, "; ".join(incomplete) or None)
+
+
+#: Run settings every shard of one merge must share (flag that sets them).
+SHARED_RUN_SETTINGS = {
+    "replay": "--llm-replay",
+    "model_override": "--llm-model",
+    "prompt": "--llm-prompt",
+    "golden": "--llm-golden",
+}
+
+
+def _check_same_run(reports: list[dict[str, Any]], names: list[str]) -> None:
+    first, first_name = reports[0]["run"], names[0]
+    for report, name in zip(reports[1:], names[1:], strict=True):
+        for key, flag in SHARED_RUN_SETTINGS.items():
+            if report["run"].get(key) != first.get(key):
+                raise ReportError(
+                    f"{name} ran with {flag} {report['run'].get(key)!r} but {first_name} "
+                    f"with {first.get(key)!r}: shards of one run must share their settings"
+                )
+
+
+def _check_shard_set(reports: list[dict[str, Any]], names: list[str]) -> None:
+    """Every shard K/N, K = 1..N, exactly once (or no report sharded at all)."""
+    shards = {name: report["run"].get("shard") for report, name in zip(reports, names, strict=True)}
+    if not any(shards.values()):
+        return
+    unsharded = [name for name, shard in shards.items() if not shard]
+    if unsharded:
+        raise ReportError(f"{unsharded[0]} is not a shard report (no --llm-shard): cannot merge")
+    counts = {shard.split("/")[1] for shard in shards.values()}
+    if len(counts) > 1:
+        raise ReportError(f"shards of different splits ({', '.join(sorted(counts))} parts)")
+    total = int(counts.pop())
+    seen: dict[int, str] = {}
+    for name, shard in shards.items():
+        index = int(shard.split("/")[0])
+        if index in seen:
+            raise ReportError(f"shard {shard} twice: {seen[index]} and {name}")
+        seen[index] = name
+    missing = [f"{k}/{total}" for k in range(1, total + 1) if k not in seen]
+    if missing:
+        raise ReportError(
+            f"incomplete shard set: {', '.join(missing)} missing; merge every shard's report"
+        )
 
 
 def complete(report: dict[str, Any]) -> bool:

@@ -13,8 +13,8 @@ MAX_ROWS = 25
 def _attention(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """Cases worth a row, most urgent first: regressions, failures, errors, flaky."""
     gate = report["gate"] or {}
-    regressions = set((gate.get("baseline") or {}).get("regressions", []))
-    rank = {"failed": 1, "error": 2, "flaky": 3}
+    regressions = set(((gate.get("baseline") or {}).get("buckets") or {}).get("regressed", []))
+    rank = {"failed": 1, "error": 2, "inconclusive": 3, "flaky": 4}
     rows = []
     for record in report["cases"]:
         if record["id"] in regressions:
@@ -25,8 +25,38 @@ def _attention(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return [(kind, record) for _, kind, record in rows]
 
 
-def _cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")[:120]
+#: Characters per table cell or list line.
+CELL_CHARS = 120
+LINE_CHARS = 400
+
+
+def clip(text: str, limit: int = CELL_CHARS) -> str:
+    """``text`` cut to ``limit`` characters at a word boundary, with an ellipsis when
+    anything was cut (a cut never leaves half a word that reads like a whole one)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def _cell(value: str, limit: int = CELL_CHARS) -> str:
+    return clip(value.replace("\n", " "), limit).replace("|", "\\|")
+
+
+def _line(value: str) -> str:
+    """A list item: longer than a table cell, still bounded."""
+    return _cell(value, LINE_CHARS)
+
+
+def _rate(record: dict[str, Any]) -> str:
+    if record["pass_rate"] is None:
+        return ""
+    interval = record.get("interval") if len(record["runs"]) > 1 else None
+    spread = f" ({interval[0]:.0%}-{interval[1]:.0%})" if interval else ""
+    return f"{record['pass_rate']:.0%}{spread}"
 
 
 def render(report: dict[str, Any]) -> str:
@@ -36,19 +66,18 @@ def render(report: dict[str, Any]) -> str:
     mark = "✅" if head.startswith(("gate passed", "all cases")) else "❌"
     lines = [f"### {mark} LLM regressions: {head}", ""]
     if gate["failures"]:
-        lines += [f"- {_cell(f)}" for f in gate["failures"]] + [""]
+        lines += [f"- {_line(f)}" for f in gate["failures"]] + [""]
     rows = _attention(report)
     if rows:
         lines += ["| | case | label | pass rate | why |", "|---|---|---|---|---|"]
         for kind, r in rows[:MAX_ROWS]:
-            rate = "" if r["pass_rate"] is None else f"{r['pass_rate']:.0%}"
             why = r["trouble"] or r["problem"]
-            lines.append(f"| {kind} | `{r['id']}` | {r['label']} | {rate} | {_cell(why)} |")
+            lines.append(f"| {kind} | `{r['id']}` | {r['label']} | {_rate(r)} | {_cell(why)} |")
         if len(rows) > MAX_ROWS:
             lines.append(f"| | … {len(rows) - MAX_ROWS} more | | | |")
         lines.append("")
-    lines += [f"- {_cell(line)}" for line in text.metric_lines(agg)]
+    lines += [f"- {_line(line)}" for line in text.metric_lines(agg)]
     if gate["baseline"] is not None:
-        lines += [f"- {_cell(line)}" for line in text.baseline_lines(gate["baseline"])]
-    lines += [f"- ⚠️ {_cell(w)}" for w in gate.get("warnings", [])]
+        lines += [f"- {_line(line)}" for line in text.baseline_lines(gate["baseline"])]
+    lines += [f"- ⚠️ {_line(w)}" for w in gate.get("warnings", [])]
     return "\n".join(lines) + "\n"

@@ -45,6 +45,49 @@ def pass_rate(records: Iterable[dict[str, Any]]) -> tuple[int, int]:
     return sum(r["outcome"] == "passed" for r in counted), len(counted)
 
 
+def cleared(record: dict[str, Any]) -> bool:
+    """Nothing for a gate to hold against the case: it passed, or it was inconclusive
+    and the run allowed that (``--llm-allow-inconclusive`` skips it)."""
+    if record["outcome"] == "passed":
+        return True
+    return record["outcome"] == "skipped" and record.get("verdict") == "inconclusive"
+
+
+def not_counted(records: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """What a pass rate leaves out, by why: open cases (failing is expected), cases
+    skipped (unsent ones are counted as not passed), inconclusive ones allowed by
+    ``--llm-allow-inconclusive``."""
+    counts = {"open": 0, "skipped": 0, "inconclusive": 0}
+    for record in records:
+        if record["status"] == "open":
+            counts["open"] += 1
+        elif record["outcome"] == "skipped" and not unsent(record):
+            kind = "inconclusive" if record.get("verdict") == "inconclusive" else "skipped"
+            counts[kind] += 1
+    return counts
+
+
+def regressed(record: dict[str, Any]) -> bool:
+    """A fixed case whose live runs show a regression: not a recorded-mode verification
+    failure (no model ran), not an inconclusive one (too few runs to tell)."""
+    return (
+        record["status"] == "fixed"
+        and record["outcome"] == "failed"
+        and record["pass_rate"] is not None
+        and record.get("decision") != "inconclusive"
+    )
+
+
+def repeats(records: Iterable[dict[str, Any]]) -> dict[str, int] | None:
+    """Adaptive repeats: the runs made against a fixed repeat of each case's maximum."""
+    adaptive = [r["repeat"] for r in records if r.get("repeat")]
+    if not adaptive:
+        return None
+    used = sum(r["used"] for r in adaptive)
+    fixed = sum(r["max"] for r in adaptive)
+    return {"cases": len(adaptive), "runs": used, "fixed_runs": fixed, "saved": fixed - used}
+
+
 def live_runs(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Records whose runs are model answers: recorded mode's ``observed``/``expected``
     runs are production data, not samples of this run, so run metrics skip them."""
@@ -111,6 +154,7 @@ def aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
         "cases": len(records),
         "outcomes": {name: outcomes.get(name, 0) for name in OUTCOMES},
         "pass_rate": _rate(*pass_rate(records)),
+        "not_counted": not_counted(records),
         "by_label": {label: _rate(*pass_rate(rs)) for label, rs in sorted(by_label.items())},
         "schema_pass_rate": _rate(*runs.kinds["schema"]),
         "tool_call_success_rate": _rate(*runs.kinds["tools"]),
@@ -123,9 +167,9 @@ def aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
         "tokens": {"input": runs.tokens_in, "output": runs.tokens_out},
         "cost_usd": {"total": cost_total, "per_case": per_case},
         "flaky": sorted(r["id"] for r in records if r["flaky"]),
+        "inconclusive": sorted(r["id"] for r in records if r.get("verdict") == "inconclusive"),
+        "repeats": repeats(records),
         "model_drift": sorted(f"{r['id']}: {r['drift']}" for r in records if r["drift"]),
         "errors": dict(errors.most_common()),
-        "regressed": sorted(
-            r["id"] for r in records if r["status"] == "fixed" and r["outcome"] == "failed"
-        ),
+        "regressed": sorted(r["id"] for r in records if regressed(r)),
     }

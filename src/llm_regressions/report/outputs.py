@@ -24,6 +24,7 @@ def build(
     """The JSON report of this session (git state only when a report file shows it)."""
     run = {
         "replay": settings.replay,
+        "prompt": settings.prompt,
         "model_override": settings.model_override,
         "golden": gate.golden,
         "shard": str(gate.shard) if gate.shard else None,

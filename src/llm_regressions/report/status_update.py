@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,17 @@ LABEL_LINE = re.compile(r"^(\s*(?:-\s+)?)label:")
 
 
 def newly_fixed(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Open cases judged on at least one run, every run passing."""
-    return [
-        r
-        for r in records
-        if r["status"] == "open" and r["runs"] and all(run["passed"] for run in r["runs"])
-    ]
+    """Open cases whose live runs now pass (their ``min_pass_rate`` met)."""
+    return [r for r in records if r["status"] == "open" and r.get("decision") == "pass"]
+
+
+def _off_pin(record: dict[str, Any]) -> str | None:
+    """Why a pass does not show the pinned model fixed, or None when it does."""
+    if record.get("pinned", True):
+        return None
+    if record.get("drift"):
+        return f"the provider served another model ({record['drift']})"
+    return f"it ran on {record['model']}, not its pinned model"
 
 
 def _rewrite(text: str, starts: list[int], targets: list[int]) -> tuple[str, list[int]]:
@@ -63,43 +69,62 @@ def _flip(lines: list[str], first: int, stop: int) -> bool:
     return True
 
 
-def update_statuses(root: Path, records: list[dict[str, Any]]) -> list[str]:
-    """Rewrite the files; returns one line per case changed, or why it was not. Each
-    file is read again at write time and left alone unless it is the file that ran (a
-    file edited or removed since is skipped, and said so; the others go on). A symlinked
-    case file is written through: the link stays a link."""
+@dataclass
+class StatusUpdate:
+    """Case id -> a line naming the case changed, or saying why it was not."""
+
+    changed: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+def update_statuses(root: Path, records: list[dict[str, Any]]) -> StatusUpdate:
+    """Rewrite the files of the open cases that now pass. Each file is read again at
+    write time and left alone unless it is the file that ran (a file edited or removed
+    since is skipped, and said so; the others go on). A symlinked case file is written
+    through: the link stays a link. A pass on another model than the pinned one changes
+    nothing."""
     starts: dict[str, list[int]] = defaultdict(list)
     for record in records:
         starts[record["file"]].append(record["line"])
     by_file: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    update = StatusUpdate()
     for record in newly_fixed(records):
-        by_file[record["file"]].append(record)
-    changes = []
+        off_pin = _off_pin(record)
+        if off_pin:
+            update.refused[record["id"]] = (
+                f"{record['id']} ({record['file']}): not changed, {off_pin}"
+            )
+        else:
+            by_file[record["file"]].append(record)
     for name, cases in sorted(by_file.items()):
-        changes += _update_file(root / name, name, starts[name], cases)
-    return changes
+        _update_file(root / name, name, starts[name], cases, update)
+    return update
 
 
 def _update_file(
-    path: Path, name: str, starts: list[int], cases: list[dict[str, Any]]
-) -> list[str]:
+    path: Path, name: str, starts: list[int], cases: list[dict[str, Any]], update: StatusUpdate
+) -> None:
     try:
         text = path.read_bytes().decode("utf-8")  # keep CRLF line ends as they are
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return [f"{r['id']} ({name}): not changed, the file cannot be read ({why})" for r in cases]
+        for r in cases:
+            update.refused[r["id"]] = (
+                f"{r['id']} ({name}): not changed, the file cannot be read ({why})"
+            )
+        return
     if any(r["file_hash"] and r["file_hash"] != text_hash(text) for r in cases):
-        return [
-            f"{r['id']} ({name}): not changed, the file was edited since the run" for r in cases
-        ]
+        for r in cases:
+            update.refused[r["id"]] = (
+                f"{r['id']} ({name}): not changed, the file was edited since the run"
+            )
+        return
     new, missing = _rewrite(text, starts, [r["line"] for r in cases])
     if new != text:
         atomic_write(path.resolve(), new, overwrite=True)
-    changes = []
-    for record in cases:
-        where = f"{name}:{record['line']}"
-        if record["line"] in missing:
-            changes.append(f"{record['id']} ({where}): no 'status: open' line, not changed")
+    for r in cases:
+        where = f"{name}:{r['line']}"
+        if r["line"] in missing:
+            update.refused[r["id"]] = f"{r['id']} ({where}): no 'status: open' line, not changed"
         else:
-            changes.append(f"{record['id']} ({where})")
-    return changes
+            update.changed[r["id"]] = f"{r['id']} ({where})"

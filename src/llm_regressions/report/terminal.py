@@ -34,10 +34,15 @@ def section(
     marks = {i: [mark for mark, _ in found] for i, found in case_failures.items()}
     # the cases the gate fails on first, so a capped list still shows them
     failed = sorted(
-        (r for r in records if r["outcome"] == "failed"), key=lambda r: r["id"] not in marks
+        (r for r in records if r["outcome"] == "failed" and r["verdict"] != "inconclusive"),
+        key=lambda r: r["id"] not in marks,
     )
+    inconclusive = [r for r in records if r["verdict"] == "inconclusive"]
     flaky = [r for r in records if r["flaky"] and r["outcome"] == "passed"]
     out = _listed("failed", _case_lines(failed, marks))
+    out += _listed(
+        "inconclusive, too few runs to tell (run more repeats)", _case_lines(inconclusive, marks)
+    )
     out += _listed("flaky, passed some runs and failed others", _case_lines(flaky, {}))
     out += _trouble(records)
     out += _drift(records)
@@ -48,7 +53,7 @@ def section(
         out += [f"  {line}" for line in text.baseline_lines(gate["baseline"], regressions=False)]
     out += [f"warning: {w}" for w in gate["warnings"]]
     out += gate["notes"]
-    out += _verdict(gate, agg, case_failures, {r["id"] for r in failed})
+    out += _verdict(gate, agg, case_failures, {r["id"] for r in failed + inconclusive})
     out += [f"wrote {path}" for path in written]
     return out
 
@@ -138,3 +143,9 @@ def _verdict(
         count = len(listed & case_failures.keys())
         out.append(f"  {count} failed case(s) above, marked with why the gate counts them")
     return out
+
+
+def status_lines(changed: dict[str, str], refused: dict[str, str]) -> list[str]:
+    """What ``--llm-update-status`` did: the cases set to fixed, and those it could not."""
+    out = _listed("updated status: open -> fixed", list(changed.values()))
+    return out + _listed("status not updated", list(refused.values()))

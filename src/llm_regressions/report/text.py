@@ -28,7 +28,9 @@ def metric_lines(agg: dict[str, Any], regressed: bool = True) -> list[str]:
     """The production metrics, one short line each (``regressed``: with the ids of the
     fixed cases failing again, for summaries that do not list them elsewhere)."""
     lat = agg["latency_ms"]
-    lines = [f"pass rate: {rate(agg['pass_rate'])}"]
+    lines = [pass_rate_line(agg)]
+    if agg.get("repeats"):
+        lines.append(repeats_line(agg["repeats"]))
     if len(agg["by_label"]) > 1:
         lines.append("by label: " + ", ".join(f"{k} {rate(v)}" for k, v in agg["by_label"].items()))
     if agg["schema_pass_rate"]["total"]:
@@ -51,24 +53,59 @@ def metric_lines(agg: dict[str, Any], regressed: bool = True) -> list[str]:
     return lines
 
 
+def pass_rate_line(agg: dict[str, Any]) -> str:
+    """The pass rate and what it leaves out: ``30/30 fixed cases (100.0%); 4 open not
+    counted`` (open cases document a known failure; they do not count against the gate)."""
+    line = f"pass rate: {rate(agg['pass_rate'], ' fixed cases')}"
+    left_out = [f"{n} {why}" for why, n in (agg.get("not_counted") or {}).items() if n]
+    return line + (f"; {', '.join(left_out)} not counted" if left_out else "")
+
+
+def repeats_line(repeats: dict[str, int]) -> str:
+    return (
+        f"adaptive repeats: {repeats['runs']} runs of {repeats['cases']} case(s) instead of "
+        f"{repeats['fixed_runs']} at a fixed repeat of their maximum ({repeats['saved']} "
+        "calls saved)"
+    )
+
+
 def _change(part: dict[str, Any], fmt: Any) -> str:
     change = "" if part["change"] is None else f" ({part['change']:+.1%})"
     return f"{fmt(part['baseline'])} -> {fmt(part['current'])}{change}"
 
 
+#: How summaries title each bucket of the baseline comparison.
+BUCKET_TITLES = {
+    "regressed": "REGRESSED (passed in the baseline, fail now)",
+    "fixed": "fixed (failed in the baseline, pass now)",
+    "inconclusive": "inconclusive now (run more repeats)",
+    "newly_flaky": "newly flaky",
+    "no_longer_flaky": "no longer flaky",
+    "still_failing": "still failing",
+    "new": "new cases",
+    "removed": "removed cases",
+}
+#: Case ids named per bucket line; the rest are counted.
+MAX_IDS = 20
+
+
+def _ids(ids: list[str], causes: dict[str, list[str]]) -> str:
+    named = [i + (f" ({'; '.join(causes[i])})" if causes.get(i) else "") for i in ids[:MAX_IDS]]
+    more = f", ... and {len(ids) - MAX_IDS} more" if len(ids) > MAX_IDS else ""
+    return ", ".join(named) + more
+
+
 def baseline_lines(cmp: dict[str, Any], regressions: bool = True) -> list[str]:
-    """What changed since the baseline (``regressions``: with the ids of the cases that
-    passed there and fail now, for summaries that do not mark them elsewhere)."""
+    """What changed since the baseline, bucket by bucket with each flip's likely cause
+    (``regressions``: with the regressed cases, for summaries that do not mark them
+    elsewhere), the paired test, then latency and cost."""
     lines = []
-    for key, title in (
-        ("regressions" if regressions else "", "REGRESSIONS (passed in the baseline, fail now)"),
-        ("fixed", "newly fixed"),
-        ("newly_flaky", "newly flaky"),
-        ("new", "new cases"),
-        ("removed", "removed cases"),
-    ):
-        if cmp.get(key):
-            lines.append(f"{title} ({len(cmp[key])}): " + ", ".join(cmp[key]))
+    for bucket, title in BUCKET_TITLES.items():
+        ids = cmp["buckets"].get(bucket) or []
+        if ids and (regressions or bucket != "regressed"):
+            lines.append(f"{title} ({len(ids)}): {_ids(ids, cmp['causes'])}")
+    if cmp["paired"]["p_value"] is not None:
+        lines.append(f"paired test: {cmp['paired']['summary']}")
     for title, key, fmt in (
         ("p95 latency", "p95_latency_ms", ms),
         ("cost per case", "cost_per_case_usd", usd),

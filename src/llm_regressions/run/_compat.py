@@ -94,3 +94,48 @@ def collect_these(config: pytest.Config, paths: list[str]) -> None:
     """Make pytest collect ``paths`` instead of its default (testpaths or the current
     folder): ``config.args`` is read after ``pytest_configure``, before collection."""
     config.args[:] = paths
+
+
+#: Where each replay mode keeps its own failed cases for ``--lf`` (pytest's cache).
+LAST_FAILED_KEY = "llm_regressions/lastfailed/{mode}"
+
+
+def _is_case(nodeid: object) -> bool:
+    return str(nodeid).split("::", 1)[0].endswith((".yaml", ".yml"))
+
+
+def use_last_failed_of(config: pytest.Config, mode: str) -> None:
+    """Make ``--lf``/``--ff`` see the cases that failed in the last run of *this* replay
+    mode: a recorded run must not clear what a live ``--lf`` re-sends. Relies on the
+    cacheprovider's ``lfplugin`` and its ``lastfailed`` dict (keys are node ids, plain
+    strings before pytest 8.1, ``NodeId`` after) and ``_last_failed_paths`` (computed at
+    its start under ``--lf``). Without them, ``--lf`` keeps pytest's shared memory."""
+    plugin = config.pluginmanager.get_plugin("lfplugin")
+    cache = getattr(config, "cache", None)
+    lastfailed = getattr(plugin, "lastfailed", None)
+    if cache is None or not isinstance(lastfailed, dict):
+        return
+    saved = cache.get(LAST_FAILED_KEY.format(mode=mode), None)
+    if not isinstance(saved, list):
+        return  # first run in this mode: pytest's shared memory is all there is
+    try:
+        from _pytest.cacheprovider import NodeId  # type: ignore[attr-defined]
+
+        parse: Any = NodeId.parse
+    except ImportError:  # pytest < 8.1: node ids are strings
+        parse = str
+    for nodeid in [k for k in lastfailed if _is_case(k)]:
+        del lastfailed[nodeid]
+    lastfailed.update({parse(nodeid): True for nodeid in saved if isinstance(nodeid, str)})
+    if hasattr(plugin, "_last_failed_paths"):
+        plugin._last_failed_paths = plugin.get_last_failed_paths()
+
+
+def remember_last_failed(config: pytest.Config, mode: str) -> None:
+    """Save this run's failed cases under its replay mode (see :func:`use_last_failed_of`)."""
+    plugin = config.pluginmanager.get_plugin("lfplugin")
+    cache = getattr(config, "cache", None)
+    lastfailed = getattr(plugin, "lastfailed", None)
+    if cache is None or not isinstance(lastfailed, dict) or is_xdist_worker(config):
+        return
+    cache.set(LAST_FAILED_KEY.format(mode=mode), sorted(str(k) for k in lastfailed if _is_case(k)))

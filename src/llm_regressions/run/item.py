@@ -10,7 +10,7 @@ import pytest
 from llm_regressions.casefile.loader import LoadedCase
 from llm_regressions.checks import CheckError
 from llm_regressions.fsutil import display_path
-from llm_regressions.options import get_settings
+from llm_regressions.options import get_gate_settings, get_settings
 from llm_regressions.prompts.current import CurrentPrompt, describe, with_prompt
 from llm_regressions.prompts.diff import report_lines as prompt_lines
 from llm_regressions.prompts.template import PromptError
@@ -21,17 +21,25 @@ from llm_regressions.replay.pins import drift, is_pinned, unpinned_message
 from llm_regressions.replay.request import ProviderRequest
 from llm_regressions.replay.result import ReplayResult
 from llm_regressions.run import _compat
-from llm_regressions.run.failure import render_failure
+from llm_regressions.run.failure import excerpt, render_failure
 from llm_regressions.run.record import (
     DRIFT_PROPERTY,
     LABEL_PROPERTY,
+    OUTPUT_EXCERPT_CHARS,
     RECORD_KEY,
     CaseRecord,
     run_record,
 )
 from llm_regressions.run.replay import ReplayQueue, queue_of, requests_for
-from llm_regressions.run.verdict import Verdict, live_verdict, recorded_verdict
+from llm_regressions.run.verdict import (
+    Verdict,
+    live_verdict,
+    recorded_verdict,
+    result_from_expected,
+    score_runs,
+)
 from llm_regressions.settings import Settings
+from llm_regressions.stats import runs_to_settle
 from llm_regressions.usercode import AppRaised
 
 
@@ -73,6 +81,8 @@ class CaseItem(pytest.Item):
         self.drift: str | None = None
         self.trouble: str | None = None
         self.unsent: str | None = None
+        #: Adaptive repeats: {"min", "max", "used"}; None for a fixed number of runs.
+        self.repeat: dict[str, int] | None = None
         case = loaded.case
         self.add_marker("llm_regression")
         if case.golden:
@@ -93,8 +103,8 @@ class CaseItem(pytest.Item):
         except (AppRaised, PromptError):
             return None  # setup reports it
 
-    def _requests(self, settings: Settings) -> list[ProviderRequest]:
-        requests = requests_for(self.loaded.case, settings)
+    def _requests(self, settings: Settings, runs: range | None = None) -> list[ProviderRequest]:
+        requests = requests_for(self.loaded.case, settings, runs)
         if self.current_prompt is None or settings.prompt != "current":
             return requests
         rendered = self.current_prompt.rendered()
@@ -144,16 +154,51 @@ class CaseItem(pytest.Item):
         if self.current_prompt is not None:
             frozen = [m.model_dump(exclude_none=True) for m in case.request.messages]
             self.prompt_run = describe(self.current_prompt, settings.prompt, frozen)
+        fewest, most = settings.runs_for(case)
+        self.repeat = {"min": fewest, "max": most, "used": fewest} if most > fewest else None
+        runs = score_runs(self.loaded, self._answers(settings, queue, range(fewest)))
+        marks_fixed = self._marks_fixed()
+        verdict = live_verdict(self.loaded, runs, case.min_pass_rate, marks_fixed)
+        while len(runs) < most:
+            passed = sum(run.passed for run in runs)
+            more = runs_to_settle(passed, len(runs), case.min_pass_rate, most - len(runs))
+            if not more:
+                break
+            extra = range(len(runs), len(runs) + more)
+            runs += score_runs(self.loaded, self._answers(settings, queue, extra), len(runs))
+            verdict = live_verdict(self.loaded, runs, case.min_pass_rate, marks_fixed)
+        if self.repeat is not None:
+            self.repeat["used"] = len(runs)
+        return verdict
+
+    def _answers(self, settings: Settings, queue: ReplayQueue, runs: range) -> list[ReplayResult]:
+        """The answers of ``runs`` (the first ones queued ahead; later ones, asked for
+        by adaptive repeats, sent now ahead of the queue: this item waits on them)."""
+        case = self.loaded.case
         if case.target is not None:
             from llm_regressions.targets.run import run_target
 
             engine = queue.engine
-            self.results, self.target_spans = run_target(
-                case, settings, lambda c: engine.run_coroutine(c).result(), ledger=engine
+            results, spans = run_target(
+                case,
+                settings,
+                lambda c: engine.run_coroutine(c).result(),
+                ledger=engine,
+                runs=runs,
             )
+            self.target_spans += spans
+        elif runs.start == 0:
+            results = queue.results(self.nodeid, self._requests(settings))
         else:
-            self.results = queue.results(self.nodeid, self._requests(settings))
-        return live_verdict(self.loaded, self.results, case.min_pass_rate)
+            results = queue.more(self._requests(settings, runs))
+        self.results += results
+        return results
+
+    def _marks_fixed(self) -> bool:
+        """Whether ``--llm-update-status`` will set an open case that passes to fixed:
+        only on its pinned model (a pass on another proves nothing about the pin)."""
+        gate = get_gate_settings(self.config)
+        return gate.update_status and self._model == self.loaded.case.model.name
 
     @property
     def _model(self) -> str:
@@ -162,6 +207,9 @@ class CaseItem(pytest.Item):
     def runtest(self) -> None:
         if self.verdict.expected_failure:
             pytest.xfail(f"status: open -- {self.verdict.problem}")
+        if self.verdict.inconclusive and get_gate_settings(self.config).allow_inconclusive:
+            allowed = f"{self.verdict.problem} (--llm-allow-inconclusive)"
+            raise _compat.skip_at_item_location(allowed)
         if not self.verdict.ok:
             raise CaseFailed(self.verdict)
 
@@ -242,11 +290,23 @@ class CaseItem(pytest.Item):
             "problem": verdict.problem if verdict is not None else (self.unsent or ""),
             "runs": runs,
             "pass_rate": passed / len(runs) if live and runs else None,
+            "interval": list(verdict.interval) if live and verdict and verdict.interval else None,
+            "decision": verdict.decision if verdict is not None else None,
+            "repeat": self.repeat,
+            "pinned": self._model == case.model.name and not self.drift,
             "flaky": verdict is not None and verdict.flaky,
             "cost_usd": self.cost,
             "drift": self.drift,
             "trouble": self.trouble,
+            "expected_excerpt": self._expected_excerpt(),
+            "trace_id": case.source.trace_id if case.source is not None else None,
         }
+
+    def _expected_excerpt(self) -> str | None:
+        expected = self.loaded.case.expected
+        if expected is None or expected.output is None:
+            return None
+        return excerpt(result_from_expected(expected).output, OUTPUT_EXCERPT_CHARS)
 
 
 def case_items(items: list[pytest.Item]) -> list[CaseItem]:

@@ -27,6 +27,8 @@ PASS_RATE_PROPERTY = "llm_pass_rate"
 SERVED_PROPERTY = "llm_model_served"
 COST_PROPERTY = "llm_cost_usd"
 PROMPT_PROPERTY = "llm_prompt"
+#: How much of each answer (and of the expected one) a record keeps.
+OUTPUT_EXCERPT_CHARS = 200
 
 
 class RunRecord(TypedDict):
@@ -66,10 +68,16 @@ class CaseRecord(TypedDict, total=False):
     problem: str
     runs: list[RunRecord]
     pass_rate: float | None
+    interval: list[float] | None
+    decision: str | None
+    repeat: dict[str, int] | None
+    pinned: bool
     flaky: bool
     cost_usd: float | None
     drift: str | None
     trouble: str | None
+    expected_excerpt: str | None
+    trace_id: str | None
     outcome: str
     verdict: str
     duration_s: float
@@ -91,7 +99,9 @@ def run_record(run: ScoredRun) -> RunRecord:
             }
             for check, outcome in run.outcomes
         ],
-        "output_excerpt": excerpt(result.output, 200) if result.output is not None else None,
+        "output_excerpt": (
+            excerpt(result.output, OUTPUT_EXCERPT_CHARS) if result.output is not None else None
+        ),
         "tool_calls": [call.name for call in result.tool_calls],
         "model": result.model,
         "latency_ms": result.latency_ms,
@@ -124,10 +134,20 @@ def outcome_of(report: Any) -> str | None:
     return "error" if report.failed else None
 
 
+def verdict_of(record: CaseRecord, outcome: str) -> str:
+    """The per-case verdict reports show: the pytest outcome, except ``inconclusive``
+    (a fixed case whose runs could not tell) and ``flaky`` (runs disagreed)."""
+    if record.get("decision") == "inconclusive" and outcome in ("failed", "skipped"):
+        return "inconclusive"
+    if record["flaky"] and outcome in ("passed", "failed"):
+        return "flaky"
+    return outcome
+
+
 def finish_record(record: CaseRecord, outcome: str, duration_s: float) -> CaseRecord:
     """Add the pytest outcome and the per-case verdict derived from it."""
     record["outcome"] = outcome
-    record["verdict"] = "flaky" if record["flaky"] and outcome in ("passed", "failed") else outcome
+    record["verdict"] = verdict_of(record, outcome)
     record["duration_s"] = round(duration_s, 6)
     return record
 

@@ -32,8 +32,12 @@ def queue_of(config: pytest.Config) -> ReplayQueue:
     return config.stash[QUEUE_KEY]
 
 
-def requests_for(case: Case, settings: Settings) -> list[ProviderRequest]:
-    """One request per run of the case, on the model this session replays it on."""
+def requests_for(
+    case: Case, settings: Settings, runs: range | None = None
+) -> list[ProviderRequest]:
+    """One request per run of the case (its first ``runs``: by default the ones every
+    run makes, adaptive repeats ask for later ones), on the model this session replays
+    it on."""
     request = case.request
     assert request is not None, "only a target case has no request, and it is not replayed"
     messages = [m.model_dump(exclude_none=True) for m in request.messages]
@@ -47,7 +51,7 @@ def requests_for(case: Case, settings: Settings) -> list[ProviderRequest]:
             response_format=request.response_format,
             run=run,
         )
-        for run in range(settings.runs_for(case))
+        for run in (runs if runs is not None else range(settings.runs_for(case)[0]))
     ]
 
 
@@ -98,6 +102,11 @@ class ReplayQueue:
         if futures is None:
             futures = self.engine.submit(requests)
         return [future.result() for future in futures]
+
+    def more(self, requests: list[ProviderRequest]) -> list[ReplayResult]:
+        """Answers to further runs of a case whose item is waiting on them (adaptive
+        repeats): sent ahead of the calls queued for later cases."""
+        return [future.result() for future in self.engine.submit(requests, urgent=True)]
 
     def stop(self, reason: str) -> None:
         """Send nothing new (``-x`` or any other stop)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -27,6 +27,9 @@ from llm_regressions.run.record import RecordCollector
 from llm_regressions.run.replay import QUEUE_KEY, ReplayQueue
 from llm_regressions.run.selection import select
 from llm_regressions.settings import GateSettings, Settings
+
+if TYPE_CHECKING:
+    from llm_regressions.report.status_update import StatusUpdate
 
 SESSION_KEY = pytest.StashKey["LlmSession"]()
 
@@ -53,6 +56,7 @@ def start(config: pytest.Config, settings: Settings) -> LlmSession:
         root = Path(config.rootpath)
         paths = [str(root / p) for p in settings.paths if (root / p).exists()]
         _compat.collect_these(config, paths or [str(root / settings.paths[0])])
+    _compat.use_last_failed_of(config, settings.replay)
     return session
 
 
@@ -110,7 +114,7 @@ class LlmSession:
         self.result: GateResult | None = None
         self.aggregates: dict[str, Any] | None = None
         self.written: list[str] = []
-        self.status_changes: list[str] = []
+        self.status_update: StatusUpdate | None = None
 
     def _share_budget(self) -> Path | None:
         """Under xdist with --llm-max-cost: one folder where the workers share their
@@ -230,9 +234,13 @@ class LlmSession:
         gate failure with its reason."""
         if self.worker or self.config.getoption("collectonly"):
             return  # nothing ran: nothing to gate or report
+        _compat.remember_last_failed(self.config, self.settings.replay)
         records = self.collector.sorted()
         incomplete = _incomplete(session, records)
+        if self.gate.update_status:
+            self._update_statuses(records)
         self.result = self._evaluate(records, incomplete)
+        self._fail_unflipped(records)
         root = Path(self.config.rootpath)
         gate = self.result.to_dict()
         report = outputs.build(records, self.settings, self.gate, gate, root, incomplete)
@@ -242,8 +250,6 @@ class LlmSession:
         except OSError as exc:
             self.result.failures.append(f"could not write a report: {exc}")
         self._set_exit_status(session)
-        if self.gate.update_status:
-            self._update_statuses(records)
 
     def _evaluate(self, records: list[dict[str, Any]], incomplete: str | None) -> GateResult:
         try:
@@ -267,12 +273,23 @@ class LlmSession:
                 session.exitstatus = pytest.ExitCode.OK
 
     def _update_statuses(self, records: list[dict[str, Any]]) -> None:
-        from llm_regressions.report.status_update import update_statuses
+        from llm_regressions.report.status_update import StatusUpdate, update_statuses
 
         try:
-            self.status_changes = update_statuses(Path(self.config.rootpath), records)
+            self.status_update = update_statuses(Path(self.config.rootpath), records)
         except OSError as exc:
-            self.status_changes = [f"stopped: {exc}"]
+            self.status_update = StatusUpdate(refused={"": f"stopped: {exc}"})
+
+    def _fail_unflipped(self, records: list[dict[str, Any]]) -> None:
+        """An open case passed because --llm-update-status was to mark it fixed; if its
+        file could not be changed it is still open and passing: that fails the run."""
+        refused = self.status_update.refused if self.status_update else {}
+        for record in records:
+            if record["status"] == "open" and record["outcome"] == "passed":
+                why = refused.get(record["id"]) or refused.get("")
+                if why:
+                    message = f"open case {record['id']} passes, status not set to fixed: {why}"
+                    self.result.fail_case(record["id"], "still open", message)
 
     def terminal_summary(self, reporter: pytest.TerminalReporter) -> None:
         """The one ``llm regressions`` section."""
@@ -286,9 +303,8 @@ class LlmSession:
             self.result.case_failures,
             self.written,
         )
-        if self.status_changes:
-            lines.append(f"updated status: open -> fixed ({len(self.status_changes)}):")
-            lines += [f"  {change}" for change in self.status_changes]
+        if self.status_update is not None:
+            lines += terminal.status_lines(self.status_update.changed, self.status_update.refused)
         reporter.section(terminal.TITLE)
         for line in lines:
             red = line.startswith(terminal.ALARMS)

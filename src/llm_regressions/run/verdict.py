@@ -14,6 +14,7 @@ from llm_regressions.casefile.model import Case, Expected, Observed, RecordedToo
 from llm_regressions.checks import Check, CheckResult, run_checks
 from llm_regressions.replay import ReplayResult, ToolCall
 from llm_regressions.replay.result import parse_arguments
+from llm_regressions.stats import Decision, decide, wilson
 
 
 @dataclass
@@ -44,6 +45,15 @@ class Verdict:
     expected_failure: bool = False
     #: Live runs only: some runs passed and some failed.
     flaky: bool = False
+    #: Live runs only: what the pass rate shows (:func:`llm_regressions.stats.decide`).
+    decision: Decision | None = None
+    #: Live runs only: the pass rate's 95% interval.
+    interval: tuple[float, float] | None = None
+
+    @property
+    def inconclusive(self) -> bool:
+        """A fixed case whose runs show neither a pass nor a regression."""
+        return self.decision == "inconclusive" and not (self.ok or self.expected_failure)
 
 
 def _tool_calls(recorded: list[RecordedToolCall]) -> list[ToolCall]:
@@ -102,29 +112,55 @@ def recorded_verdict(loaded: LoadedCase) -> Verdict:
     return Verdict(True, "", runs)
 
 
+def score_runs(loaded: LoadedCase, results: list[ReplayResult], first: int = 0) -> list[ScoredRun]:
+    """Score live answers; ``first`` numbers them after runs scored before (adaptive
+    repeats score each batch once, never re-asking a judge about an earlier run)."""
+    return [score(f"run {first + i + 1}", loaded, r) for i, r in enumerate(results)]
+
+
 def pass_rate_line(passed: int, total: int, need: float) -> str:
-    return f"{passed}/{total} run{'s' if total != 1 else ''} passed, need {need:.2f}"
+    """``2/3 runs passed (95% interval 21%-94%), need 0.67``."""
+    line = f"{passed}/{total} run{'s' if total != 1 else ''} passed"
+    if total > 1:
+        low, high = wilson(passed, total)
+        line += f" (95% interval {low:.0%}-{high:.0%})"
+    return f"{line}, need {need:.2f}"
 
 
-def live_verdict(loaded: LoadedCase, results: list[ReplayResult], min_pass_rate: float) -> Verdict:
-    """Live/cached replay: the pass rate over the runs against ``min_pass_rate``, read
-    through the case's lifecycle. ``fixed`` must pass; ``open`` is a strict xfail
-    (failing is expected, passing means the bug looks fixed and fails the run)."""
-    runs = [score(f"run {i + 1}/{len(results)}", loaded, r) for i, r in enumerate(results)]
+def live_verdict(
+    loaded: LoadedCase, runs: list[ScoredRun], min_pass_rate: float, marks_fixed: bool = False
+) -> Verdict:
+    """Live/cached replay: the pass rate over the runs against ``min_pass_rate`` (pass,
+    fail or inconclusive: :func:`llm_regressions.stats.decide`), read through the case's
+    lifecycle. ``fixed`` must pass; ``open`` is a strict xfail (failing is expected,
+    passing means the bug looks fixed and fails the run, unless ``marks_fixed``:
+    ``--llm-update-status`` is about to set ``status: fixed``)."""
+    for i, run in enumerate(runs):
+        run.name = f"run {i + 1}/{len(runs)}"
     passed = sum(run.passed for run in runs)
+    decision = decide(passed, len(runs), min_pass_rate)
     rate_line = pass_rate_line(passed, len(runs), min_pass_rate)
-    meets = passed >= min_pass_rate * len(runs) - 1e-9
-    flaky = 0 < passed < len(runs)
+    facts = {
+        "runs": runs,
+        "flaky": 0 < passed < len(runs),
+        "decision": decision,
+        "interval": wilson(passed, len(runs)),
+    }
     if loaded.case.status == "open":
-        if meets:
-            return Verdict(
-                False,
-                f"fixed? set status: fixed -- this open case now passes ({rate_line})",
-                runs,
-                flaky=flaky,
-            )
-        return Verdict(True, f"open bug still reproduces ({rate_line})", runs, True, flaky)
-    if meets:
-        return Verdict(True, rate_line, runs, flaky=flaky)
-    kind = "flaky: " if flaky else ""
-    return Verdict(False, f"{kind}{rate_line}", runs, flaky=flaky)
+        if decision == "pass" and marks_fixed:
+            return Verdict(True, f"fixed: this open case now passes ({rate_line})", **facts)
+        if decision == "pass":
+            message = f"fixed? set status: fixed -- this open case now passes ({rate_line})"
+            return Verdict(False, message, **facts)
+        still = "still reproduces" if decision == "fail" else "may still reproduce (inconclusive)"
+        return Verdict(True, f"open bug {still} ({rate_line})", expected_failure=True, **facts)
+    if decision == "pass":
+        return Verdict(True, rate_line, **facts)
+    if decision == "inconclusive":
+        message = (
+            f"inconclusive: {rate_line}; too few runs to tell a pass from a regression: "
+            "run more repeats (repeat: {min: N, max: M} or --llm-repeat-max M)"
+        )
+        return Verdict(False, message, **facts)
+    kind = "flaky: " if facts["flaky"] else ""
+    return Verdict(False, f"{kind}{rate_line}", **facts)

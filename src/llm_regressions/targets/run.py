@@ -110,9 +110,14 @@ class Ledger(Protocol):
 
 
 def run_target(
-    case: Any, settings: Settings, run_async: RunAsync, ledger: Ledger | None = None
+    case: Any,
+    settings: Settings,
+    run_async: RunAsync,
+    ledger: Ledger | None = None,
+    runs: range | None = None,
 ) -> tuple[list[ReplayResult], list[dict[str, Any]]]:
-    """Run the target once per run of the case; ``run_async`` runs a coroutine to its
+    """Run the target once per run of the case (``runs``: by default the ones every run
+    makes; adaptive repeats ask for later ones); ``run_async`` runs a coroutine to its
     result (the engine's loop). Returns the results and the captured calls (as spans)
     of every run. Raises AppRaised (the app's bug) or ProviderTrouble (a provider error
     inside the app); with a ``ledger``, NotSent before a run once the budget is spent,
@@ -120,7 +125,7 @@ def run_target(
     function = check_target(case.target, case.input or {})
     model = settings.model_for(case)
     results, spans = [], []
-    for run in range(settings.runs_for(case)):
+    for run in runs if runs is not None else range(settings.runs_for(case)[0]):
         if ledger is not None:
             ledger.refuse_when_spent()
         with pinned_environment(model, settings.api_base), capturing() as capture:
