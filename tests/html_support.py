@@ -5,13 +5,13 @@ intervals, adaptive repeats, expected excerpts, trace ids, comparison buckets)."
 
 from __future__ import annotations
 
-import math
 import random
 from typing import Any
 
 from llm_regressions.report import json_report
 from llm_regressions.report.gate import evaluate
 from llm_regressions.settings import GateSettings
+from llm_regressions.stats import wilson
 
 LABELS = (
     "stale_policy_retrieval",
@@ -42,12 +42,6 @@ _SHAPES = {
 }
 _MIX = ["passed"] * 80 + ["failed"] * 5 + ["flaky"] * 4 + ["inconclusive"] * 3
 _MIX += ["error"] * 2 + ["xfailed"] * 5 + ["skipped"]
-
-
-def wilson(passed: int, total: int, z: float = 1.96) -> list[float]:
-    centre = (passed + z * z / 2) / (total + z * z)
-    half = z * math.sqrt(passed * (total - passed) / total + z * z / 4) / (total + z * z)
-    return [max(0.0, centre - half), min(1.0, centre + half)]
 
 
 def _run(i: int, r: int, passed: bool, rng: random.Random) -> dict[str, Any]:
@@ -109,7 +103,7 @@ def record(i: int, verdict: str, rng: random.Random) -> dict[str, Any]:
         "prompt": "support-bot@v12",
         "prompt_run": None,
         "target_runs": None,
-        "min_pass_rate": 0.67 if verdict in ("flaky", "inconclusive") else 1.0,
+        "min_pass_rate": _NEED.get(verdict, 1.0),
         "check_kinds": ["contains", "not_contains", "llm_judge"],
         "problem": "" if verdict in ("passed", "flaky") else _problem(verdict, passes),
         "runs": runs,
@@ -121,17 +115,33 @@ def record(i: int, verdict: str, rng: random.Random) -> dict[str, Any]:
         "outcome": outcome,
         "verdict": verdict,
         "duration_s": 1.5,
-        "interval": wilson(passes, 3) if sent else None,
-        "repeat": {"min": 2, "max": 10, "used": 3} if verdict == "inconclusive" else None,
+        "interval": list(wilson(passes, 3)) if sent else None,
+        "decision": _DECISIONS[verdict],
+        "pinned": True,
+        "repeat": {"min": 2, "max": 3, "used": 3} if verdict == "inconclusive" else None,
         "expected_excerpt": EXPECTED.format(i=i),
         "trace_id": f"tr-{i:08x}",
     }
 
 
+#: min_pass_rate by verdict: 2 of 3 meets 0.67 (a flaky pass), cannot tell 0.90 apart.
+_NEED = {"flaky": 0.67, "inconclusive": 0.9}
+_DECISIONS = {
+    "passed": "pass",
+    "flaky": "pass",
+    "failed": "fail",
+    "inconclusive": "inconclusive",
+    "xfailed": "fail",
+    "error": None,
+    "skipped": None,
+}
+
+
 def _problem(verdict: str, passes: int) -> str:
     return {
         "failed": "0/3 runs passed, need 1.00",
-        "inconclusive": f"{passes}/3 runs passed, need 0.67: inconclusive, run more repeats",
+        "inconclusive": f"inconclusive: {passes}/3 runs passed, need 0.90; too few runs to "
+        "tell a pass from a regression: run more repeats",
         "error": "openai: server error (HTTP 500)",
         "xfailed": "still reproduces",
         "skipped": "not sent: --llm-max-cost spent",
@@ -167,11 +177,6 @@ def comparison(records: list[dict[str, Any]]) -> dict[str, Any]:
     causes.update({i: ["case file edited"] for i in fixed})
     return {
         "baseline_commit": "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
-        "regressions": regressed,
-        "fixed": fixed,
-        "new": buckets["new"],
-        "removed": buckets["removed"],
-        "newly_flaky": buckets["newly_flaky"],
         "p95_latency_ms": {"baseline": 2400.0, "current": 2850.0, "change": 0.1875},
         "cost_per_case_usd": {"baseline": 0.0004, "current": 0.00042, "change": 0.05},
         "warnings": ["baseline model differs: openai/gpt-4o -> openai/gpt-4o-mini (3 cases)"],
@@ -183,8 +188,9 @@ def comparison(records: list[dict[str, Any]]) -> dict[str, Any]:
             "flipped_to_pass": len(fixed),
             "p_value": 0.021,
             "significant": True,
-            "summary": f"{len(regressed)} flipped to fail, {len(fixed)} to pass: "
-            "more than noise (McNemar p = 0.021)",
+            "summary": f"on the {len(records) - 2} cases both runs judged, {len(regressed)} "
+            f"went from passing to failing and {len(fixed)} the other way: exact McNemar "
+            "p = 0.021, more than run-to-run noise",
         },
     }
 
@@ -196,9 +202,15 @@ def sample_report(records: list[dict[str, Any]], baseline: bool = True) -> dict[
         gate["baseline"] = comparison(records)
         gate["failures"] += [
             f"regression: {i} passed in the baseline and fails now"
-            for i in gate["baseline"]["regressions"]
+            for i in gate["baseline"]["buckets"]["regressed"]
         ]
         gate["passed"] = not gate["failures"]
-    run = {"replay": "live", "model_override": None, "golden": False, "shard": None}
+    run = {
+        "replay": "live",
+        "prompt": "current",
+        "model_override": None,
+        "golden": False,
+        "shard": None,
+    }
     git = {"commit": "9fceb02d0ae598e95dc970b74767f19372d61af8", "dirty": False}
     return json_report.build(records, {**run, "merged_from": None}, gate, git)

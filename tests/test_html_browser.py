@@ -35,10 +35,15 @@ def records() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def report_page(browser: Browser, records, tmp_path_factory) -> Iterator[Page]:
+def report(records) -> dict:
+    return sample_report(records)
+
+
+@pytest.fixture(scope="module")
+def report_page(browser: Browser, report, tmp_path_factory) -> Iterator[Page]:
     """The 500-case report with a baseline comparison, loaded once for the module."""
     path = tmp_path_factory.mktemp("report") / "report.html"
-    path.write_text(html.render(sample_report(records)), encoding="utf-8")
+    path.write_text(html.render(report), encoding="utf-8")
     page = browser.open(path.as_uri())
     yield page
     page.close()
@@ -82,12 +87,14 @@ def test_the_report_loads_with_no_error_and_fetches_nothing(page, records):
     assert 0 < len(opened) <= 5 and "passed" not in opened
 
 
-def test_each_filter_shows_exactly_its_cases(page, records):
+def test_each_filter_shows_exactly_its_cases(page, records, report):
     by = {key: Counter(r[key] for r in records) for key in ("label", "verdict")}
     golden = sum(r["golden"] for r in records)
+    buckets = report["gate"]["baseline"]["buckets"]
     checks = [("label", "tool_misuse", by["label"]["tool_misuse"])]
     checks += [("verdict", v, by["verdict"][v]) for v in ("failed", "inconclusive", "flaky")]
     checks += [("golden", "yes", golden), ("golden", "no", len(records) - golden)]
+    checks += [("bucket", b, len(buckets[b])) for b in ("inconclusive", "still_failing", "fixed")]
     for key, value, expected in checks:
         _choose(page, key, value)
         assert page.evaluate(SHOWN) == f"{expected} of 500 cases shown", (key, value)

@@ -13,10 +13,10 @@ import re
 
 import pytest
 
-from gate_support import run, write_cases
-from html_support import comparison, record, sample_records, sample_report
+from gate_support import run, validate, write_cases
+from html_support import record, sample_records, sample_report
 from llm_regressions.__main__ import main
-from llm_regressions.report import html, html_diff
+from llm_regressions.report import baseline, html, html_diff, json_report, text
 from stub_support import Reply
 
 XSS = '<script>document.title="pwned";window.pwned=1</script><img src=x onerror="window.pwned=2">'
@@ -70,17 +70,26 @@ def test_summary_gate_charts_comparison_and_cases():
     records = sample_records(120)
     report = sample_report(records)
     page = html.render(report)
-    agg = report["aggregates"]["pass_rate"]
-    assert f"{agg['passed']}/{agg['total']} fixed cases passed" in page
-    assert "not counted:" in page and " open" in page
+    agg = report["aggregates"]
+    # what the pass rate counts and leaves out, worded as the terminal words it
+    assert text.pass_rate_line(agg).removeprefix("pass rate: ") in page
+    assert "open not counted" in page
+    assert "adaptive repeats</dt><dd>" in page and "calls saved" in page
     assert "gate FAILED" in page and "regression: " in page
     assert page.count("<svg width=") == 3  # by label, by verdict, latency
-    assert "McNemar p = 0.021" in page and "prompt changed" in page
     cmp = report["gate"]["baseline"]
+    assert f"paired test: {cmp['paired']['summary']}" in page
+    # every bucket, in the comparison's order, each case with its likely causes
+    assert list(html.BUCKETS) == list(baseline.BUCKETS)
+    shown = re.findall(r"<tr><td><b>([a-z ]+)</b>", page)
+    assert shown == [b.replace("_", " ") for b in baseline.BUCKETS]
     for bucket, ids in cmp["buckets"].items():
-        assert f"<b>{bucket.replace('_', ' ')}</b>" in page
         for case_id in ids[: html.MAX_LINKS]:
-            assert f"<code>{case_id}</code>" in page
+            why = cmp["causes"].get(case_id)
+            link = "" if bucket == "removed" else "</a>"  # removed cases have no row
+            assert f"<code>{case_id}</code>{link}" + (f" ({', '.join(why)})" if why else "") in page
+    assert '<option value="inconclusive">inconclusive</option>' in page
+    assert '<option value="inconclusive">inconclusive</option></select>' not in page  # verdict
     assert page.count('<details id="c-') == len(records)
     # regressions first, then the other failures, then errors, inconclusive, flaky...
     order = re.findall(r'data-verdict="(\w+)" data-golden="\w+" data-bucket="(\w+)"', page)
@@ -88,32 +97,61 @@ def test_summary_gate_charts_comparison_and_cases():
     verdicts = [v for v, _ in order]
     firsts = [verdicts.index(v) for v in ("failed", "error", "inconclusive", "flaky", "passed")]
     assert firsts == sorted(firsts)
-    assert "95% interval" in page and "(adaptive, 2 to 10)" in page and "tr-00000000" in page
+    # each case's pass rate with its interval; adaptive repeats, decision, trace id
+    inconclusive = next(r for r in records if r["verdict"] == "inconclusive")
+    low, high = inconclusive["interval"]
+    assert f"2/3 runs (67%), 95% interval {low:.0%}–{high:.0%}" in page
+    assert "3 used (adaptive, 2 to 3)" in page and "tr-00000000" in page
+    assert "inconclusive: too few runs to tell, run more repeats" in page
 
 
-def test_reports_written_before_the_new_fields_still_render():
-    """No interval, repeat, expected excerpt, trace id or buckets: the comparison's
-    buckets come from its old lists, the expected answer from the 'expected' run."""
-    records = sample_records(120)
-    cmp = comparison(records)
-    assert cmp["regressions"]
-    for r in records:
-        for key in ("interval", "repeat", "expected_excerpt", "trace_id"):
+def test_sample_reports_are_real_reports():
+    """The shapes the HTML tests and benchmark use are the published schema's."""
+    validate(sample_report(sample_records(120)))
+
+
+def test_reports_written_before_issue_13_still_render(tmp_path, capsys):
+    """A report of an older plugin: no interval, decision, repeat, expected excerpt or
+    trace id, a comparison of flat id lists. The loader upgrades it; the page shows its
+    buckets and says the paired test was not computed."""
+    report = sample_report(sample_records(60))
+    regressed = report["gate"]["baseline"]["buckets"]["regressed"]
+    for r in report["cases"]:
+        for key in ("interval", "decision", "repeat", "pinned", "expected_excerpt", "trace_id"):
             del r[key]
         r["verdict"] = "failed" if r["verdict"] == "inconclusive" else r["verdict"]
-    for key in ("buckets", "causes", "paired"):
-        del cmp[key]
-    report = sample_report(records, baseline=False)
-    report["gate"]["baseline"] = cmp
-    page = html.render(report)
-    assert 'data-bucket="regressed"' in page and "McNemar" not in page
+    for key in ("not_counted", "inconclusive", "repeats"):
+        del report["aggregates"][key]
+    del report["run"]["prompt"]
+    report["gate"]["baseline"] = {
+        "baseline_commit": None,
+        "regressions": regressed,
+        "fixed": [],
+        "new": [],
+        "removed": ["gone"],
+        "newly_flaky": [],
+        "p95_latency_ms": {"baseline": None, "current": None, "change": None},
+        "cost_per_case_usd": {"baseline": None, "current": None, "change": None},
+        "warnings": [],
+    }
+    json_report.write(tmp_path / "old.json", report)
+    assert main(["report", "html", str(tmp_path / "old.json"), "-o", str(tmp_path / "o.html")]) == 0
+    assert capsys.readouterr().out == f"wrote {tmp_path / 'o.html'} (60 cases)\n"
+    page = (tmp_path / "o.html").read_text(encoding="utf-8")
+    assert page.count('data-bucket="regressed"') == len(regressed)
+    assert "paired test: not computed by the plugin version that wrote this report" in page
     assert "95% interval" not in page and "inconclusive</option>" not in page
-    recorded = copy.deepcopy(records[0])
+    assert "<code>gone</code>" in page
+
+
+def test_recorded_runs_diff_production_against_the_expected_answer():
+    """Recorded mode: the runs are production's answer and the expected one."""
+    recorded = copy.deepcopy(sample_records(1)[0])
     recorded["runs"] = [
         {**recorded["runs"][0], "name": "observed", "passed": False, "output_excerpt": "30 days"},
         {**recorded["runs"][0], "name": "expected", "passed": True, "output_excerpt": "14 days"},
     ]
-    recorded["pass_rate"] = None
+    recorded["pass_rate"] = recorded["interval"] = recorded["expected_excerpt"] = None
     page = html.render(sample_report([recorded], baseline=False))
     assert "<del>14 </del><ins>30 </ins>days" in page
 
@@ -166,6 +204,36 @@ def test_session_writes_the_html_report_next_to_the_json_one(pytester, write_cas
     assert "commit " not in page or report["git"]  # git state only when there is one
     assert main(["report", "html", str(pytester.path / "r.json"), "-o", "cli.html"]) == 0
     assert (pytester.path / "cli.html").read_text(encoding="utf-8") == page
+
+
+def test_a_run_against_its_baseline_shows_buckets_intervals_and_the_paired_test(
+    pytester, write_case, llm_stub
+):
+    """Two real sessions: the second regresses one case and cannot tell on another."""
+    llm_stub.script("steady", Reply("14 days"))
+    llm_stub.script("turns", Reply("14 days"))
+    llm_stub.script("unsure", Reply("14 days"))
+    write_cases(
+        write_case,
+        ("steady", {}),
+        ("turns", {}),
+        ("unsure", {"repeat": {"min": 2, "max": 2}, "min_pass_rate": 0.75}),
+    )
+    run(pytester, llm_stub, report="base.json")[0].assert_outcomes(passed=3)
+    llm_stub.script("turns", Reply("30 days"))
+    llm_stub.script("unsure", Reply("14 days"), Reply("30 days"))
+    result, report = run(pytester, llm_stub, "--llm-baseline=base.json", "--llm-report-html=p.html")
+    result.assert_outcomes(passed=1, failed=2)
+    page = (pytester.path / "p.html").read_text(encoding="utf-8")
+    assert page == html.render(report)
+    cmp = report["gate"]["baseline"]
+    assert cmp["buckets"]["regressed"] == ["turns"] and cmp["buckets"]["inconclusive"] == ["unsure"]
+    assert 'id="c-turns" class="case" data-label' in page
+    assert 'data-verdict="failed" data-golden="no" data-bucket="regressed"' in page
+    assert 'data-verdict="inconclusive" data-golden="no" data-bucket="inconclusive"' in page
+    assert "1/2 runs (50%), 95% interval 9%–91%" in page
+    assert f"paired test: {html_diff.escape(cmp['paired']['summary'])}" in page
+    assert '<option value="inconclusive">inconclusive</option>' in page
 
 
 def test_recorded_run_writes_the_html_report_alone(pytester, write_case):

@@ -22,19 +22,17 @@ from llm_regressions.report.html_diff import escape
 
 ASSETS = Path(__file__).parent / "html_assets"
 
-#: Comparison buckets, in the order shown, with what each means.
+#: Comparison buckets, in the order baseline.BUCKETS puts them, with what each means.
 BUCKETS = {
     "regressed": "passed in the baseline, fails now",
     "fixed": "failed in the baseline, passes now",
-    "still_failing": "failed in both runs",
+    "inconclusive": "too few runs now to tell a pass from a regression: run more repeats",
     "newly_flaky": "its runs disagree now, they did not in the baseline",
     "no_longer_flaky": "its runs disagreed in the baseline, they agree now",
-    "inconclusive": "too few runs to tell a pass from a regression now",
+    "still_failing": "failed in both runs",
     "new": "only in this run",
     "removed": "only in the baseline",
 }
-#: Older reports' comparison keys, for reports written before ``buckets`` existed.
-_OLD_KEYS = {"regressed": "regressions", "fixed": "fixed", "newly_flaky": "newly_flaky"}
 #: Gate failures listed before the rest fold away.
 MAX_FAILURES = 15
 #: Cases linked per bucket; the rest are counted (and reachable with the filter).
@@ -57,7 +55,7 @@ def render(report: dict[str, Any]) -> str:
     gate = report.get("gate")
     comparison = (gate or {}).get("baseline")
     buckets = case_buckets(comparison)
-    causes = (comparison or {}).get("causes") or {}
+    causes = comparison["causes"] if comparison else {}
     style, script = _asset("report.css"), _asset("report.js")
     policy = (
         f"default-src 'none'; script-src {_sha256(script)}; style-src {_sha256(style)}; "
@@ -81,13 +79,11 @@ def render(report: dict[str, Any]) -> str:
 
 
 def case_buckets(comparison: dict[str, Any] | None) -> dict[str, str]:
-    """case id -> its comparison bucket (older reports: from their id lists)."""
+    """case id -> its comparison bucket (unchanged passing cases are in none)."""
     if not comparison:
         return {}
-    lists = comparison.get("buckets") or {
-        bucket: comparison.get(_OLD_KEYS.get(bucket, bucket)) or [] for bucket in BUCKETS
-    }
-    return {case_id: bucket for bucket in BUCKETS for case_id in lists.get(bucket) or []}
+    lists = comparison["buckets"]
+    return {case_id: bucket for bucket in BUCKETS for case_id in lists[bucket]}
 
 
 def _header(report: dict[str, Any]) -> str:
@@ -147,7 +143,7 @@ def _numbers(records: list[dict[str, Any]], agg: dict[str, Any]) -> list[tuple[s
     """The summary's facts, in words (empty ones are left out)."""
     lat, tokens, cost = agg["latency_ms"], agg["tokens"], agg["cost_usd"]
     facts = [
-        ("pass rate", _pass_rate(records, agg["pass_rate"])),
+        ("pass rate", text.pass_rate_line(agg).removeprefix("pass rate: ")),
         ("verdicts", ", ".join(f"{n} {v}" for v, n in verdict_counts(records).items())),
     ]
     if cost["per_case"] is not None:
@@ -167,33 +163,10 @@ def _numbers(records: list[dict[str, Any]], agg: dict[str, Any]) -> list[tuple[s
             facts.append((title, text.rate(agg[key], " runs")))
     if agg["model_drift"]:
         facts.append(("model drift", f"{len(agg['model_drift'])} case(s) served another model"))
-    facts.append(("repeats", _repeats(records)))
+    if agg["repeats"]:
+        line = text.repeats_line(agg["repeats"])
+        facts.append(("adaptive repeats", line.removeprefix("adaptive repeats: ")))
     return facts
-
-
-def _pass_rate(records: list[dict[str, Any]], part: dict[str, Any]) -> str:
-    """What the pass rate counts, and what it leaves out."""
-    shown = (
-        f"{part['passed']}/{part['total']} fixed cases passed ({part['rate']:.1%})"
-        if part["total"]
-        else "no fixed case was judged"
-    )
-    left = Counter(
-        "open" if r["status"] != "fixed" else "skipped" for r in records if not metrics.gated(r)
-    )
-    if left:
-        shown += "; not counted: " + ", ".join(f"{n} {kind}" for kind, n in sorted(left.items()))
-    return shown
-
-
-def _repeats(records: list[dict[str, Any]]) -> str:
-    """Adaptive repeats: runs used against the most they could have used."""
-    used = [r["repeat"] for r in records if r.get("repeat")]
-    if not used:
-        return ""
-    runs, most = sum(r["used"] for r in used), sum(r["max"] for r in used)
-    saved = f" ({1 - runs / most:.0%} fewer)" if most else ""
-    return f"{runs} runs over {len(used)} adaptive case(s), at most {most}{saved}"
 
 
 def verdict_counts(records: list[dict[str, Any]]) -> dict[str, int]:
@@ -220,16 +193,11 @@ def _comparison(comparison: dict[str, Any], causes: dict[str, list[str]]) -> str
     out = ["<section id=diff><h2>Compared with the baseline</h2>"]
     if commit:
         out.append(f"<p class=meta>baseline commit {escape(commit[:12])}</p>")
-    paired = comparison.get("paired")
-    if paired:
-        out.append(f"<p class=paired>{escape(_paired(paired))}</p>")
-    lists = comparison.get("buckets") or {
-        bucket: comparison.get(_OLD_KEYS.get(bucket, bucket)) or [] for bucket in BUCKETS
-    }
-    out.append("<table><tr><th>bucket</th><th>cases</th><th>which</th></tr>")
+    paired = comparison["paired"]
+    out.append(f"<p class=paired>paired test: {escape(paired['summary'])}</p>")
+    out.append("<table><tr><th>bucket</th><th>cases</th><th>likely cause, case by case</th></tr>")
     for bucket, meaning in BUCKETS.items():
-        ids = lists.get(bucket) or []
-        out.append(_bucket_row(bucket, meaning, ids, causes))
+        out.append(_bucket_row(bucket, meaning, comparison["buckets"][bucket], causes))
     out.append("</table><ul>")
     for title, key, fmt in (
         ("p95 latency", "p95_latency_ms", text.ms),
@@ -242,18 +210,6 @@ def _comparison(comparison: dict[str, Any], causes: dict[str, list[str]]) -> str
             out.append(f"<li>{escape(line)}</li>")
     out += [f"<li class=warn>{escape(w)}</li>" for w in comparison.get("warnings", [])]
     return "".join(out) + "</ul></section>"
-
-
-def _paired(paired: dict[str, Any]) -> str:
-    if paired.get("summary"):
-        return str(paired["summary"])
-    p = paired.get("p_value")
-    return (
-        f"{paired.get('shared', 0)} cases in both runs: {paired.get('flipped_to_fail', 0)} "
-        f"flipped to fail, {paired.get('flipped_to_pass', 0)} to pass"
-        + ("" if p is None else f", p = {p:.3g}")
-        + (" (more than noise)" if paired.get("significant") else " (within noise)")
-    )
 
 
 def _bucket_row(bucket: str, meaning: str, ids: list[str], causes: dict[str, list[str]]) -> str:

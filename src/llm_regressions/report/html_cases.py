@@ -15,6 +15,8 @@ Record = dict[str, Any]
 
 #: Most urgent first: the list opens on what needs a look.
 VERDICT_ORDER = ("failed", "error", "inconclusive", "flaky", "passed", "xfailed", "skipped")
+#: A record's ``pinned`` is false: what that means for its verdict.
+_UNPINNED = "no: ran on another model than the case pins, or the model drifted"
 #: Cases opened when the page loads (the first ones needing a look).
 OPEN_FIRST = 5
 
@@ -97,6 +99,8 @@ def _facts(record: Record, causes: list[str] | None) -> str:
         ("trace id", record.get("trace_id")),
         ("prompt", record.get("prompt")),
         ("need", _need(record)),
+        ("decision", _decision(record)),
+        ("pinned model", None if record.get("pinned", True) else _UNPINNED),
         ("repeats", _repeats(record.get("repeat"))),
         ("cost", text.usd(record["cost_usd"]) if record.get("cost_usd") is not None else None),
         ("time", f"{record['duration_s']:.2f} s" if record.get("duration_s") else None),
@@ -110,6 +114,18 @@ def _facts(record: Record, causes: list[str] | None) -> str:
 def _need(record: Record) -> str | None:
     need = record.get("min_pass_rate")
     return None if need is None or record.get("pass_rate") is None else f"pass rate ≥ {need:.2f}"
+
+
+def _decision(record: Record) -> str | None:
+    """What the runs showed against ``min_pass_rate`` (pass, fail, inconclusive)."""
+    decision = record.get("decision")
+    if decision is None or record.get("pass_rate") is None:
+        return None
+    return {
+        "pass": "pass: the observed rate meets the need, no evidence of a regression",
+        "fail": "fail: the runs show a regression",
+        "inconclusive": "inconclusive: too few runs to tell, run more repeats",
+    }.get(decision, decision)
 
 
 def _repeats(repeat: dict[str, Any] | None) -> str | None:
