@@ -211,6 +211,7 @@ def sample_report(records: list[dict[str, Any]], baseline: bool = True) -> dict[
         "model_override": None,
         "golden": False,
         "shard": None,
+        "rate_limits": [],
     }
     git = {"commit": "9fceb02d0ae598e95dc970b74767f19372d61af8", "dirty": False}
     return json_report.build(records, {**run, "merged_from": None}, gate, git)

@@ -149,6 +149,17 @@ def test_recorded_runs_diff_production_against_the_expected_answer():
     assert "<del>14 </del><ins>30 </ins>days" in page
 
 
+def test_rate_limits_are_in_the_summary():
+    report = sample_report(sample_records(5), baseline=False)
+    limited = {"model": "openai/gpt-4o-mini", "responses_429": 12, "waited_s": 3.25}
+    report["run"]["rate_limits"] = [{**limited, "settled_concurrency": 4.0, "ceiling": 8}]
+    page = html.render(report)
+    assert (
+        "<dt>rate limits</dt><dd>openai/gpt-4o-mini: waited 3.2s, 12 answers 429, "
+        "settled at concurrency 4 (ceiling 8)</dd>"
+    ) in page
+
+
 def test_a_merged_report_without_a_gate_says_so():
     report = sample_report(sample_records(5), baseline=False)
     report["gate"] = None

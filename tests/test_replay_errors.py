@@ -28,9 +28,9 @@ def assert_one_clean_error(result, *lines: str) -> None:
         ),
         (
             Fault("status", 429, retry_after=0.01),
-            2,
-            "*openai rate-limited openai/gpt-4o-mini-2024-07-18 after 1 retry (429: *); "
-            "lower --llm-concurrency or raise --llm-retries",
+            None,  # as many as fit in --llm-timeout (waiting out 429s uses no retry)
+            "*openai rate-limited openai/gpt-4o-mini-2024-07-18 after waiting *s on rate "
+            "limits and 1 retry (429: *); raise --llm-timeout*or --llm-retries, or retry later",
         ),
         (
             Fault("status", 401),
@@ -60,9 +60,11 @@ def assert_one_clean_error(result, *lines: str) -> None:
 def test_fault_is_one_line_error(pytester, write_case, llm_stub, fault, sent, line):
     llm_stub.script("trouble", fault)
     write_case("t.yaml", live_case("trouble"))
-    # Only the slow fault needs a short timeout; elsewhere it would turn a busy
-    # machine's slow answer into a timeout and test the wrong message.
-    timeout = ["--llm-timeout=0.3"] if fault.kind == "slow" else []
+    # Only the slow fault and the 429 (waited out for --llm-timeout) need a short
+    # timeout; elsewhere it would turn a busy machine's slow answer into a timeout and
+    # test the wrong message.
+    short = fault.kind == "slow" or fault.status == 429
+    timeout = ["--llm-timeout=0.3"] if short else []
     result = pytester.runpytest(*llm_stub.args(*timeout))
     assert_one_clean_error(result, line)
     if sent is not None:  # retries: the first attempt plus --llm-retries, never for a 4xx

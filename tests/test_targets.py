@@ -162,6 +162,23 @@ def test_calls_of_other_cases_in_flight_are_not_the_targets(
     assert [call["messages"][-1]["content"] for call in run["calls"]] == ["mine"]
 
 
+def test_target_calls_are_bounded_by_the_same_limiter(pytester, write_case, llm_stub, app):
+    """The target's run holds a slot of its model: with --llm-concurrency=1 its call
+    never overlaps the replays queued for the other cases."""
+    llm_stub.script("other case", Reply("14 days", latency=0.2))
+    llm_stub.script("mine", Reply("done", latency=0.2))
+    write_case("a_target.yaml", target_case("t", "drifting", "mine", [{"contains": "done"}]))
+    for n in range(3):
+        write_case(
+            f"b{n}.yaml",
+            prompt_case(
+                f"other{n}", request={"messages": [{"role": "user", "content": f"other case {n}"}]}
+            ),
+        )
+    pytester.runpytest(*llm_stub.args("--llm-concurrency=1")).assert_outcomes(passed=4)
+    assert llm_stub.max_in_flight == 1
+
+
 def test_sync_target_gets_the_pinned_model_and_its_output_is_checked(
     pytester, write_case, llm_stub, app
 ):

@@ -119,7 +119,13 @@ def _gate(args: argparse.Namespace) -> int:
         "aggregates": aggregate(records),
         "gate": result.to_dict(),
     }
-    lines = terminal.section(records, report["aggregates"], report["gate"], result.case_failures)
+    lines = terminal.section(
+        records,
+        report["aggregates"],
+        report["gate"],
+        result.case_failures,
+        rate_limits=report["run"].get("rate_limits") or [],
+    )
     print("\n".join(lines))
     if args.markdown:
         args.markdown.write_text(markdown.render(report), encoding="utf-8")

@@ -19,6 +19,7 @@ from typing import Any
 
 from llm_regressions.report import html_cases, html_charts, metrics, text
 from llm_regressions.report.html_diff import escape
+from llm_regressions.report.terminal import rate_limit_lines
 
 ASSETS = Path(__file__).parent / "html_assets"
 
@@ -69,7 +70,7 @@ def render(report: dict[str, Any]) -> str:
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{escape(title)}</title><style>{style}</style></head><body>",
             _header(report),
-            _summary(records, agg, gate),
+            _summary(records, agg, gate, (report.get("run") or {}).get("rate_limits") or []),
             _charts(records, agg),
             _comparison(comparison, causes) if comparison else "",
             _cases(records, buckets, causes),
@@ -108,11 +109,16 @@ def _header(report: dict[str, Any]) -> str:
 
 
 def _summary(
-    records: list[dict[str, Any]], agg: dict[str, Any], gate: dict[str, Any] | None
+    records: list[dict[str, Any]],
+    agg: dict[str, Any],
+    gate: dict[str, Any] | None,
+    rate_limits: list[dict[str, Any]],
 ) -> str:
+    facts = _numbers(records, agg)
+    facts += [("rate limits", line.split(": ", 1)[1]) for line in rate_limit_lines(rate_limits)]
     return (
         f"<section id=summary>{_gate(gate, agg)}<dl class=numbers>"
-        + "".join(f"<dt>{k}</dt><dd>{escape(v)}</dd>" for k, v in _numbers(records, agg) if v)
+        + "".join(f"<dt>{k}</dt><dd>{escape(v)}</dd>" for k, v in facts if v)
         + "</dl></section>"
     )
 

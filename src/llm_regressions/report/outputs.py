@@ -20,8 +20,13 @@ def build(
     gate_result: dict[str, Any],
     root: Path,
     incomplete: str | None = None,
+    rate_limits: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The JSON report of this session (git state only when a report file shows it)."""
+    """The JSON report of this session (git state only when a report file shows it).
+    ``rate_limits``: each process's :class:`~llm_regressions.replay.limits.RateLimitStats`
+    dicts, combined per model."""
+    from llm_regressions.replay.limits import combine
+
     run = {
         "replay": settings.replay,
         "prompt": settings.prompt,
@@ -29,6 +34,7 @@ def build(
         "golden": gate.golden,
         "shard": str(gate.shard) if gate.shard else None,
         "merged_from": None,
+        "rate_limits": combine(rate_limits or []),
     }
     git = json_report.git_state(root) if gate.report or gate.report_html else None
     return json_report.build(records, run, gate_result, git, incomplete)

@@ -110,9 +110,13 @@ class LlmSession:
         self.queue = ReplayQueue(settings, Path(config.rootpath), _compat.worker_budget(config))
         self.worker = _compat.is_xdist_worker(config)
         self.budget_dir = self._share_budget()
+        self.rate_limits = _compat.GatherRateLimits()
+        if _compat.is_xdist_controller(config):
+            config.pluginmanager.register(self.rate_limits, "llm-regressions-rate-limits")
         self.collector = RecordCollector()
         self.result: GateResult | None = None
         self.aggregates: dict[str, Any] | None = None
+        self.run: dict[str, Any] = {}
         self.written: list[str] = []
         self.status_update: StatusUpdate | None = None
 
@@ -232,6 +236,8 @@ class LlmSession:
         """Gate, write the reports, set the exit status, update statuses. Nothing here
         may raise (pytest would end in an internal error): whatever goes wrong becomes a
         gate failure with its reason."""
+        if self.worker:
+            _compat.publish_rate_limits(self.config, self.queue.rate_limits())
         if self.worker or self.config.getoption("collectonly"):
             return  # nothing ran: nothing to gate or report
         _compat.remember_last_failed(self.config, self.settings.replay)
@@ -243,7 +249,11 @@ class LlmSession:
         self._fail_unflipped(records)
         root = Path(self.config.rootpath)
         gate = self.result.to_dict()
-        report = outputs.build(records, self.settings, self.gate, gate, root, incomplete)
+        self.rate_limits.parts += self.queue.rate_limits()
+        report = outputs.build(
+            records, self.settings, self.gate, gate, root, incomplete, self.rate_limits.parts
+        )
+        self.run = report["run"]
         self.aggregates = report["aggregates"]
         try:
             outputs.write(report, self.gate, self.written)
@@ -302,6 +312,7 @@ class LlmSession:
             self.result.to_dict(),
             self.result.case_failures,
             self.written,
+            self.run.get("rate_limits") or [],
         )
         if self.status_update is not None:
             lines += terminal.status_lines(self.status_update.changed, self.status_update.refused)
