@@ -237,6 +237,14 @@ GATE_FLAGS = _companions(
             metavar="FILE",
         ),
         _flag(
+            "--llm-report-html",
+            "Write the HTML report to FILE, atomically: one self-contained offline page "
+            "(summary, gate, charts, the baseline comparison, every case with its runs, "
+            "checks and diffs; filters by label, verdict, golden and diff bucket).",
+            default=None,
+            metavar="FILE",
+        ),
+        _flag(
             "--llm-baseline",
             "Compare with an earlier --llm-report: a case that passed there and fails "
             "now is a regression and fails the session; fixed, new, removed and newly flaky "
@@ -649,6 +657,7 @@ def _gate_settings(config: pytest.Config, settings: Settings) -> GateSettings:
         label_min_pass_rate=parse_label_rates(config.getini("llm_regressions_label_min_pass_rate")),
         report=opt("llm_report"),
         report_md=opt("llm_report_md"),
+        report_html=opt("llm_report_html"),
         baseline=opt("llm_baseline"),
         max_cost_increase=opt("llm_baseline_max_cost_increase"),
         max_p95_increase=opt("llm_baseline_max_p95_increase"),

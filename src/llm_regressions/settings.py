@@ -109,6 +109,7 @@ class GateSettings:
     label_min_pass_rate: tuple[tuple[str, float], ...] = ()
     report: str | None = None
     report_md: str | None = None
+    report_html: str | None = None
     baseline: str | None = None
     max_cost_increase: float | None = None
     max_p95_increase: float | None = None
