@@ -18,20 +18,13 @@ ones are listed with both verdicts (adaptive may stop earlier and say less).
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import random
-import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from stub_support import Reply, StubServer  # noqa: E402
+from session_support import Reply, StubServer, session
 
 NEED = 0.8
 #: (share of the set, true pass probability)
@@ -68,18 +61,8 @@ def run(folder: Path, stub: StubServer, cases: dict[str, list[bool]], flags: lis
     for case_id, answers in cases.items():
         stub.script(case_id, *(Reply("14 days" if ok else "30 days") for ok in answers))
     before = len(stub.requests)
-    report = folder / "report.json"
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--llm-regressions"]
-        + [f"--llm-api-base={stub.url}", "--llm-retries=0", f"--llm-report={report}", *flags],
-        cwd=folder,
-        env={**os.environ, "OPENAI_API_KEY": "sk-bench-not-a-real-key"},
-        capture_output=True,
-        check=False,
-    )
-    seconds = time.perf_counter() - started
-    decisions = {c["id"]: c["decision"] for c in json.loads(report.read_text())["cases"]}
+    report, _, seconds = session(folder, stub, flags)
+    decisions = {c["id"]: c["decision"] for c in report["cases"]}
     return len(stub.requests) - before, decisions, seconds
 
 

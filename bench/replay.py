@@ -102,18 +102,23 @@ checks:
 class Stub:
     """The loopback stub server as its own process (so it does not share our GIL)."""
 
-    def __init__(self, latency: float) -> None:
+    def __init__(self, latency: float, *extra: str) -> None:
+        stub = str(ROOT / "tests" / "stub_support.py")
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "stub_support.py"), "--latency", str(latency)],
+            [sys.executable, stub, "--latency", str(latency), *extra],
             stdout=subprocess.PIPE,
             text=True,
         )
         port = int(self.process.stdout.readline().split()[-1])
         self.url = f"http://127.0.0.1:{port}/v1"
 
-    def close(self) -> None:
-        self.process.kill()
-        self.process.wait()
+    def close(self) -> dict[str, float]:
+        """Stop the stub; what it served: ``served``, ``throttled`` (429s) and ``span``
+        (seconds from the first request in to the last answer out)."""
+        self.process.terminate()
+        out, _ = self.process.communicate(timeout=10)
+        words = (out or "").split()
+        return {k: float(v) for k, v in zip(words[::2], words[1::2], strict=False)}
 
 
 def child_env() -> dict[str, str]:

@@ -30,3 +30,13 @@ def live_case(
         **extra,
     }
     return yaml.safe_dump(json.loads(json.dumps(case)), sort_keys=False)
+
+
+#: A recorded call far cheaper than the stub's answers will be (``COSTLY_USAGE``): the
+#: cost estimate of ``--llm-max-cost`` fits a small budget that the real spend then
+#: passes, so the budget's stop while running is what a test sees.
+CHEAP_RECORDING = {
+    "observed": {"output": "30 days", "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+}
+#: (prompt, completion) tokens of a stub answer: $0.000045 on gpt-4o-mini.
+COSTLY_USAGE = (100, 50)

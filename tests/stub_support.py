@@ -5,8 +5,12 @@ exception mapping) without the internet. Answers are scripted per request: a rul
 matches a substring of the last user message (or of the model name) and hands out its
 answers in order, repeating the last one. Faults are answers too.
 
+With :meth:`StubServer.limit` it enforces a token-bucket rate limit as providers do:
+a request finding the bucket empty gets a 429 with ``retry-after-ms`` / ``retry-after``
+(when the next token is due) and ``x-ratelimit-*`` headers, and is not answered.
+
 Run standalone for the benchmark: ``python tests/stub_support.py --port 0 --latency 0.3``
-prints ``listening on PORT`` and serves until killed.
+(``--rpm 600`` to rate-limit) prints ``listening on PORT`` and serves until killed.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ import argparse
 import asyncio
 import itertools
 import json
+import math
+import signal
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +48,7 @@ class Fault:
     """A provider failure.
 
     kind: ``status`` (HTTP ``status`` with an OpenAI error body; ``retry_after`` sets the
-    header), ``slow`` (sleep ``seconds`` before answering), ``drop`` (close the
+    header; ``message`` and ``code`` the error body's), ``slow`` (sleep ``seconds`` before answering), ``drop`` (close the
     connection without answering), ``malformed`` (200 with a non-JSON body),
     ``empty_choices`` (200 with ``choices: []``).
     """
@@ -50,9 +57,43 @@ class Fault:
     status: int = 500
     retry_after: float | None = None
     seconds: float = 5.0
+    message: str | None = None
+    code: str | None = None
 
 
 Answer = Reply | Fault
+
+
+class TokenBucket:
+    """``rate`` requests per second, ``burst`` at once; refills continuously."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self._at = time.monotonic()
+
+    def take(self) -> float:
+        """0 when a token was taken, else seconds until the next one is due."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+    def headers(self, wait: float) -> dict[str, str]:
+        """What OpenAI sends: the limit, what is left, when the bucket is full again."""
+        full = (self.burst - self.tokens) / self.rate
+        headers = {
+            "x-ratelimit-limit-requests": str(int(self.burst)),
+            "x-ratelimit-remaining-requests": str(int(self.tokens)),
+            "x-ratelimit-reset-requests": f"{full:.3f}s",
+        }
+        if wait:
+            headers["retry-after-ms"] = str(math.ceil(wait * 1000))
+            headers["retry-after"] = str(math.ceil(wait))
+        return headers
 
 
 def tool_call(name: str, arguments: dict[str, Any], call_id: str = "call_1") -> dict[str, Any]:
@@ -80,6 +121,18 @@ class StubServer:
         self._ids = itertools.count()
         self.in_flight = 0
         self.max_in_flight = 0
+        self.bucket: TokenBucket | None = None
+        self.throttled = 0  # requests answered 429 by the bucket
+        self.answered = 0  # requests answered 200
+        self.first_at: float | None = None  # when the first request came in
+        self.last_at = 0.0  # when the last answer went out
+
+    def limit(self, per_minute: float, burst: float | None = None) -> StubServer:
+        """Enforce a token bucket of ``per_minute`` requests (``burst``: at once,
+        default one second's worth) on every request from now on."""
+        rate = per_minute / 60
+        self.bucket = TokenBucket(rate, burst if burst is not None else max(1.0, rate))
+        return self
 
     @property
     def url(self) -> str:
@@ -193,6 +246,17 @@ class StubServer:
         except ValueError:
             _write(writer, 400, _error("request body is not JSON", "invalid_request_error"))
             return True
+        if self.first_at is None:
+            self.first_at = time.monotonic()
+        limits = {}
+        if self.bucket is not None:
+            wait = self.bucket.take()
+            limits = self.bucket.headers(wait)
+            if wait:
+                self.throttled += 1
+                message = f"Rate limit reached for requests: limit {self.bucket.rate * 60:g} RPM"
+                _write(writer, 429, _error(message, "requests"), limits)
+                return True
         answer = self._answer_for(body)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -200,7 +264,9 @@ class StubServer:
             if isinstance(answer, Fault):
                 return await self._fault(answer, body, writer)
             await asyncio.sleep(self.latency if answer.latency is None else answer.latency)
-            _write(writer, 200, self._completion(answer, body))
+            _write(writer, 200, self._completion(answer, body), limits)
+            self.answered += 1
+            self.last_at = time.monotonic()
             return True
         finally:
             self.in_flight -= 1
@@ -222,9 +288,8 @@ class StubServer:
             extra = {}
             if fault.retry_after is not None:
                 extra["Retry-After"] = str(fault.retry_after)
-            _write(
-                writer, fault.status, _error(f"stub fault {fault.status}", "server_error"), extra
-            )
+            message = fault.message or f"stub fault {fault.status}"
+            _write(writer, fault.status, _error(message, "server_error", fault.code), extra)
         return True
 
     def _envelope(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -274,8 +339,8 @@ def _headers(head: bytes) -> dict[str, str]:
     return {name.strip().lower(): value.strip() for name, value in pairs}
 
 
-def _error(message: str, kind: str) -> bytes:
-    return json.dumps({"error": {"message": message, "type": kind, "code": None}}).encode()
+def _error(message: str, kind: str, code: str | None = None) -> bytes:
+    return json.dumps({"error": {"message": message, "type": kind, "code": code}}).encode()
 
 
 def _write(
@@ -295,13 +360,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.3)
+    parser.add_argument("--rpm", type=float, help="token-bucket limit, requests per minute")
+    parser.add_argument("--burst", type=float, help="requests at once (default: 1 s worth)")
     args = parser.parse_args()
     server = StubServer(latency=args.latency, record=False)
+    if args.rpm:
+        server.limit(args.rpm, args.burst)
 
     async def serve() -> None:
         await server._bind(args.port)
+        done = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, done.set)
         print(f"listening on {server.port}", flush=True)
-        await asyncio.Event().wait()
+        await done.wait()
+        span = server.last_at - (server.first_at or server.last_at)
+        print(f"served {server.answered} throttled {server.throttled} span {span:.3f}", flush=True)
 
     asyncio.run(serve())
 

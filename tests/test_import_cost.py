@@ -5,8 +5,18 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.mark.parametrize("args", [[], ["--llm-regressions", "--llm-replay", "recorded"]])
-def test_heavy_modules_are_not_imported(pytester: pytest.Pytester, args: list[str]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--llm-regressions", "--llm-replay", "recorded"],
+        ["--llm-regressions", "--llm-estimate"],  # live, but it sends nothing
+    ],
+)
+def test_heavy_modules_are_not_imported(
+    pytester: pytest.Pytester, write_case, args: list[str]
+) -> None:
+    write_case("refund.yaml")
     pytester.makeconftest(
         """
         import sys
@@ -20,7 +30,7 @@ def test_heavy_modules_are_not_imported(pytester: pytest.Pytester, args: list[st
     result = pytester.runpytest_subprocess(*args, "-s", "-p", "no:cacheprovider")
     heavy = [line for line in result.outlines if line.startswith("HEAVY:")][-1]
     if args:
-        # Recorded replay needs the case model, but never a model client.
+        # Recorded replay and the estimate need the case model, but never a model client.
         assert "litellm" not in heavy and "openai" not in heavy
     else:
         assert heavy == "HEAVY: none"

@@ -11,6 +11,7 @@ from importlib.metadata import version
 import pytest
 
 from llm_regressions.traces.providers import ALIASES, PROVIDERS, PROVIDERS_AS_OF, routable
+from replay_support import live_case
 from trace_support import chat_span, otlp, promote, written_cases
 
 #: Names the rule and litellm agree on (not retired snapshots, where the rule, which
@@ -118,3 +119,31 @@ def test_the_provider_a_trace_names_becomes_the_prefix(pytester, provider, pinne
     assert promote(pytester, path, "--promote-check", "not_contains: Hello").ret == 0
     (case,) = written_cases(pytester)
     assert f"name: {pinned}\n" in case.read_text(encoding="utf-8")
+
+
+def test_a_case_on_a_model_litellm_cannot_route_is_a_collection_error(
+    pytester, write_case, llm_stub
+):
+    write_case("ok.yaml", live_case("ok", checks=[{"contains": "ok"}]))
+    write_case("bare.yaml", live_case("bare", model="my-finetune-v2"))
+    result = pytester.runpytest(*llm_stub.args())
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*regressions/bare.yaml:6: model.name: 'my-finetune-v2' cannot be sent through "
+            "litellm: it has no provider prefix*'openai/my-finetune-v2'*--llm-api-base*"
+        ]
+    )
+    assert llm_stub.received("bare") == []  # refused before anything is sent
+    # a recorded run sends nothing: the same case is not refused
+    assert (
+        "cannot be sent"
+        not in pytester.runpytest("--llm-regressions", "--llm-replay=recorded").stdout.str()
+    )
+
+
+def test_an_unroutable_llm_model_is_refused_at_collection(pytester, write_case, llm_stub):
+    write_case("ok.yaml", live_case("ok"))
+    result = pytester.runpytest(*llm_stub.args("--llm-model=acme/model-x"))
+    result.stdout.fnmatch_lines(["*--llm-model: 'acme/model-x' cannot be sent*not a litellm*"])
+    assert llm_stub.received() == []

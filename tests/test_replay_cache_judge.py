@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from replay_support import live_case
+from replay_support import CHEAP_RECORDING, live_case
 from stub_support import Fault, Reply
 
 JUDGE = "openai/gpt-4o-2024-08-06"
@@ -188,14 +188,15 @@ def test_judge_trouble_is_an_error(pytester, write_case, llm_stub, monkeypatch):
 
 
 def test_judge_calls_respect_the_budget(pytester, write_case, llm_stub):
-    llm_stub.script("judge me", Reply("14 days"))
+    llm_stub.script("judge me", Reply("14 days", usage=(10_000, 5_000)))
     llm_stub.script("gpt-4o-2024-08-06", verdict(True, "fine"))
-    judge_case(write_case)
-    # the replayed answer (4.5e-06) already reaches the budget: the judge is not asked
-    result = pytester.runpytest(*llm_stub.args("--llm-max-cost=0.000001", "-rs"))
+    judge_case(write_case, **CHEAP_RECORDING)
+    # the estimate (a cheap recorded call, a short judge question) fits the budget; the
+    # replayed answer ($0.0045) then reaches it: the judge is not asked
+    result = pytester.runpytest(*llm_stub.args("--llm-max-cost=0.001", "-rs"))
     result.assert_outcomes(skipped=1)
     assert [b["model"] for b in llm_stub.received()] == ["gpt-4o-mini-2024-07-18"]
-    result.stdout.fnmatch_lines(["*not sent: --llm-max-cost $0.000001 reached*"])
+    result.stdout.fnmatch_lines(["*not sent: --llm-max-cost $0.001 reached*"])
 
 
 def test_api_base_from_ini(pytester, write_case, llm_stub):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from replay_support import live_case
+from replay_support import CHEAP_RECORDING, COSTLY_USAGE, live_case
 from stub_support import Fault, Reply
 
 NO_INTERNALS = ("Traceback", "litellm/", "site-packages")
@@ -28,9 +28,9 @@ def assert_one_clean_error(result, *lines: str) -> None:
         ),
         (
             Fault("status", 429, retry_after=0.01),
-            2,
-            "*openai rate-limited openai/gpt-4o-mini-2024-07-18 after 1 retry (429: *); "
-            "lower --llm-concurrency or raise --llm-retries",
+            None,  # as many as fit in --llm-timeout (waiting out 429s uses no retry)
+            "*openai rate-limited openai/gpt-4o-mini-2024-07-18 after waiting *s on rate "
+            "limits and 1 retry (429: *); raise --llm-timeout*or --llm-retries, or retry later",
         ),
         (
             Fault("status", 401),
@@ -60,9 +60,11 @@ def assert_one_clean_error(result, *lines: str) -> None:
 def test_fault_is_one_line_error(pytester, write_case, llm_stub, fault, sent, line):
     llm_stub.script("trouble", fault)
     write_case("t.yaml", live_case("trouble"))
-    # Only the slow fault needs a short timeout; elsewhere it would turn a busy
-    # machine's slow answer into a timeout and test the wrong message.
-    timeout = ["--llm-timeout=0.3"] if fault.kind == "slow" else []
+    # Only the slow fault and the 429 (waited out for --llm-timeout) need a short
+    # timeout; elsewhere it would turn a busy machine's slow answer into a timeout and
+    # test the wrong message.
+    short = fault.kind == "slow" or fault.status == 429
+    timeout = ["--llm-timeout=0.3"] if short else []
     result = pytester.runpytest(*llm_stub.args(*timeout))
     assert_one_clean_error(result, line)
     if sent is not None:  # retries: the first attempt plus --llm-retries, never for a 4xx
@@ -115,19 +117,19 @@ def test_trouble_never_counts_as_a_failure(pytester, write_case, llm_stub):
 
 def test_max_cost_stops_sending_and_skips_the_rest(pytester, write_case, llm_stub):
     for n in range(4):
-        llm_stub.script(f"budget {n}", Reply("14 days"))
-        write_case(f"b{n}.yaml", live_case(f"b{n}", f"budget {n}"))
+        llm_stub.script(f"budget {n}", Reply("14 days", usage=COSTLY_USAGE))
+        write_case(f"b{n}.yaml", live_case(f"b{n}", f"budget {n}", **CHEAP_RECORDING))
     result = pytester.runpytest(
-        *llm_stub.args("--llm-max-cost=0.000001", "--llm-concurrency=1", "-rs")
+        *llm_stub.args("--llm-max-cost=0.00001", "--llm-concurrency=1", "-rs")
     )
     result.assert_outcomes(passed=1, skipped=3)
     assert len(llm_stub.received("budget")) == 1
     result.stdout.fnmatch_lines(
         [
             "*3 case(s) skipped without being sent*",
-            "cost: $0.0000045 total*",
-            "SKIPPED [1] regressions/b3.yaml:1: not sent: --llm-max-cost $0.000001 reached "
-            "(spent $0.0000045)",
+            "cost: $0.000045 total*",
+            "SKIPPED [1] regressions/b3.yaml:1: not sent: --llm-max-cost $0.00001 reached "
+            "(spent $0.000045)",
         ]
     )
 
@@ -135,9 +137,9 @@ def test_max_cost_stops_sending_and_skips_the_rest(pytester, write_case, llm_stu
 def test_cases_left_unsent_by_the_budget_are_not_passes(pytester, write_case, llm_stub):
     """A threshold gate never passes a run that did not send most of its cases."""
     for n in range(5):
-        llm_stub.script(f"budget {n}", Reply("14 days"))
-        write_case(f"b{n}.yaml", live_case(f"b{n}", f"budget {n}"))
-    args = ("--llm-max-cost=0.000001", "--llm-concurrency=1", "--llm-min-pass-rate=0.8")
+        llm_stub.script(f"budget {n}", Reply("14 days", usage=COSTLY_USAGE))
+        write_case(f"b{n}.yaml", live_case(f"b{n}", f"budget {n}", **CHEAP_RECORDING))
+    args = ("--llm-max-cost=0.00001", "--llm-concurrency=1", "--llm-min-pass-rate=0.8")
     result = pytester.runpytest(*llm_stub.args(*args))
     result.assert_outcomes(passed=1, skipped=4)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -149,9 +151,10 @@ def test_cases_left_unsent_by_the_budget_are_not_passes(pytester, write_case, ll
 def test_max_cost_is_one_budget_across_xdist_workers(pytester, write_case, llm_stub):
     """Two workers share the session's budget; they do not each spend it."""
     for n in range(24):
-        llm_stub.script(f"shared budget {n}", Reply("14 days"))
-        write_case(f"b{n:02d}.yaml", live_case(f"b{n:02d}", f"shared budget {n}"))
-    four_calls = 4 * 0.0000045  # gpt-4o-mini's price of the stub's 10 + 5 tokens
+        llm_stub.script(f"shared budget {n}", Reply("14 days", usage=COSTLY_USAGE))
+        case = live_case(f"b{n:02d}", f"shared budget {n}", **CHEAP_RECORDING)
+        write_case(f"b{n:02d}.yaml", case)
+    four_calls = 4 * 0.000045  # gpt-4o-mini's price of COSTLY_USAGE
     args = ("-n", "2", f"--llm-max-cost={four_calls}", "--llm-concurrency=1")
     result = pytester.runpytest_subprocess(*llm_stub.args(*args))
     sent = len(llm_stub.received("shared budget"))

@@ -10,6 +10,7 @@ import pytest
 from llm_regressions import api_base, pinned_model
 from llm_regressions.targets.run import provider_cause, target_result
 from prompt_support import prompt_case, report_cases
+from replay_support import CHEAP_RECORDING, COSTLY_USAGE
 from stub_support import Fault, Reply, tool_call
 
 APP = '''\
@@ -162,6 +163,23 @@ def test_calls_of_other_cases_in_flight_are_not_the_targets(
     assert [call["messages"][-1]["content"] for call in run["calls"]] == ["mine"]
 
 
+def test_target_calls_are_bounded_by_the_same_limiter(pytester, write_case, llm_stub, app):
+    """The target's run holds a slot of its model: with --llm-concurrency=1 its call
+    never overlaps the replays queued for the other cases."""
+    llm_stub.script("other case", Reply("14 days", latency=0.2))
+    llm_stub.script("mine", Reply("done", latency=0.2))
+    write_case("a_target.yaml", target_case("t", "drifting", "mine", [{"contains": "done"}]))
+    for n in range(3):
+        write_case(
+            f"b{n}.yaml",
+            prompt_case(
+                f"other{n}", request={"messages": [{"role": "user", "content": f"other case {n}"}]}
+            ),
+        )
+    pytester.runpytest(*llm_stub.args("--llm-concurrency=1")).assert_outcomes(passed=4)
+    assert llm_stub.max_in_flight == 1
+
+
 def test_sync_target_gets_the_pinned_model_and_its_output_is_checked(
     pytester, write_case, llm_stub, app
 ):
@@ -222,15 +240,15 @@ def test_hand_written_target_case_needs_no_request(pytester, write_case, llm_stu
 
 def test_target_spend_counts_towards_the_budget(pytester, write_case, llm_stub, app):
     for n in (1, 2):
-        llm_stub.script(f"budget {n}", Reply("done"))
-        write_case(
-            f"t{n}.yaml", target_case(f"t{n}", "answer", f"budget {n}", [{"contains": "done"}])
-        )
-    result = pytester.runpytest(*llm_stub.args("--llm-max-cost=0.000001", "-rs"))
+        llm_stub.script(f"budget {n}", Reply("done", usage=COSTLY_USAGE))
+        checks = [{"contains": "done"}]
+        case = target_case(f"t{n}", "answer", f"budget {n}", checks, **CHEAP_RECORDING)
+        write_case(f"t{n}.yaml", case)
+    result = pytester.runpytest(*llm_stub.args("--llm-max-cost=0.00001", "-rs"))
     result.assert_outcomes(passed=1, skipped=1)
     assert len(llm_stub.received("budget")) == 1
     result.stdout.fnmatch_lines(
-        ["SKIPPED ?1? regressions/t2.yaml:1: not sent: --llm-max-cost $0.000001 reached (spent $*)"]
+        ["SKIPPED ?1? regressions/t2.yaml:1: not sent: --llm-max-cost $0.00001 reached (spent $*)"]
     )
 
 

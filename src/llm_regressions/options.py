@@ -171,12 +171,30 @@ REPLAY_FLAGS = _companions(
         ),
         _flag(
             "--llm-max-cost",
-            "Stop sending new model calls once this session has spent USD dollars "
-            "(litellm's cost table); cases left unsent are skipped with the reason "
-            "(ini llm_regressions_max_cost).",
+            "Budget for the session in USD (litellm's cost table): a run whose estimate "
+            "(see --llm-estimate) is over it refuses to start; once spent, no new call is "
+            "sent and the cases left are skipped with the reason (ini "
+            "llm_regressions_max_cost).",
             type=float,
             default=None,
             metavar="USD",
+        ),
+        _flag(
+            "--llm-max-cost-partial",
+            "With a budget (--llm-max-cost or its ini) the estimate does not fit: run the "
+            "cases that fit, golden cases first, and skip the rest as not sent (they count "
+            "as not passed) instead of refusing to start.",
+            action="store_true",
+            default=False,
+        ),
+        _flag(
+            "--llm-estimate",
+            "Send nothing: print the calls the run would make (repeats and llm_judge calls "
+            "included; adaptive repeats at their minimum, with what they may add) and their "
+            "expected cost per model, from litellm's price table and each case's recorded "
+            "token usage; in cached mode, calls the cache answers are not counted.",
+            action="store_true",
+            default=False,
         ),
     ),
     "llm_regressions",
@@ -215,6 +233,14 @@ GATE_FLAGS = _companions(
             "--llm-report-md",
             "Write a short Markdown summary (regressions first) to FILE. It is also "
             "appended to $GITHUB_STEP_SUMMARY whenever that variable is set.",
+            default=None,
+            metavar="FILE",
+        ),
+        _flag(
+            "--llm-report-html",
+            "Write the HTML report to FILE, atomically: one self-contained offline page "
+            "(summary, gate, charts, the baseline comparison, every case with its runs, "
+            "checks and diffs; filters by label, verdict, golden and diff bucket).",
             default=None,
             metavar="FILE",
         ),
@@ -531,6 +557,7 @@ def configure(config: pytest.Config) -> Settings:
         config.stash[SETTINGS_KEY] = settings
         if settings.enabled and settings.repeat_max and not settings.calls_models:
             raise SettingsError("--llm-repeat-max needs a live or cached run, not recorded")
+        _check_estimate(config, settings)
         if settings.enabled:
             config.stash[GATE_SETTINGS_KEY] = _gate_settings(config, settings)
     return settings
@@ -581,9 +608,23 @@ def _settings(config: pytest.Config) -> Settings:
         ),
         retries=_pick(config, "llm_retries", "llm_regressions_retries", int, 0, DEFAULT_RETRIES),
         max_cost=_pick(config, "llm_max_cost", "llm_regressions_max_cost", float, 0),
+        max_cost_partial=bool(opt("llm_max_cost_partial")),
+        estimate=bool(opt("llm_estimate")),
         cache_dir=ini("llm_regressions_cache_dir") or DEFAULT_CACHE_DIR,
         prompt=_choice(config, "llm_prompt", "llm_regressions_prompt", PROMPT_MODES),
     )
+
+
+def _check_estimate(config: pytest.Config, settings: Settings) -> None:
+    if settings.max_cost_partial and settings.max_cost is None:
+        raise SettingsError(
+            "--llm-max-cost-partial needs a budget: --llm-max-cost USD or ini "
+            "llm_regressions_max_cost"
+        )
+    if settings.estimate and getattr(config.option, "numprocesses", None):
+        raise SettingsError(
+            "--llm-estimate sends nothing, so it gains nothing from -n: run it with -n 0"
+        )
 
 
 def _repeat_max(config: pytest.Config) -> int | None:
@@ -629,6 +670,7 @@ def _gate_settings(config: pytest.Config, settings: Settings) -> GateSettings:
         label_min_pass_rate=parse_label_rates(config.getini("llm_regressions_label_min_pass_rate")),
         report=opt("llm_report"),
         report_md=opt("llm_report_md"),
+        report_html=opt("llm_report_html"),
         baseline=opt("llm_baseline"),
         max_cost_increase=opt("llm_baseline_max_cost_increase"),
         max_p95_increase=opt("llm_baseline_max_p95_increase"),

@@ -46,6 +46,10 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     max_cost: float | None = None
+    #: Over-budget estimate: run what fits (golden first) instead of refusing to start.
+    max_cost_partial: bool = False
+    #: Print the calls and cost the run would make; send nothing.
+    estimate: bool = False
     cache_dir: str = DEFAULT_CACHE_DIR
     prompt: str = "current"
 
@@ -105,6 +109,7 @@ class GateSettings:
     label_min_pass_rate: tuple[tuple[str, float], ...] = ()
     report: str | None = None
     report_md: str | None = None
+    report_html: str | None = None
     baseline: str | None = None
     max_cost_increase: float | None = None
     max_p95_increase: float | None = None

@@ -57,13 +57,16 @@ def malformed(model: str, what: str) -> ProviderTrouble:
     )
 
 
-def classify(exc: BaseException, model: str, *, timeout: float, retries: int) -> ProviderTrouble:
-    """Turn whatever litellm raised into :class:`ProviderTrouble`."""
+def classify(
+    exc: BaseException, model: str, *, timeout: float, retries: int, waited: float = 0.0
+) -> ProviderTrouble:
+    """Turn whatever litellm raised into :class:`ProviderTrouble`. ``waited``: seconds
+    the call spent waiting out 429s before this one."""
     provider = getattr(exc, "llm_provider", None) or provider_of(model)
     status = getattr(exc, "status_code", None)
     name = type(exc).__name__
     detail = _detail(exc)
-    after = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+    after = _after(retries, waited)
     if name == "Timeout" or status == 408 or isinstance(exc, TimeoutError):
         return ProviderTrouble(
             provider,
@@ -75,6 +78,8 @@ def classify(exc: BaseException, model: str, *, timeout: float, retries: int) ->
         return ProviderTrouble(
             provider, "no API key", f"no API key for {model} ({detail}); set it, {RECORDED_HINT}"
         )
+    if cannot_connect(exc):
+        return unreachable(provider, model, exc)
     if _is_connection_problem(exc, name, detail):
         return ProviderTrouble(
             provider,
@@ -82,7 +87,46 @@ def classify(exc: BaseException, model: str, *, timeout: float, retries: int) ->
             f"cannot connect to {provider} for {model}{after} ({detail}); check the network "
             f"and api_base, {RECORDED_HINT}",
         )
+    if quota_exhausted(exc):
+        return ProviderTrouble(
+            provider,
+            "quota exhausted",
+            f"{provider} says the quota for {model} is used up (429: {detail}); check the "
+            f"plan and billing, {RECORDED_HINT}",
+        )
     return _by_status(provider, model, status, name, detail, after)
+
+
+def _after(retries: int, waited: float) -> str:
+    shown = f"{waited:.1f}" if waited < 10 else f"{waited:.0f}"
+    parts = [f"waiting {shown}s on rate limits"] if waited > 0 else []
+    if retries:
+        parts.append(f"{retries} retr{'y' if retries == 1 else 'ies'}")
+    return f" after {' and '.join(parts)}" if parts else ""
+
+
+def unreachable(provider: str, model: str, exc: BaseException) -> ProviderTrouble:
+    """No connection could be made (the name does not resolve, nothing listens, no
+    route): the same every time, so never retried."""
+    return ProviderTrouble(
+        provider,
+        "cannot connect",
+        f"cannot connect to {provider} for {model} ({_connect_detail(exc)}); check the "
+        f"network and api_base, {RECORDED_HINT}",
+    )
+
+
+def too_long_to_wait(
+    provider: str, model: str, exc: BaseException, asked: float, timeout: float
+) -> ProviderTrouble:
+    """The provider asks for a longer wait than one call may spend on rate limits."""
+    return ProviderTrouble(
+        provider,
+        "rate limited",
+        f"{provider} rate-limited {model} and asks to wait {asked:.0f}s, longer than "
+        f"--llm-timeout {timeout:g}s lets a call wait on rate limits (429: {_detail(exc)}); "
+        "retry later or raise --llm-timeout",
+    )
 
 
 def _by_status(
@@ -108,8 +152,8 @@ def _by_status(
         return ProviderTrouble(
             provider,
             "rate limited",
-            f"{provider} rate-limited {model}{after} (429: {detail}); lower --llm-concurrency "
-            "or raise --llm-retries",
+            f"{provider} rate-limited {model}{after} (429: {detail}); raise --llm-timeout "
+            "(how long a call may wait on rate limits) or --llm-retries, or retry later",
         )
     if _is_malformed(detail):
         return malformed(model, detail)
@@ -183,3 +227,68 @@ def _is_malformed(detail: str) -> bool:
         marker in lowered
         for marker in ("expecting value", "json", "unterminated", "invalid control character")
     )
+
+
+#: Exceptions (anywhere in the cause chain) that mean no connection was made at all.
+_NO_CONNECTION = frozenset(
+    {
+        "gaierror",  # socket: the name does not resolve
+        "ClientConnectorDNSError",
+        "ClientConnectorError",  # aiohttp: refused, unreachable, no route
+        "ConnectionRefusedError",
+        "ConnectError",  # httpx's wrapper of the above
+    }
+)
+_NO_CONNECTION_TEXT = (
+    "name or service not known",
+    "temporary failure in name resolution",
+    "nodename nor servname",
+    "no address associated with hostname",
+    "connect call failed",
+    "connection refused",
+    "no route to host",
+    "network is unreachable",
+)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen, chain = set(), []
+    node: BaseException | None = exc
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        chain.append(node)
+        node = node.__cause__ or node.__context__
+    return chain
+
+
+def cannot_connect(exc: BaseException) -> bool:
+    """True when the call never reached a server (DNS failure, connection refused, host
+    unreachable): litellm reports these as a 500, but retrying cannot help."""
+    for node in _chain(exc):
+        if type(node).__name__ in _NO_CONNECTION:
+            return True
+    text = str(exc).lower()
+    return "cannot connect to host" in text and any(m in text for m in _NO_CONNECTION_TEXT)
+
+
+def _connect_detail(exc: BaseException) -> str:
+    """``host nonexistent.invalid:1 not found (Name or service not known)``."""
+    text = _detail(exc)
+    host = re.search(r"connect to host (\S+)", text)
+    where = host.group(1) if host else "the server"
+    reason = re.search(r"\[(.+?)\]\s*$", text)
+    why = reason.group(1) if reason else text
+    lowered = why.lower()
+    if any(m in lowered for m in _NO_CONNECTION_TEXT[:4]) or "gaierror" in lowered:
+        return f"the host name of {where} does not resolve: {why}"
+    if "refused" in lowered or "connect call failed" in lowered:
+        return f"nothing accepts connections at {where}: {why}"
+    return f"{where}: {why}"
+
+
+def quota_exhausted(exc: BaseException) -> bool:
+    """A 429 that waiting cannot fix: the account's quota or credit is used up."""
+    if getattr(exc, "status_code", None) != 429:
+        return False
+    text = str(exc).lower()
+    return "insufficient_quota" in text or "exceeded your current quota" in text

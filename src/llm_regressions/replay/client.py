@@ -8,15 +8,25 @@ bookkeeping that a test runner never reads switched off (see :func:`_configure`)
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 import time
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 from llm_regressions.gcutil import long_lived
-from llm_regressions.replay.classify import ProviderTrouble, classify, malformed
+from llm_regressions.replay import waits
+from llm_regressions.replay.classify import (
+    ProviderTrouble,
+    cannot_connect,
+    classify,
+    malformed,
+    provider_of,
+    quota_exhausted,
+    too_long_to_wait,
+)
+from llm_regressions.replay.limits import Limits, ModelLimit
 from llm_regressions.replay.request import ProviderRequest
 from llm_regressions.replay.result import ReplayResult, ToolCall
 
@@ -126,9 +136,17 @@ def missing_credentials(model: str) -> tuple[str, ...]:
 
 
 async def complete(
-    request: ProviderRequest, *, api_base: str | None, timeout: float, retries: int
+    request: ProviderRequest,
+    *,
+    api_base: str | None,
+    timeout: float,
+    retries: int,
+    limits: Limits,
+    ready: Callable[[], None] | None = None,
 ) -> ReplayResult:
-    """Send one request; return the scored-ready result or raise ProviderTrouble."""
+    """Send one request within ``limits``; return the scored-ready result or raise
+    ProviderTrouble. ``ready`` is called as each attempt gets its slot and may raise to
+    send nothing. The latency is the answered attempt's, without rate-limit waits."""
     kwargs = request.call_kwargs()
     if api_base and "api_base" not in kwargs and "base_url" not in kwargs:
         kwargs["api_base"] = api_base
@@ -136,35 +154,135 @@ async def complete(
         # Plain function tools: skip litellm's MCP bridge, which would import the
         # optional `mcp` package (and fail without it) on every call that offers tools.
         kwargs["_skip_mcp_handler"] = True
-    module = litellm()
-    started = time.perf_counter()
-    for attempt in range(retries + 1):
-        try:
-            response = await module.acompletion(**kwargs, timeout=timeout, num_retries=0)
-            break
-        except Exception as exc:  # noqa: BLE001 - every provider failure becomes one line
-            if attempt == retries or not _retriable(module, exc):
-                raise classify(exc, request.model, timeout=timeout, retries=attempt) from None
-            await asyncio.sleep(_pause(module, exc, retries - attempt, retries))
-    latency_ms = (time.perf_counter() - started) * 1000
+    attempts = _Attempts(litellm(), request.model, timeout, retries, limits)
+    attempts.ready = ready
+    response, latency_ms = await attempts.send(kwargs)
     return to_result(response, request, latency_ms)
+
+
+class _Attempts:
+    """One call's attempts: each holds a slot of its model; a 429 waits what the
+    provider asks without using a retry while the call has waited less than ``timeout``
+    on rate limits; other failures use litellm's retry rule (:func:`_retriable`)."""
+
+    def __init__(
+        self, module: ModuleType, model: str, timeout: float, retries: int, limits: Limits
+    ) -> None:
+        self.module, self.model, self.limits = module, model, limits
+        self.timeout, self.retries = timeout, retries
+        self.used = 0  # retries used
+        self.rejections = 0  # 429s
+        self._since: float | None = None  # when the first 429 came back
+        self._first = False  # a retry goes ahead of the calls waiting for a slot
+        self.ready: Callable[[], None] | None = None
+
+    async def send(self, kwargs: dict[str, Any]) -> tuple[Any, float]:
+        module = self.module
+        while True:
+            sent_in = await self.limits.slot(self.model, self._first)
+            if self.ready is not None:
+                try:
+                    self.ready()
+                except BaseException:
+                    self.limits.done(self.model).release()
+                    raise
+            started = time.perf_counter()
+            try:
+                response = await module.acompletion(**kwargs, timeout=self.timeout, num_retries=0)
+            except Exception as exc:  # noqa: BLE001 - every provider failure becomes one line
+                limit = self.limits.done(self.model)
+                self._after_failure(exc, limit, sent_in)
+                self._first = True
+                continue
+            limit = self.limits.done(self.model)
+            limit.succeeded()
+            hidden = getattr(response, "_hidden_params", None) or {}
+            _heed(limit, hidden.get("additional_headers"))
+            return response, (time.perf_counter() - started) * 1000
+
+    def _after_failure(self, exc: BaseException, limit: ModelLimit, sent_in: int) -> None:
+        """Count the failure against the model's limit, or raise ProviderTrouble."""
+        if getattr(exc, "status_code", None) == 429 and not quota_exhausted(exc):
+            if self._since is None:
+                self._since = time.perf_counter()
+            self._rate_limited(exc, limit, sent_in)
+            return
+        limit.release()
+        if self.used == self.retries or not _retriable(self.module, exc):
+            raise self._trouble(exc)
+        self.used += 1
+
+    def _rate_limited(self, exc: BaseException, limit: ModelLimit, sent_in: int) -> None:
+        """Pause the model for what the provider asks (else litellm's exponential
+        backoff); the next attempt gets its slot once the pause is over."""
+        headers = _headers(exc)
+        asked = provider_wait(self.module, headers)
+        self.rejections += 1
+        _heed(limit, headers, pause=False)
+        if asked is not None and asked > self.timeout:
+            limit.rejected(sent_in, None)
+            provider = getattr(exc, "llm_provider", None) or provider_of(self.model)
+            raise too_long_to_wait(provider, self.model, exc, asked, self.timeout) from None
+        if asked is None:  # the provider did not say: litellm's exponential backoff
+            asked = float(self.module.utils._calculate_retry_after(0, self.rejections - 1))
+        limit.rejected(sent_in, asked)
+        if self.waited + asked > self.timeout:
+            if self.used == self.retries:
+                raise self._trouble(exc)
+            self.used += 1
+
+    @property
+    def waited(self) -> float:
+        """Seconds since the call's first 429 (0 before any)."""
+        return 0.0 if self._since is None else time.perf_counter() - self._since
+
+    def _trouble(self, exc: BaseException) -> ProviderTrouble:
+        return classify(
+            exc, self.model, timeout=self.timeout, retries=self.used, waited=self.waited
+        )
+
+
+def _heed(limit: ModelLimit, headers: Any, pause: bool = True) -> None:
+    """What a response's ``x-ratelimit-*`` headers say about the model's quota: how
+    fast it refills (the model's pace), and, once used up, how long until the next call
+    (``pause``; a 429's own wait is its retry-after)."""
+    found = waits.refill(headers)
+    if found is not None:
+        limit.refill(*found)
+    wait = waits.quota_wait(headers) if pause else None
+    if wait:
+        limit.pause(wait)
 
 
 def _retriable(module: ModuleType, exc: BaseException) -> bool:
     """litellm's own rule (OpenAI's): retry 408, 409, 429 and 5xx, never another 4xx (a
     bad request, a rejected key, an unknown model fail the same way every time). A
-    failure without a status (a dropped connection) is retried."""
+    failure without a status (a dropped connection) is retried; a call that reached no
+    server (litellm says 500) and a used-up quota (429) are not: retrying cannot help."""
+    if cannot_connect(exc) or quota_exhausted(exc):
+        return False
     status = getattr(exc, "status_code", None)
     return not isinstance(status, int) or bool(module._should_retry(status))
 
 
-def _pause(module: ModuleType, exc: BaseException, remaining: int, retries: int) -> float:
-    """After a 429, litellm's backoff (the provider's ``retry-after`` when it gives one,
-    else exponential); after other failures, none."""
-    if getattr(exc, "status_code", None) != 429:
-        return 0.0
-    headers = getattr(getattr(exc, "response", None), "headers", None)
-    return float(module.utils._calculate_retry_after(remaining, retries, headers))
+def _headers(exc: BaseException) -> Any:
+    """The 429's response headers, wherever this litellm keeps them."""
+    headers = getattr(exc, "litellm_response_headers", None)
+    if headers:
+        return headers
+    response = getattr(exc, "response", None)
+    return getattr(response, "headers", None) or getattr(exc, "headers", None)
+
+
+def provider_wait(module: ModuleType, headers: Any) -> float | None:
+    """Seconds the provider asks to wait (retry-after-ms, retry-after in seconds or as
+    an HTTP date, x-ratelimit-* of a used-up quota), None when it does not say."""
+    wait = waits.retry_after(headers)
+    if wait is None and waits.header(headers, "retry-after"):
+        # the HTTP-date form: litellm's parser (-1 when it cannot read it)
+        parsed = module.utils._get_retry_after_from_exception_header(headers)
+        wait = float(parsed) if parsed is not None and parsed >= 0 else None
+    return wait if wait is not None else waits.quota_wait(headers)
 
 
 def to_result(response: Any, request: ProviderRequest, latency_ms: float) -> ReplayResult:

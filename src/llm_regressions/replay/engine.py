@@ -1,9 +1,11 @@
 """Many model calls in flight on a background event loop, answers handed out by future.
 
 pytest runs items one after another on the main thread; the calls they need are queued
-here up front and sent ``concurrency`` at a time by worker coroutines on a loop in its
-own thread, in submission order. Each item then blocks only on its own futures, so
-results print in pytest's order while later calls are still in flight.
+here up front, one queue per model, and sent by worker coroutines on a loop in its own
+thread, in submission order: at most ``concurrency`` in flight in all, and per model as
+many as its rate limit lets through (:mod:`llm_regressions.replay.limits`; a model
+that is rate-limited does not hold up the others). Each item then blocks only on its own
+futures, so results print in pytest's order while later calls are still in flight.
 
 The engine also owns what must be decided per call, in one place: the spend budget
 (nothing new is sent once it is reached), the stop switch (after ``-x``), the cache
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from llm_regressions.replay.budget import Budget
 from llm_regressions.replay.classify import missing_key
+from llm_regressions.replay.limits import Limits
 from llm_regressions.replay.request import ProviderRequest
 from llm_regressions.replay.result import ReplayResult
 
@@ -59,6 +62,7 @@ class Engine:
         self.policy = policy
         self.cache = cache
         self.budget = Budget(policy.max_cost, policy.budget_dir, policy.worker)
+        self.limits = Limits(policy.concurrency)
         self.sent = 0
         self.cache_hits = 0
         self._stopped: str | None = None
@@ -67,7 +71,8 @@ class Engine:
         self._credentials: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: asyncio.PriorityQueue | None = None
+        self._lanes: dict[str, asyncio.PriorityQueue] = {}
+        self._workers: list[asyncio.Task] = []
         self._thread: threading.Thread | None = None
 
     # -- main-thread API ---------------------------------------------------------------
@@ -91,6 +96,17 @@ class Engine:
         its logging worker, whose queue is bound to the loop that started it."""
         return asyncio.run_coroutine_threadsafe(coroutine, self._ensure_running())
 
+    def hold(self, model: str) -> Any:
+        """Take a slot of ``model`` (and of the process) for the caller's thread: an app
+        target's run holds one while it makes its own calls. Returns the release."""
+        loop = self._ensure_running()
+        asyncio.run_coroutine_threadsafe(self.limits.slot(model, first=True), loop).result()
+
+        def release() -> None:
+            loop.call_soon_threadsafe(lambda: self.limits.done(model).release())
+
+        return release
+
     def refuse_when_spent(self) -> None:
         """Raise NotSent when nothing new may be sent: the run stopped, or the budget is
         spent. For model calls the engine does not make itself (an app target's)."""
@@ -101,6 +117,11 @@ class Engine:
     def charge(self, cost: float) -> None:
         """Count spend the engine did not send itself towards ``--llm-max-cost``."""
         self.budget.charge(cost)
+
+    def rate_limits(self) -> list[dict[str, Any]]:
+        """Per model that answered 429: how often, how long it paused, the concurrency
+        it settled at (empty when nothing was rate-limited)."""
+        return [stats.to_dict() for stats in self.limits.stats()]
 
     def stop(self, reason: str) -> None:
         """Send nothing new from now on; queued calls fail with NotSent(reason)."""
@@ -132,22 +153,30 @@ class Engine:
     def _run(self, started: threading.Event) -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        self._queue = asyncio.PriorityQueue()
-        self._workers = [loop.create_task(self._work()) for _ in range(self.policy.concurrency)]
         self._loop = loop
         started.set()
         loop.run_forever()
         loop.close()
 
     def _enqueue(self, jobs: list) -> None:
-        assert self._queue is not None
         for job in jobs:
-            self._queue.put_nowait(job)
+            self._lane(job[2].model).put_nowait(job)
 
-    async def _work(self) -> None:
-        assert self._queue is not None
+    def _lane(self, model: str) -> asyncio.PriorityQueue:
+        """The model's queue, with ``concurrency`` workers (its rate limit decides how
+        many of them send at once)."""
+        lane = self._lanes.get(model)
+        if lane is None:
+            lane = self._lanes[model] = asyncio.PriorityQueue()
+            loop = asyncio.get_running_loop()
+            self._workers += [
+                loop.create_task(self._work(lane)) for _ in range(self.policy.concurrency)
+            ]
+        return lane
+
+    async def _work(self, lane: asyncio.PriorityQueue) -> None:
         while True:
-            _, _, request, future = await self._queue.get()
+            _, _, request, future = await lane.get()
             if not future.set_running_or_notify_cancel():
                 continue
             self._busy += 1
@@ -178,11 +207,20 @@ class Engine:
             api_base=self.policy.api_base,
             timeout=self.policy.timeout,
             retries=self.policy.retries,
+            limits=self.limits,
+            ready=self._sendable,
         )
         self.charge(result.cost_usd or 0.0)
         if self.cache is not None:
             self.cache.put(request, result)
         return result
+
+    def _sendable(self) -> None:
+        """Checked again as each attempt gets its slot: a call that waited on a rate
+        limit is not sent once the run stopped or the budget is spent meanwhile."""
+        if self._stopped:
+            raise NotSent(f"not sent: {self._stopped}")
+        self._check_budget()
 
     def _check_budget(self) -> None:
         why = self.budget.exhausted()
@@ -210,10 +248,10 @@ class Engine:
             await asyncio.sleep(0.01)
         for task in self._workers:
             task.cancel()
-        assert self._queue is not None
-        while not self._queue.empty():
-            _, _, _, future = self._queue.get_nowait()
-            future.cancel()
+        for lane in self._lanes.values():
+            while not lane.empty():
+                _, _, _, future = lane.get_nowait()
+                future.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
         from llm_regressions.replay import client
 

@@ -1,4 +1,5 @@
-"""``python -m llm_regressions report merge`` and ``... gate``: the sharded-CI half.
+"""``python -m llm_regressions report merge``, ``report html`` and ``gate``: the
+sharded-CI half (and the HTML page of any report).
 
 ``gate`` applies :func:`llm_regressions.report.gate.evaluate` to a (merged) report exactly as
 the plugin does at the end of a session, and exits as pytest would have.
@@ -10,7 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from llm_regressions.report import json_report, markdown, terminal
+from llm_regressions.fsutil import atomic_write
+from llm_regressions.report import html, json_report, markdown, terminal
 from llm_regressions.report.gate import evaluate, exit_code
 from llm_regressions.report.metrics import aggregate
 from llm_regressions.settings import DEFAULT_GOLDEN_MIN, GateSettings, parse_label_rates
@@ -22,6 +24,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     merge = sub.add_parser("merge", help="merge shard reports into one")
     merge.add_argument("reports", nargs="+", type=Path, help="the shards' --llm-report files")
     merge.add_argument("-o", "--output", type=Path, required=True, help="the merged report")
+    page = sub.add_parser("html", help="write the HTML report of a JSON report")
+    page.add_argument("report", type=Path, help="a --llm-report file (or a merged one)")
+    page.add_argument("-o", "--output", type=Path, required=True, help="the HTML file")
     gate = commands.add_parser("gate", help="apply the deploy gate to a JSON report")
     gate.add_argument("report", type=Path, help="a --llm-report file (or a merged one)")
     gate.add_argument(
@@ -68,17 +73,30 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        if args.command == "report":
-            reports = [json_report.load(path) for path in args.reports]
-            merged = json_report.merge(reports, [str(p) for p in args.reports])
-            json_report.write(args.output, merged)
-            count = len(merged["cases"])
-            print(f"merged {count} cases from {len(reports)} reports into {args.output}")
-            return 0
-        return _gate(args)
+        if args.command == "gate":
+            return _gate(args)
+        if args.report_command == "html":
+            return _html(args)
+        reports = [json_report.load(path) for path in args.reports]
+        merged = json_report.merge(reports, [str(p) for p in args.reports])
+        json_report.write(args.output, merged)
+        count = len(merged["cases"])
+        print(f"merged {count} cases from {len(reports)} reports into {args.output}")
+        return 0
     except (json_report.ReportError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _html(args: argparse.Namespace) -> int:
+    report = json_report.load(args.report)
+    try:
+        atomic_write(args.output, html.render(report), overwrite=True)
+    except OSError as exc:
+        print(f"error: cannot write {args.output}: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output} ({len(report['cases'])} cases)")
+    return 0
 
 
 def _gate(args: argparse.Namespace) -> int:
@@ -101,7 +119,13 @@ def _gate(args: argparse.Namespace) -> int:
         "aggregates": aggregate(records),
         "gate": result.to_dict(),
     }
-    lines = terminal.section(records, report["aggregates"], report["gate"], result.case_failures)
+    lines = terminal.section(
+        records,
+        report["aggregates"],
+        report["gate"],
+        result.case_failures,
+        rate_limits=report["run"].get("rate_limits") or [],
+    )
     print("\n".join(lines))
     if args.markdown:
         args.markdown.write_text(markdown.render(report), encoding="utf-8")

@@ -86,6 +86,7 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
     if isinstance(data.get("run"), dict):
         data["run"].setdefault("prompt", "current")
         data["run"].setdefault("changed_since", None)
+        data["run"].setdefault("rate_limits", [])
     for record in data.get("cases") if isinstance(data.get("cases"), list) else []:
         if isinstance(record, dict):
             for key, value in RECORD_DEFAULTS.items():
@@ -189,6 +190,9 @@ def merge(reports: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
     records.sort(key=lambda r: r["nodeid"])
     first = reports[0]
     run = {**first["run"], "shard": None, "merged_from": len(reports)}
+    from llm_regressions.replay.limits import combine
+
+    run["rate_limits"] = combine(e for r in reports for e in r["run"].get("rate_limits", []))
     commits = {(r.get("git") or {}).get("commit") for r in reports}
     git = first.get("git") if len(commits) == 1 else None
     incomplete = [

@@ -1,5 +1,6 @@
-"""A session's report files: the JSON report, the Markdown summary, and the GitHub
-step summary, built from the records and written once at the end of the session."""
+"""A session's report files: the JSON report, the Markdown summary, the HTML report and
+the GitHub step summary, built from the records and written once at the end of the
+session."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from llm_regressions import gitutil
-from llm_regressions.report import json_report, markdown
+from llm_regressions.fsutil import atomic_write
+from llm_regressions.report import html, json_report, markdown
 from llm_regressions.settings import GateSettings, Settings
 
 
@@ -19,8 +21,13 @@ def build(
     gate_result: dict[str, Any],
     root: Path,
     incomplete: str | None = None,
+    rate_limits: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The JSON report of this session (git state only when a JSON report is wanted)."""
+    """The JSON report of this session (git state only when a report file shows it).
+    ``rate_limits``: each process's :class:`~llm_regressions.replay.limits.RateLimitStats`
+    dicts, combined per model."""
+    from llm_regressions.replay.limits import combine
+
     run = {
         "replay": settings.replay,
         "prompt": settings.prompt,
@@ -29,8 +36,9 @@ def build(
         "shard": str(gate.shard) if gate.shard else None,
         "changed_since": gate.changed_since,
         "merged_from": None,
+        "rate_limits": combine(rate_limits or []),
     }
-    git = gitutil.head_state(root) if gate.report else None
+    git = gitutil.head_state(root) if gate.report or gate.report_html else None
     return json_report.build(records, run, gate_result, git, incomplete)
 
 
@@ -45,6 +53,9 @@ def write(report: dict[str, Any], gate: GateSettings, written: list[str]) -> Non
     if gate.report_md:
         Path(gate.report_md).write_text(md, encoding="utf-8")
         written.append(gate.report_md)
+    if gate.report_html:
+        atomic_write(Path(gate.report_html), html.render(report), overwrite=True)
+        written.append(gate.report_html)
     if step_summary:
         with open(step_summary, "a", encoding="utf-8") as summary:
             summary.write(md)

@@ -29,8 +29,10 @@ def section(
     gate: dict[str, Any],
     case_failures: dict[str, list[tuple[str, str]]],
     written: Sequence[str] = (),
+    rate_limits: Sequence[dict[str, Any]] = (),
 ) -> list[str]:
-    """The section's lines; a failing case's id appears once."""
+    """The section's lines; a failing case's id appears once. ``rate_limits``: the
+    report's ``run.rate_limits``."""
     marks = {i: [mark for mark, _ in found] for i, found in case_failures.items()}
     # the cases the gate fails on first, so a capped list still shows them
     failed = sorted(
@@ -48,6 +50,7 @@ def section(
     out += _drift(records)
     out += _prompts(records)
     out += text.metric_lines(agg, regressed=False)
+    out += rate_limit_lines(rate_limits)
     if gate["baseline"] is not None:
         out.append("compared with the baseline:")
         out += [f"  {line}" for line in text.baseline_lines(gate["baseline"], regressions=False)]
@@ -56,6 +59,17 @@ def section(
     out += _verdict(gate, agg, case_failures, {r["id"] for r in failed + inconclusive})
     out += [f"wrote {path}" for path in written]
     return out
+
+
+def rate_limit_lines(rate_limits: Sequence[dict[str, Any]]) -> list[str]:
+    """How long each rate-limited model made the run wait, and the concurrency the
+    limiter settled at for it (``--llm-concurrency`` is the ceiling)."""
+    return [
+        f"rate limits: {e['model']}: waited {e['waited_s']:.1f}s, {e['responses_429']} "
+        f"answers 429, settled at concurrency {e['settled_concurrency']:g} "
+        f"(ceiling {e['ceiling']})"
+        for e in rate_limits
+    ]
 
 
 def _listed(title: str, lines: list[str]) -> list[str]:

@@ -107,11 +107,27 @@ class CaseFile(pytest.File):
                 f"{display}:{first.line}: id: duplicate id {first.case.id!r}, "
                 f"already defined in {seen[first.case.id]}"
             )
+        for case in loaded:
+            self._check_model(case, display)
         prompts = [self._app_code(case, display) for case in loaded]
         for case, prompt in zip(loaded, prompts, strict=True):
             case.lines = None  # located errors are all reported: drop the line map
             seen[case.case.id] = display
             yield CaseItem.from_parent(self, name=case.case.id, loaded=case, current_prompt=prompt)
+
+    def _check_model(self, loaded: LoadedCase, display: str) -> None:
+        """A model litellm cannot route is refused here, before anything is sent (an
+        app target picks its own models: not checked)."""
+        from llm_regressions.traces.providers import routable, unroutable_case
+
+        settings = get_settings(self.config)
+        model = settings.model_for(loaded.case)
+        if not settings.calls_models or loaded.case.target is not None or routable(model):
+            return
+        if settings.model_override:
+            self._broken(f"--llm-model: {unroutable_case(model)}")
+        line = loaded.line_of(("model", "name"))
+        self._broken(f"{display}:{line}: model.name: {unroutable_case(model)}")
 
     def _app_code(self, loaded: LoadedCase, display: str) -> CurrentPrompt | None:
         """Check the app code a case names (its ``target``, its ``prompt:`` template or

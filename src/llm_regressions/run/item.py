@@ -81,6 +81,8 @@ class CaseItem(pytest.Item):
         self.drift: str | None = None
         self.trouble: str | None = None
         self.unsent: str | None = None
+        #: Why the budget's pre-check leaves this case unsent (run/estimate.py).
+        self.left_out: str | None = None
         #: Adaptive repeats: {"min", "max", "used"}; None for a fixed number of runs.
         self.repeat: dict[str, int] | None = None
         #: Why --llm-changed-since selected the case (None without the flag).
@@ -98,12 +100,22 @@ class CaseItem(pytest.Item):
         """The calls to queue ahead of this case's turn; None when nothing is to be
         queued (a target runs in its item; a case that cannot run errors in setup)."""
         case = self.loaded.case
-        if case.target is not None or not self._allowed(settings):
+        if case.target is not None or not self._allowed(settings) or self.left_out:
             return None
         try:
             return self._requests(settings)
         except (AppRaised, PromptError):
             return None  # setup reports it
+
+    def max_requests(self, settings: Settings) -> list[ProviderRequest] | None:
+        """Every run's request up to the case's maximum, for the cost estimate (None
+        where none can be built: a target, a prompt that does not render)."""
+        if self.loaded.case.target is not None or not settings.calls_models:
+            return None
+        try:
+            return self._requests(settings, range(settings.runs_for(self.loaded.case)[1]))
+        except (AppRaised, PromptError):
+            return None
 
     def _requests(self, settings: Settings, runs: range | None = None) -> list[ProviderRequest]:
         requests = requests_for(self.loaded.case, settings, runs)
@@ -123,6 +135,9 @@ class CaseItem(pytest.Item):
         # Getting and scoring the answers happens here so that anything that stops a
         # case from being judged at all (provider trouble, a check that cannot run) is
         # a pytest ERROR, while a wrong answer is a FAILURE in runtest.
+        if self.left_out:
+            self.unsent = self.left_out
+            raise _compat.skip_at_item_location(self.left_out)
         settings = get_settings(self.config)
         queue = queue_of(self.config)
         access = queue.judge_access()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -107,6 +107,10 @@ class ReplayQueue:
         """Answers to further runs of a case whose item is waiting on them (adaptive
         repeats): sent ahead of the calls queued for later cases."""
         return [future.result() for future in self.engine.submit(requests, urgent=True)]
+
+    def rate_limits(self) -> list[dict[str, Any]]:
+        """What rate limits cost this process, per model (empty when nothing waited)."""
+        return self._engine.rate_limits() if self._engine is not None else []
 
     def stop(self, reason: str) -> None:
         """Send nothing new (``-x`` or any other stop)."""

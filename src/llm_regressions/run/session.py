@@ -22,6 +22,7 @@ from llm_regressions.replay.result import usd
 from llm_regressions.report import outputs, terminal
 from llm_regressions.report.gate import GateResult, evaluate
 from llm_regressions.run import _compat
+from llm_regressions.run.estimate import LEFT_OUT, REFUSED
 from llm_regressions.run.item import case_items, queue_calls
 from llm_regressions.run.record import RecordCollector
 from llm_regressions.run.replay import QUEUE_KEY, ReplayQueue
@@ -31,6 +32,7 @@ from llm_regressions.settings import GateSettings, Settings
 if TYPE_CHECKING:
     from llm_regressions.report.status_update import StatusUpdate
     from llm_regressions.run.changes import ChangeSet
+    from llm_regressions.run.estimate import Estimate
 
 SESSION_KEY = pytest.StashKey["LlmSession"]()
 
@@ -132,11 +134,16 @@ class LlmSession:
         if changes is not None and _compat.is_xdist_controller(config):
             receive = _compat.FromWorkers(_compat.SELECTION, self._selected)
             config.pluginmanager.register(receive, "llm-regressions-selection")
+        self.rate_limits = _compat.GatherRateLimits()
+        if _compat.is_xdist_controller(config):
+            config.pluginmanager.register(self.rate_limits, "llm-regressions-rate-limits")
         self.collector = RecordCollector()
         self.result: GateResult | None = None
         self.aggregates: dict[str, Any] | None = None
+        self.run: dict[str, Any] = {}
         self.written: list[str] = []
         self.status_update: StatusUpdate | None = None
+        self.estimate: Estimate | None = None
 
     def _share_budget(self) -> Path | None:
         """Under xdist with --llm-max-cost: one folder where the workers share their
@@ -161,6 +168,8 @@ class LlmSession:
         config = self.config
         if not self.settings.calls_models or config.getoption("collectonly"):
             return
+        if self.settings.estimate:
+            return  # sends nothing: never pays for the client
         if _compat.is_xdist_controller(config):
             return
         from llm_regressions.replay import client
@@ -192,16 +201,38 @@ class LlmSession:
         return [f"llm-regressions: warning: --llm-model: {pins.unpinned_message(override)}"]
 
     def select(self, items: list[pytest.Item]) -> None:
-        """Keep the golden cases / this shard's cases / those a change can affect; warn
-        about unpinned models."""
+        """Keep the golden cases / this shard's cases / those a change can affect;
+        estimate what they cost (and under --llm-estimate run none); warn about
+        unpinned models."""
         self.selection = select(self.config, items, self.gate, self.settings, self.changes)
         _compat.send_to_controller(self.config, _compat.SELECTION, self.selection)
+        if self.settings.estimate or self.settings.max_cost is not None:
+            self._estimate(items)
         if self.settings.calls_models and not self.settings.strict_pins:
             # under --llm-strict-pins each such case errors instead, with the same message
             self._warn_unpinned(items)
 
     def _selected(self, summary: dict[str, Any] | None) -> None:
         self.selection = summary
+
+    def _estimate(self, items: list[pytest.Item]) -> None:
+        """Price the selection before anything is sent: print it (--llm-estimate, then
+        deselect everything), refuse an over-budget run, or leave out what does not fit
+        (--llm-max-cost-partial)."""
+        from llm_regressions.run import estimate
+
+        cases = case_items(items)
+        self.estimate = estimate.estimate_items(cases, self.settings, Path(self.config.rootpath))
+        if self.settings.estimate:
+            self.config.hook.pytest_deselected(items=list(items))
+            items[:] = []
+            return
+        try:
+            why = estimate.left_out(self.estimate, self.settings, refuse=not self.worker)
+        except estimate.OverBudget as exc:
+            raise pytest.UsageError(str(exc)) from None
+        for item in cases:
+            item.left_out = why.get(item.nodeid)
 
     def _warn_unpinned(self, items: list[pytest.Item]) -> None:
         """One warning per unpinned model name, on the first case using it."""
@@ -259,8 +290,14 @@ class LlmSession:
         """Gate, write the reports, set the exit status, update statuses. Nothing here
         may raise (pytest would end in an internal error): whatever goes wrong becomes a
         gate failure with its reason."""
+        if self.worker:
+            _compat.publish_rate_limits(self.config, self.queue.rate_limits())
         if self.worker or self.config.getoption("collectonly"):
             return  # nothing ran: nothing to gate or report
+        if self.settings.estimate:
+            if session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+                session.exitstatus = pytest.ExitCode.OK  # everything deselected on purpose
+            return
         _compat.remember_last_failed(self.config, self.settings.replay)
         records = self.collector.sorted()
         if self._nothing_affected(session):
@@ -271,10 +308,15 @@ class LlmSession:
         if self.gate.update_status:
             self._update_statuses(records)
         self.result = self._evaluate(records, incomplete)
+        self._fail_refused(records)
         self._fail_unflipped(records)
         root = Path(self.config.rootpath)
         gate = self.result.to_dict()
-        report = outputs.build(records, self.settings, self.gate, gate, root, incomplete)
+        self.rate_limits.parts += self.queue.rate_limits()
+        report = outputs.build(
+            records, self.settings, self.gate, gate, root, incomplete, self.rate_limits.parts
+        )
+        self.run = report["run"]
         self.aggregates = report["aggregates"]
         try:
             outputs.write(report, self.gate, self.written)
@@ -321,6 +363,13 @@ class LlmSession:
         except OSError as exc:
             self.status_update = StatusUpdate(refused={"": f"stopped: {exc}"})
 
+    def _fail_refused(self, records: list[dict[str, Any]]) -> None:
+        """Under xdist an over-budget estimate leaves every case unsent (a worker cannot
+        refuse the session): that run must not pass."""
+        refused = next((r["problem"] for r in records if r["problem"].startswith(REFUSED)), None)
+        if refused and self.result is not None:
+            self.result.failures.append(refused.removeprefix(LEFT_OUT))
+
     def _fail_unflipped(self, records: list[dict[str, Any]]) -> None:
         """An open case passed because --llm-update-status was to mark it fixed; if its
         file could not be changed it is still open and passing: that fails the run."""
@@ -334,6 +383,12 @@ class LlmSession:
 
     def terminal_summary(self, reporter: pytest.TerminalReporter) -> None:
         """The one ``llm regressions`` section."""
+        if self.settings.estimate and self.estimate is not None:
+            first, *rest = self.estimate.lines()
+            reporter.section(terminal.TITLE)
+            for line in [f"estimate, nothing sent: {first}", *rest]:
+                reporter.write_line(line)
+            return
         records = self.collector.records
         if self.result is None or not (records or self.result.failures or self.selection):
             return
@@ -344,6 +399,7 @@ class LlmSession:
             self.result.to_dict(),
             self.result.case_failures,
             self.written,
+            self.run.get("rate_limits") or [],
         )
         if self.status_update is not None:
             lines += terminal.status_lines(self.status_update.changed, self.status_update.refused)

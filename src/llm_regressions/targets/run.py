@@ -15,7 +15,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from llm_regressions import usercode
@@ -103,10 +103,12 @@ def provider_cause(exc: BaseException) -> BaseException | None:
 
 
 class Ledger(Protocol):
-    """Where the app's spend is counted (the replay engine, for ``--llm-max-cost``)."""
+    """Where the app's spend is counted (the replay engine, for ``--llm-max-cost``), and
+    whose rate limits its calls wait on."""
 
     def refuse_when_spent(self) -> None: ...
     def charge(self, cost: float) -> None: ...
+    def hold(self, model: str) -> Callable[[], None]: ...
 
 
 def run_target(
@@ -121,14 +123,18 @@ def run_target(
     result (the engine's loop). Returns the results and the captured calls (as spans)
     of every run. Raises AppRaised (the app's bug) or ProviderTrouble (a provider error
     inside the app); with a ``ledger``, NotSent before a run once the budget is spent,
-    and every run's captured cost is charged to it, also when the run raised."""
+    every run's captured cost is charged to it, also when the run raised, and each run
+    holds a slot of the pinned model's rate limit (the app's calls count against
+    ``--llm-concurrency`` and wait out the model's rate-limit pauses)."""
     function = check_target(case.target, case.input or {})
     model = settings.model_for(case)
     results, spans = [], []
     for run in runs if runs is not None else range(settings.runs_for(case)[0]):
-        if ledger is not None:
-            ledger.refuse_when_spent()
-        with pinned_environment(model, settings.api_base), capturing() as capture:
+        release = _held(ledger, model)
+        with contextlib.ExitStack() as stack:
+            stack.callback(release)
+            stack.enter_context(pinned_environment(model, settings.api_base))
+            capture = stack.enter_context(capturing())
             started = time.perf_counter()
             try:
                 value = _run(function, dict(case.input or {}), capture, run_async)
@@ -147,6 +153,20 @@ def run_target(
         results.append(target_result(value, calls, model, latency_ms))
         spans.append({"run": run + 1, "calls": [c.span() for c in calls]})
     return results, spans
+
+
+def _held(ledger: Ledger | None, model: str) -> Callable[[], None]:
+    """Wait for a slot of ``model`` (after its rate-limit pause), then check the budget;
+    returns the release."""
+    if ledger is None:
+        return lambda: None
+    release = ledger.hold(model)
+    try:
+        ledger.refuse_when_spent()
+    except BaseException:
+        release()
+        raise
+    return release
 
 
 def output_text(value: Any) -> str | None:

@@ -132,8 +132,23 @@ def unroutable(model: str, provider: str | None) -> str:
             else "records no provider (such as gen_ai.provider.name)"
         )
         why = f"litellm routes only the bare names it knows, and the trace {recorded}"
+    return f"model {model!r} cannot be replayed: {why}. Edit the trace {_how_to_write(model)}"
+
+
+def unroutable_case(model: str) -> str:
+    """Why a case's model cannot be sent, and how to fix the case (no trace to blame)."""
+    prefix, slash, _ = model.partition("/")
+    why = (
+        f"{prefix!r} is not a litellm provider"
+        if slash
+        else "it has no provider prefix and litellm does not know the bare name"
+    )
+    return f"{model!r} cannot be sent through litellm: {why}. Write it {_how_to_write(model)}"
+
+
+def _how_to_write(model: str) -> str:
     return (
-        f"model {model!r} cannot be replayed: {why}. Edit the trace so the model reads "
-        f"<provider>/<model>, e.g. 'openai/{model}' for an OpenAI-compatible server "
-        "(replay it with --llm-api-base URL), or 'hosted_vllm/...', 'anthropic/...'"
+        f"so the model reads <provider>/<model>, e.g. 'openai/{model}' for an "
+        "OpenAI-compatible server (replay it with --llm-api-base URL), or "
+        "'hosted_vllm/...', 'anthropic/...'"
     )

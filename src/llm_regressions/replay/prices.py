@@ -1,0 +1,59 @@
+"""Per-token prices from litellm's own price table, read without importing litellm.
+
+litellm ships its table as a JSON file in its package (the one it loads itself when
+``LITELLM_LOCAL_MODEL_COST_MAP`` is set, as this plugin does). Reading the file costs a
+few milliseconds; importing litellm costs seconds, and ``--llm-estimate`` sends nothing,
+so it should not pay for the client.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TABLE_FILE = "model_prices_and_context_window_backup.json"
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per token, each way."""
+
+    input: float
+    output: float
+
+    def cost(self, tokens_in: float, tokens_out: float) -> float:
+        return tokens_in * self.input + tokens_out * self.output
+
+
+@functools.lru_cache(maxsize=1)
+def _table() -> dict[str, Any]:
+    spec = importlib.util.find_spec("litellm")
+    if spec is None or spec.origin is None:
+        return {}
+    try:
+        data = json.loads((Path(spec.origin).parent / TABLE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def price_of(model: str) -> Price | None:
+    """The price of a litellm model string (``openai/gpt-4o-mini-2024-07-18``), or None
+    when litellm's table has none (a local model, a name it does not know)."""
+    table = _table()
+    entry = table.get(model)
+    if entry is None and "/" in model:
+        provider, bare = model.split("/", 1)
+        candidate = table.get(bare)
+        if isinstance(candidate, dict) and candidate.get("litellm_provider") in (provider, None):
+            entry = candidate
+    if not isinstance(entry, dict):
+        return None
+    cost_in, cost_out = entry.get("input_cost_per_token"), entry.get("output_cost_per_token")
+    if not isinstance(cost_in, (int, float)) or not isinstance(cost_out, (int, float)):
+        return None
+    return Price(float(cost_in), float(cost_out))
