@@ -121,6 +121,7 @@ def record(i: int, verdict: str, rng: random.Random) -> dict[str, Any]:
         "repeat": {"min": 2, "max": 3, "used": 3} if verdict == "inconclusive" else None,
         "expected_excerpt": EXPECTED.format(i=i),
         "trace_id": f"tr-{i:08x}",
+        "selected_because": None,
     }
 
 
@@ -211,6 +212,7 @@ def sample_report(records: list[dict[str, Any]], baseline: bool = True) -> dict[
         "model_override": None,
         "golden": False,
         "shard": None,
+        "changed_since": None,
         "rate_limits": [],
     }
     git = {"commit": "9fceb02d0ae598e95dc970b74767f19372d61af8", "dirty": False}
