@@ -84,25 +84,8 @@ class FromWorkers:
             self.receive(value)
 
 
+#: ``workeroutput`` key carrying what rate limits cost a worker (its per-model stats).
 RATE_LIMITS = "llm_regressions_rate_limits"
-
-
-class GatherRateLimits:
-    """Registered on the xdist controller: reads what rate limits cost each worker from
-    its ``workeroutput`` (xdist's documented way back from a worker)."""
-
-    def __init__(self) -> None:
-        self.parts: list[dict[str, Any]] = []
-
-    def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        self.parts += (getattr(node, "workeroutput", None) or {}).get(RATE_LIMITS, [])
-
-
-def publish_rate_limits(config: pytest.Config, stats: list[dict[str, Any]]) -> None:
-    """On an xdist worker: hand this worker's rate-limit stats to the controller."""
-    output = getattr(config, "workeroutput", None)
-    if output is not None:
-        output[RATE_LIMITS] = stats
 
 
 def worker_budget(config: pytest.Config) -> tuple[Path | None, str]:

@@ -134,9 +134,11 @@ class LlmSession:
         if changes is not None and _compat.is_xdist_controller(config):
             receive = _compat.FromWorkers(_compat.SELECTION, self._selected)
             config.pluginmanager.register(receive, "llm-regressions-selection")
-        self.rate_limits = _compat.GatherRateLimits()
+        #: Per-model rate-limit stats of this process, plus (controller) its workers'.
+        self.rate_limits: list[dict[str, Any]] = []
         if _compat.is_xdist_controller(config):
-            config.pluginmanager.register(self.rate_limits, "llm-regressions-rate-limits")
+            receive = _compat.FromWorkers(_compat.RATE_LIMITS, self.rate_limits.extend)
+            config.pluginmanager.register(receive, "llm-regressions-rate-limits")
         self.collector = RecordCollector()
         self.result: GateResult | None = None
         self.aggregates: dict[str, Any] | None = None
@@ -291,7 +293,7 @@ class LlmSession:
         may raise (pytest would end in an internal error): whatever goes wrong becomes a
         gate failure with its reason."""
         if self.worker:
-            _compat.publish_rate_limits(self.config, self.queue.rate_limits())
+            _compat.send_to_controller(self.config, _compat.RATE_LIMITS, self.queue.rate_limits())
         if self.worker or self.config.getoption("collectonly"):
             return  # nothing ran: nothing to gate or report
         if self.settings.estimate:
@@ -312,9 +314,9 @@ class LlmSession:
         self._fail_unflipped(records)
         root = Path(self.config.rootpath)
         gate = self.result.to_dict()
-        self.rate_limits.parts += self.queue.rate_limits()
+        self.rate_limits += self.queue.rate_limits()
         report = outputs.build(
-            records, self.settings, self.gate, gate, root, incomplete, self.rate_limits.parts
+            records, self.settings, self.gate, gate, root, incomplete, self.rate_limits
         )
         self.run = report["run"]
         self.aggregates = report["aggregates"]
