@@ -6,7 +6,8 @@ of the machine's speed hits every figure alike; min / median / max of --repeats)
   py-files   pytest --collect-only on N trivial test files (the collection baseline)
   collect    pytest --llm-regressions --collect-only on N case files
   recorded   pytest --llm-regressions --llm-replay recorded on N case files
-and the ratios run by run (collect / py-files, recorded / floor).
+and the ratios run by run (collect / py-files, recorded / floor), of wall time and of CPU
+time (user + system: on a shared machine the steadier of the two).
 Targets (issues 2 and 14): recorded <= 2x floor; collect <= 2x py-files.
 
 The cases are copies of the example set in regressions/ (tool definitions, long system
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -100,8 +102,10 @@ def generate(root: Path, n: int, shape: str) -> float:
     return lines / n
 
 
-def timed(args: list[str], cwd: Path) -> float:
-    """One whole pytest process, in seconds; it must pass."""
+def timed(args: list[str], cwd: Path) -> tuple[float, float]:
+    """One whole pytest process: its wall and CPU (user + system) seconds; it must pass.
+    CPU time is what other sessions on a shared machine disturb least."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
@@ -110,10 +114,12 @@ def timed(args: list[str], cwd: Path) -> float:
         text=True,
     )
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         print(done.stdout[-2000:], done.stderr[-2000:], file=sys.stderr)
         raise SystemExit(f"pytest {' '.join(args)} exited {done.returncode}")
-    return elapsed
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return elapsed, cpu
 
 
 def spread(values: list[float], unit: str = "") -> str:
@@ -135,14 +141,14 @@ WHAT = {
 }
 
 
-def measure(root: Path, repeats: int) -> dict[str, list[float]]:
+def measure(root: Path, repeats: int) -> dict[str, list[tuple[float, float]]]:
     """Each command ``repeats`` times, in turn, after one warm-up round."""
-    runs: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
     for counted in [False] + [True] * repeats:
         for name, (argv, folder) in COMMANDS.items():
-            elapsed = timed(argv, root / folder)
+            figures = timed(argv, root / folder)
             if counted:
-                runs[name].append(elapsed)
+                runs[name].append(figures)
     return runs
 
 
@@ -162,11 +168,14 @@ def main() -> None:
         f"N = {args.n} {args.shape} cases ({lines:.0f} YAML lines each on average), "
         f"{args.repeats} whole-process runs each, taken in turn: median (min, max)"
     )
-    for name, samples in runs.items():
-        print(f"{name:9} {spread(samples, ' s')}   {WHAT[name].format(n=args.n)}")
-    for name, base in (("collect", "py-files"), ("recorded", "floor")):
-        ratios = [a / b for a, b in zip(runs[name], runs[base], strict=True)]
-        print(f"{name + ' / ' + base:19} {spread(ratios, 'x')}   (target <= 2x)")
+    for column, kind in enumerate(("wall", "cpu")):
+        for name, samples in runs.items():
+            figures = [sample[column] for sample in samples]
+            print(f"{name:9} {kind:4} {spread(figures, ' s')}   {WHAT[name].format(n=args.n)}")
+    for column, kind in enumerate(("wall", "cpu")):
+        for name, base in (("collect", "py-files"), ("recorded", "floor")):
+            ratios = [a[column] / b[column] for a, b in zip(runs[name], runs[base], strict=True)]
+            print(f"{name + ' / ' + base:19} {kind:4} {spread(ratios, 'x')}   (target <= 2x)")
 
 
 if __name__ == "__main__":

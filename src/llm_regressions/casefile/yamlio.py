@@ -95,8 +95,8 @@ class _CheapResolver:
     (keys, names, numbers: most scalars) are resolved once per process."""
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is not ScalarNode:
-            return super().resolve(kind, value, implicit)  # type: ignore[misc]
+        if kind is not ScalarNode:  # an untagged (or "!") collection: the standard tag
+            return _SEQ if kind is SequenceNode else _MAP
         if not implicit[0]:  # quoted, or a non-specific "!" tag: a string
             return _STR
         tag = _PLAIN_TAGS.get(value)
