@@ -131,8 +131,6 @@ def load(text: str) -> tuple[Any, LineMap]:
     which records every line and names every problem.
     """
     node = _compose(text)
-    if node is None:
-        return None, LineMap({(): 1})
     try:
         data, lines = _build(node, _PlainBuilder)
     except _Unusual:
