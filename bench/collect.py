@@ -1,19 +1,28 @@
 """Collection and recorded-replay cost of N case files, against pytest's own floor.
 
-Prints, measured in the same run (whole pytest processes, median of --repeats):
+Prints, measured in the same run (whole pytest processes, taken in turn so that a drift
+of the machine's speed hits every figure alike; min / median / max of --repeats):
   floor      pytest running N trivial parametrized tests
   py-files   pytest --collect-only on N trivial test files (the collection baseline)
   collect    pytest --llm-regressions --collect-only on N case files
   recorded   pytest --llm-regressions --llm-replay recorded on N case files
-Targets (issue 2): recorded <= 2x floor; collect <= 2x py-files.
+and the ratios run by run (collect / py-files, recorded / floor), of wall time and of CPU
+time (user + system: on a shared machine the steadier of the two).
+Targets (issues 2 and 14): recorded <= 2x floor; collect <= 2x py-files.
 
-    python bench/collect.py            # N=10000, 3 repeats
-    python bench/collect.py --n 2000   # quicker
+The cases are copies of the example set in regressions/ (tool definitions, long system
+prompts, ~100 YAML lines each) under new ids, or with ``--shape small`` a 25-line case.
+
+    python bench/collect.py                  # N=10000, 3 repeats, example-shaped cases
+    python bench/collect.py --n 2000         # quicker
+    python bench/collect.py --shape small    # the short case of issue 2
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -22,9 +31,10 @@ import tempfile
 import time
 from pathlib import Path
 
-CASE = """\
+REPO = Path(__file__).resolve().parent.parent
+SMALL_CASE = """\
 version: 1
-id: case-{i:05d}
+id: case
 label: stale_policy_retrieval
 golden: {golden}
 tags: [rag, bench]
@@ -50,18 +60,37 @@ checks:
   - regex: "\\\\b14 days\\\\b"
   - max_chars: 400
 """
+_ID_LINE = re.compile(r"^id: *(\S+)$", re.MULTILINE)
 
 
-def generate(root: Path, n: int) -> None:
+def case_texts(shape: str, root: Path) -> list[str]:
+    """The case files to copy N times round, each with one top-level ``id:`` line."""
+    if shape == "small":
+        return [SMALL_CASE.format(i=i, golden=str(i % 2 == 0).lower()) for i in range(2)]
+    texts = [p.read_text("utf-8") for p in sorted((REPO / "regressions").rglob("*.yaml"))]
+    # the example set's template case renders examples/acme_support/prompts/triage.yaml
+    shutil.copytree(
+        REPO / "examples" / "acme_support" / "prompts",
+        root / "examples" / "acme_support" / "prompts",
+    )
+    return [t for t in texts if len(_ID_LINE.findall(t)) == 1]
+
+
+def generate(root: Path, n: int, shape: str) -> float:
+    """Write the four trees; returns the mean number of lines of a case file."""
     cases = root / "cases" / "regressions"
     files = root / "pyfiles"
     floor = root / "floor"
     for folder in (cases, files, floor):
         folder.mkdir(parents=True)
+    texts = case_texts(shape, root / "cases")
+    lines = 0
     for i in range(n):
+        text = _ID_LINE.sub(rf"id: \1-{i:05d}", texts[i % len(texts)], count=1)
+        lines += text.count("\n")
         sub = cases / f"group{i // 500:03d}"
         sub.mkdir(exist_ok=True)
-        (sub / f"case-{i:05d}.yaml").write_text(CASE.format(i=i, golden=str(i % 2 == 0).lower()))
+        (sub / f"case-{i:05d}.yaml").write_text(text)
         pysub = files / f"group{i // 500:03d}"
         pysub.mkdir(exist_ok=True)
         (pysub / f"test_{i:05d}.py").write_text("def test_it():\n    pass\n")
@@ -70,46 +99,83 @@ def generate(root: Path, n: int) -> None:
     )
     for folder in (cases.parent, files, floor):
         (folder / "pytest.ini").write_text("[pytest]\n")
+    return lines / n
 
 
-def timed(args: list[str], cwd: Path, repeats: int) -> float:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-        )
-        samples.append(time.perf_counter() - start)
-        if done.returncode not in (0,):
-            print(done.stdout[-2000:], done.stderr[-2000:], file=sys.stderr)
-            raise SystemExit(f"pytest {' '.join(args)} exited {done.returncode}")
-    return statistics.median(samples)
+def timed(args: list[str], cwd: Path) -> tuple[float, float]:
+    """One whole pytest process: its wall and CPU (user + system) seconds; it must pass.
+    CPU time is what other sessions on a shared machine disturb least."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        print(done.stdout[-2000:], done.stderr[-2000:], file=sys.stderr)
+        raise SystemExit(f"pytest {' '.join(args)} exited {done.returncode}")
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return elapsed, cpu
+
+
+def spread(values: list[float], unit: str = "") -> str:
+    low, mid, high = min(values), statistics.median(values), max(values)
+    return f"{mid:6.2f}{unit} (min {low:.2f}, max {high:.2f})"
+
+
+COMMANDS = {
+    "floor": ([], "floor"),
+    "py-files": (["--collect-only"], "pyfiles"),
+    "collect": (["--llm-regressions", "--collect-only"], "cases"),
+    "recorded": (["--llm-regressions", "--llm-replay", "recorded"], "cases"),
+}
+WHAT = {
+    "floor": "pytest running {n} trivial parametrized tests",
+    "py-files": "pytest --collect-only on {n} trivial test files",
+    "collect": "--llm-regressions --collect-only on {n} case files",
+    "recorded": "--llm-regressions --llm-replay recorded on {n} case files",
+}
+
+
+def measure(root: Path, repeats: int) -> dict[str, list[tuple[float, float]]]:
+    """Each command ``repeats`` times, in turn, after one warm-up round."""
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
+    for counted in [False] + [True] * repeats:
+        for name, (argv, folder) in COMMANDS.items():
+            figures = timed(argv, root / folder)
+            if counted:
+                runs[name].append(figures)
+    return runs
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="number of cases (default 10000)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per figure")
+    parser.add_argument("--shape", choices=("example", "small"), default="example")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="llmreg-bench-"))
     try:
-        generate(root, args.n)
-        floor = timed([], root / "floor", args.repeats)
-        pyfiles = timed(["--collect-only"], root / "pyfiles", args.repeats)
-        collect = timed(["--llm-regressions", "--collect-only"], root / "cases", args.repeats)
-        recorded = timed(
-            ["--llm-regressions", "--llm-replay", "recorded"], root / "cases", args.repeats
-        )
+        lines = generate(root, args.n, args.shape)
+        runs = measure(root, args.repeats)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print(f"N = {args.n} cases, median of {args.repeats} whole-process runs")
-    print(f"floor     {floor:7.2f} s   pytest running {args.n} trivial parametrized tests")
-    print(f"py-files  {pyfiles:7.2f} s   pytest --collect-only on {args.n} trivial test files")
-    print(f"collect   {collect:7.2f} s   {collect / pyfiles:5.2f}x py-files (target <= 2x)")
-    print(f"recorded  {recorded:7.2f} s   {recorded / floor:5.2f}x floor    (target <= 2x)")
+    print(
+        f"N = {args.n} {args.shape} cases ({lines:.0f} YAML lines each on average), "
+        f"{args.repeats} whole-process runs each, taken in turn: median (min, max)"
+    )
+    for column, kind in enumerate(("wall", "cpu")):
+        for name, samples in runs.items():
+            figures = [sample[column] for sample in samples]
+            print(f"{name:9} {kind:4} {spread(figures, ' s')}   {WHAT[name].format(n=args.n)}")
+    for column, kind in enumerate(("wall", "cpu")):
+        for name, base in (("collect", "py-files"), ("recorded", "floor")):
+            ratios = [a[column] / b[column] for a, b in zip(runs[name], runs[base], strict=True)]
+            print(f"{name + ' / ' + base:19} {kind:4} {spread(ratios, 'x')}   (target <= 2x)")
 
 
 if __name__ == "__main__":

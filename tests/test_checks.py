@@ -120,6 +120,18 @@ CASES = [
         {"output": '{"id": "x1", "items": ["b", "a"], "total": 12.5}'},
         False,
     ),
+    (  # identical but for a type: still a difference (12.5 as text, an id as a number)
+        "matches_expected",
+        True,
+        {"output": '{"id": "x1", "items": ["a", "b"], "total": "12.5"}'},
+        False,
+    ),
+    (
+        "matches_expected",
+        {"ignore_order": True},
+        {"output": '{"id": 1, "items": ["a", "b"], "total": 12.5}'},
+        False,
+    ),
     (
         "matches_expected",
         {"ignore_order": True},
@@ -239,6 +251,32 @@ def test_bad_arguments_are_rejected(name, arg, message) -> None:
     with pytest.raises(CheckArgsError) as info:
         build_check(name, arg)
     assert message.lower() in info.value.message.lower()
+
+
+def test_matches_expected_tells_1_from_1_0_and_true() -> None:
+    """Equal in Python, not the same JSON: DeepDiff's verdict, not a shortcut's."""
+    for output in ('{"n": 1.0}', '{"n": true}'):
+        case = make_case(expected={"output": '{"n": 1}'})
+        assert not run("matches_expected", True, output=output, case=case).passed
+    assert run("matches_expected", True, output='{"n": 1}', case=case).passed
+
+
+def test_a_schema_checked_once_is_judged_alike_each_time_and_told_apart_by_type() -> None:
+    """Schemas are meta-checked once per distinct schema (cases repeat them): a remembered
+    answer is the same answer, and ``1`` is not ``True`` is not ``'1'``."""
+    for _ in range(2):
+        assert build_check("json_schema", {"type": "object", "minProperties": 1})
+        for bad in (True, "1"):
+            with pytest.raises(CheckArgsError) as info:
+                build_check("json_schema", {"type": "object", "minProperties": bad})
+            assert info.value.path == ("minProperties",)
+        build_check("tool_args_valid", True).validate_case(make_case())
+        tools = [{"function": {"name": "f", "parameters": {"type": "objekt"}}}]
+        messages = [{"role": "user", "content": "hi"}]
+        with pytest.raises(CheckArgsError, match="'f': parameters are no JSON Schema"):
+            build_check("tool_args_valid", True).validate_case(
+                make_case(request={"messages": messages, "tools": tools})
+            )
 
 
 def test_tool_args_valid_needs_offered_tools() -> None:

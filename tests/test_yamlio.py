@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -97,3 +102,92 @@ def test_written_files_follow_the_umask_and_keep_an_existing_mode(tmp_path):
         assert (tmp_path / "kept.yaml").stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(old)
+
+
+REPO = Path(__file__).parent.parent
+EXAMPLES = sorted((REPO / "regressions").rglob("*.yaml"))
+#: Documents the lean pass hands to the full one, each for its own reason.
+UNUSUAL = [
+    "a: &x {b: 1}\nc: *x\n",  # an alias
+    "a: {b: 1}\nc:\n  <<: {d: 2}\n",  # a merge key
+    "a: 1\na: 2\n",  # a duplicate key
+    "? [1]\n: 2\n",  # a non-scalar key
+    "a: !!binary aGk=\n",  # a tag outside plain data
+    "a: !!set {x}\n",  # a mapping tag outside plain data
+    "~: 1\n",  # a null key
+]
+
+
+def full_load(text: str):
+    """The line-tracking pass alone, as every load took before the lean one."""
+    return yamlio._build(yamlio._compose(text), yamlio._Builder)
+
+
+@pytest.fixture(params=["libyaml", "pure-python"])
+def loader(request, monkeypatch) -> str:
+    """Both parsers: PyYAML's C one (when built) and its pure-Python fallback."""
+    if request.param == "libyaml" and not yaml.__with_libyaml__:
+        pytest.skip("PyYAML was built without libyaml")
+    if request.param == "pure-python":
+        pure = type("PureLoader", (yamlio._CheapResolver, yaml.SafeLoader), {})
+        monkeypatch.setattr(yamlio, "_Loader", pure)
+    return request.param
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_lean_pass_gives_the_full_pass_data_and_lines(path, loader) -> None:
+    text = path.read_text("utf-8")
+    data, lines = yamlio.load(text)
+    want_data, want_lines = full_load(text)
+    assert data == want_data and type(data) is dict
+    # shallow paths are answered from the lean pass, deeper ones after parsing again
+    assert lines._text is not None and lines.line_of(("checks", 0)) == want_lines[("checks", 0)]
+    assert lines._text is not None
+    assert all(lines.line_of(where) == line for where, line in want_lines.items())
+    assert lines._text is None
+
+
+@pytest.mark.parametrize("text", UNUSUAL)
+def test_unusual_documents_take_the_full_pass(text, loader) -> None:
+    try:
+        want = full_load(text)
+    except yamlio.YamlSyntaxError as exc:
+        with pytest.raises(yamlio.YamlSyntaxError) as info:
+            yamlio.load(text)
+        assert (info.value.message, info.value.line) == (exc.message, exc.line)
+        return
+    data, lines = yamlio.load(text)
+    assert data == want[0] and lines._lines == want[1]
+
+
+def test_deep_nesting_is_refused_by_both_passes(loader) -> None:
+    text = "a: " + "[" * (yamlio.MAX_DEPTH + 1) + "]" * (yamlio.MAX_DEPTH + 1) + "\n"
+    with pytest.raises(yamlio.YamlSyntaxError, match="nested more than"):
+        yamlio.load(text)
+
+
+def test_errors_are_located_alike_by_both_parsers(loader) -> None:
+    with pytest.raises(yamlio.YamlSyntaxError) as info:
+        yamlio.load("a: 1\nb: [2\nc: 3\n")
+    assert info.value.line in (3, 4)
+    _, lines = yamlio.load("a: 1\nchecks:\n  - regex:\n      pattern: y\n")
+    assert lines.line_of(("checks", 0, "regex", "pattern")) == 4
+
+
+def test_without_libyaml_the_pure_python_loader_is_used(tmp_path) -> None:
+    """A PyYAML built without libyaml: the plugin loads cases all the same."""
+    probe = (
+        "import sys; sys.modules['yaml._yaml'] = None\n"
+        "import yaml; assert not yaml.__with_libyaml__\n"
+        "from llm_regressions.casefile import yamlio\n"
+        "assert yamlio._SafeLoader is yaml.SafeLoader\n"
+        "import json; data, lines = yamlio.load(open(sys.argv[1]).read())\n"
+        "print(json.dumps([data, lines.line_of(('checks', 0))]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(EXAMPLES[0])], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    data, line = json.loads(done.stdout)
+    want_data, want_lines = full_load(EXAMPLES[0].read_text("utf-8"))
+    assert data == want_data and line == want_lines[("checks", 0)]

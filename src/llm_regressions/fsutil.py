@@ -70,8 +70,12 @@ def display_path(path: Path, base: Path | None) -> str:
     read the same everywhere), else as given."""
     if base is not None:
         # as written first (``..`` folded, symlinks kept: a linked case file is shown
-        # where it was collected), then with every link followed
-        plain = Path(os.path.normpath(path)), Path(os.path.normpath(base))
+        # where it was collected), then with every link followed; the common case in
+        # plain strings first, as pathlib costs ~0.1 ms a call (one per case)
+        text, root = os.path.normpath(path), os.path.normpath(base)
+        if text.startswith(root + os.sep):
+            return text[len(root) + 1 :].replace(os.sep, "/")
+        plain = Path(text), Path(root)
         for inner, outer in (plain, (path.resolve(), base.resolve())):
             if inner.is_relative_to(outer):
                 return inner.relative_to(outer).as_posix()

@@ -2,8 +2,10 @@
 
 Loading never constructs Python objects (safe loader only, the C one when available) and
 returns, next to the data, a map from field path to line number so that validation
-errors can say ``file.yaml:14: checks[1].json_schema: ...``. Dumping is stable (key
-order as given, block style for multi-line strings) so promoted cases diff well.
+errors can say ``file.yaml:14: checks[1].json_schema: ...``. That map costs as much as
+the parse, and only an error reads it, so it is built on demand (see :class:`LineMap`).
+Dumping is stable (key order as given, block style for multi-line strings) so promoted
+cases diff well.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from collections.abc import Iterable
 from typing import Any
 
 import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 try:  # the C loader is ~10x faster; fall back silently where libyaml is missing
     from yaml import CSafeDumper as _BaseDumper
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 Path = tuple[str | int, ...]
 
@@ -33,14 +36,23 @@ class YamlSyntaxError(ValueError):
 
 
 class LineMap:
-    """Field path -> 1-based line of where that value (or its key) starts."""
+    """Field path -> 1-based line of where that value (or its key) starts.
 
-    def __init__(self, lines: dict[Path, int]) -> None:
+    A clean load knows only the lines of the top-level fields and of the items of
+    top-level lists (a ``cases:`` list); the first question about any other path parses
+    the text again, recording every line, so a file that loads cleanly never pays for
+    line tracking."""
+
+    def __init__(self, lines: dict[Path, int], text: str | None = None) -> None:
         self._lines = lines
+        self._text = text  # None once every line is known
 
     def line_of(self, path: Path) -> int:
         """The line of ``path``, or of its nearest ancestor that has one."""
         path = tuple(path)
+        if self._text is not None and path not in self._lines:
+            _, self._lines = _build(_compose(self._text), _Builder)
+            self._text = None
         while path:
             if path in self._lines:
                 return self._lines[path]
@@ -77,17 +89,60 @@ _SCALARS = {
 }
 
 
+class _CheapResolver:
+    """PyYAML's resolver made cheap, for a safe loader: without path resolvers (safe
+    loading has none) a plain scalar's tag depends on its text alone, so short texts
+    (keys, names, numbers: most scalars) are resolved once per process."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is not ScalarNode:  # an untagged (or "!") collection: the standard tag
+            return _SEQ if kind is SequenceNode else _MAP
+        if not implicit[0]:  # quoted, or a non-specific "!" tag: a string
+            return _STR
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)  # type: ignore[misc]
+            if len(value) <= 40 and len(_PLAIN_TAGS) < 100_000:
+                _PLAIN_TAGS[value] = tag
+        return tag
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """Path resolvers only; safe loading registers none."""
+
+    def ascend_resolver(self) -> None:
+        """Path resolvers only; safe loading registers none."""
+
+
+class _Loader(_CheapResolver, _SafeLoader):
+    """The C safe loader where PyYAML has libyaml, else its pure-Python one."""
+
+
+_PLAIN_TAGS: dict[str, str] = {}
+
+
 def load(text: str) -> tuple[Any, LineMap]:
     """Parse one YAML document safely. Raises :class:`YamlSyntaxError`.
 
     The C parser (when available) builds the node tree; values are then built from the
-    nodes here, in one pass that also records each field's line. Only plain data is
-    ever built: any tag other than YAML's standard scalar, mapping and sequence tags is
-    refused, so no Python object can be constructed from a case file.
+    nodes here. Only plain data is ever built: any tag other than YAML's standard
+    scalar, mapping and sequence tags is refused, so no Python object can be
+    constructed from a case file. A plain document (no aliases, merge keys or problems)
+    takes a lean pass that skips line tracking; anything else takes the full pass,
+    which records every line and names every problem.
     """
+    node = _compose(text)
+    try:
+        data, lines = _build(node, _PlainBuilder)
+    except _Unusual:
+        data, lines = _build(node, _Builder)
+        return data, LineMap(lines)
+    return data, LineMap(lines, text)
+
+
+def _compose(text: str) -> yaml.Node | None:
     loader = _Loader(text)
     try:
-        node = loader.get_single_node()
+        return loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise YamlSyntaxError(
@@ -97,10 +152,14 @@ def load(text: str) -> tuple[Any, LineMap]:
         raise YamlSyntaxError(_one_line(str(exc)), None) from None
     finally:
         loader.dispose()
+
+
+def _build(node: yaml.Node | None, kind: type[_Builder]) -> tuple[Any, dict[Path, int]]:
+    """Data and lines of a composed document (a new builder of ``kind`` each time)."""
     if node is None:
-        return None, LineMap({(): 1})
-    builder = _Builder()
-    return builder.build(node, ()), LineMap(builder.lines)
+        return None, {(): 1}
+    builder = kind()
+    return builder.build(node, ()), builder.lines
 
 
 class _Builder:
@@ -169,6 +228,55 @@ class _Builder:
     @staticmethod
     def _error(node: yaml.Node, message: str) -> YamlSyntaxError:
         return YamlSyntaxError(message, node.start_mark.line + 1)
+
+
+class _Unusual(Exception):
+    """The document needs the full builder: an alias, a merge key, or a problem to name."""
+
+
+class _PlainBuilder(_Builder):
+    """The full builder's data for a plain document, without tracking lines below the
+    top level; gives up (:class:`_Unusual`) wherever the two could differ."""
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        data = self._value(node, 0)
+        self.lines = {(): node.start_mark.line + 1}
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                key = self._scalar(key_node)
+                self.lines[(key,)] = key_node.start_mark.line + 1
+                if isinstance(value_node, SequenceNode):
+                    for index, item in enumerate(value_node.value):
+                        self.lines[(key, index)] = item.start_mark.line + 1
+        return data
+
+    def _value(self, node: yaml.Node, depth: int) -> Any:
+        kind = type(node)
+        if kind is ScalarNode:
+            return node.value if node.tag == _STR else self._scalar(node)
+        if id(node) in self.active or depth >= MAX_DEPTH:
+            raise _Unusual  # an alias (or very deep): counted and named by the full pass
+        self.active.add(id(node))
+        self.count += len(node.value)
+        if self.count >= MAX_VALUES:
+            raise _Unusual
+        if kind is SequenceNode and node.tag == _SEQ:
+            return [self._value(item, depth + 1) for item in node.value]
+        if kind is not MappingNode or node.tag != _MAP:
+            raise _Unusual
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if type(key_node) is not ScalarNode or key_node.tag == _MERGE:
+                raise _Unusual
+            key = key_node.value if key_node.tag == _STR else self._scalar(key_node)
+            if key is None or key in result:
+                raise _Unusual
+            result[key] = self._value(value_node, depth + 1)
+        return result
+
+    @staticmethod
+    def _error(node: yaml.Node, message: str) -> YamlSyntaxError:
+        raise _Unusual
 
 
 def _one_line(text: str) -> str:

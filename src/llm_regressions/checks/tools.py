@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm_regressions.checks.base import Check, CheckArgsError, CheckResult, same_json
+from llm_regressions.checks.schemas import schema_problem
 from llm_regressions.replay import ReplayResult, ToolCall
 
 
@@ -90,18 +91,12 @@ def offered_tools(case) -> dict[str, Any]:
     return tools
 
 
-def schema_problem(schema: Any) -> str | None:
-    """Why ``schema`` cannot validate arguments (it breaks the JSON Schema meta-schema),
-    or None."""
-    from jsonschema import exceptions, validators
-
+def _parameters_problem(schema: Any) -> str | None:
+    """Why a tool's ``parameters`` cannot validate arguments, or None."""
     if not isinstance(schema, (dict, bool)):
         return "not a JSON Schema object"
-    try:
-        validators.validator_for(schema).check_schema(schema)
-    except exceptions.SchemaError as exc:
-        return exc.message
-    return None
+    problem = schema_problem(schema)
+    return problem[0] if problem else None
 
 
 class ToolArgsValidArgs(_Args):
@@ -121,7 +116,7 @@ class ToolArgsValid(Check):
         if not tools:
             raise CheckArgsError("needs 'request.tools': the tool schemas offered to the model")
         for name, schema in tools.items():
-            problem = schema_problem(schema)
+            problem = _parameters_problem(schema)
             if problem:
                 raise CheckArgsError(f"tool {name!r}: parameters are no JSON Schema: {problem}")
 
