@@ -124,6 +124,10 @@ def test_classify_timeout_and_unknown():
         (["--llm-concurrency=0"], "*must be >= 1*"),
         (["--llm-repeat=0"], "*--llm-repeat must be 1 or more*"),
         (["--llm-max-cost=-1"], "*must be >= 0*"),
+        (
+            ["--llm-api-base=localhost:8000/v1"],
+            "*'localhost:8000/v1' has no scheme: write http://localhost:8000/v1 (or https://)",
+        ),
     ],
 )
 def test_bad_option_values_are_usage_errors(pytester, args, message):

@@ -596,7 +596,7 @@ def _settings(config: pytest.Config) -> Settings:
             config, "llm_concurrency", "llm_regressions_concurrency", int, 1, DEFAULT_CONCURRENCY
         ),
         model_override=opt("llm_model") or None,
-        api_base=opt("llm_api_base") or ini("llm_regressions_api_base") or None,
+        api_base=_api_base(opt("llm_api_base") or ini("llm_regressions_api_base") or None),
         strict_pins=bool(opt("llm_strict_pins")),
         unpinned_ok=tuple(ini("llm_regressions_unpinned_models")),
         repeat=_positive(opt("llm_repeat"), "--llm-repeat"),
@@ -612,6 +612,17 @@ def _settings(config: pytest.Config) -> Settings:
         estimate=bool(opt("llm_estimate")),
         cache_dir=ini("llm_regressions_cache_dir") or DEFAULT_CACHE_DIR,
         prompt=_choice(config, "llm_prompt", "llm_regressions_prompt", PROMPT_MODES),
+    )
+
+
+def _api_base(url: str | None) -> str | None:
+    """An endpoint without its scheme would reach litellm as a path and fail as a
+    retried "server error": refuse it here, naming the fix."""
+    if url is None or url.startswith(("http://", "https://")):
+        return url
+    raise SettingsError(
+        f"--llm-api-base / llm_regressions_api_base {url!r} has no scheme: write "
+        f"http://{url} (or https://)"
     )
 
 
