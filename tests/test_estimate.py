@@ -64,6 +64,19 @@ def test_estimate_counts_judge_calls_and_adaptive_repeats(pytester, write_case, 
     )
 
 
+def test_calls_without_a_price_are_counted_apart(pytester, write_case, llm_stub):
+    write_case("a.yaml", live_case("a", model="openai/no-such-model-2099-01-01", **USAGE))
+    write_case("b.yaml", live_case("b", **USAGE))
+    result = pytester.runpytest(*llm_stub.args("--llm-estimate"))
+    result.stdout.fnmatch_lines(
+        [
+            f"estimate, nothing sent: 2 calls for 2 case(s), {usd(per_call())} "
+            "(+ 1 calls without a price)",
+            "  openai/no-such-model-2099-01-01: 1 calls, *, no price in litellm's table",
+        ]
+    )
+
+
 def test_cases_without_recorded_usage_are_estimated_from_their_text(pytester, write_case, llm_stub):
     write_case("a.yaml", live_case("a"))
     result = pytester.runpytest(*llm_stub.args("--llm-estimate"))

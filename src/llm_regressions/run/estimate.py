@@ -186,7 +186,9 @@ class Estimate:
     def lines(self) -> list[str]:
         models = self.by_model()
         calls = sum(m.calls for m in models.values())
-        out = [f"{calls} calls for {len(self.cases)} case(s), {usd(self.usd)}"]
+        unpriced = sum(m.calls for m in models.values() if m.usd is None)
+        without = f" (+ {unpriced} calls without a price)" if unpriced else ""
+        out = [f"{calls} calls for {len(self.cases)} case(s), {usd(self.usd)}{without}"]
         for model, part in models.items():
             price = "no price in litellm's table" if part.usd is None else usd(part.usd)
             out.append(
