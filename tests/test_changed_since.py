@@ -74,8 +74,14 @@ def test_a_template_edit_runs_its_cases_and_the_golden_ones(
     commit(pytester)
     (repo / "prompts" / "refund.yaml").write_text(TEMPLATE.replace("support bot", "refund bot"))
 
-    result = pytester.runpytest(*prompt_stub.args("--llm-changed-since=HEAD", "-v"))
+    result = pytester.runpytest(
+        *prompt_stub.args("--llm-changed-since=HEAD", "-v", "--llm-report-md=s.md")
+    )
     result.assert_outcomes(passed=2, deselected=2)
+    assert (
+        "- ran only the 2 case(s) a change since `HEAD` can affect"
+        in (pytester.path / "s.md").read_text()
+    )
     ids = ("uses-refund", "uses-triage", "plain", "gold")
     assert sent_ids(prompt_stub, ids) == {"uses-refund", "gold"}
     result.stdout.fnmatch_lines(

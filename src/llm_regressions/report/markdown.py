@@ -77,6 +77,12 @@ def render(report: dict[str, Any]) -> str:
             lines.append(f"| | … {len(rows) - MAX_ROWS} more | | | |")
         lines.append("")
     lines += [f"- {_line(line)}" for line in text.metric_lines(agg)]
+    ref = (report.get("run") or {}).get("changed_since")
+    if ref:
+        lines.append(
+            f"- ran only the {len(report['cases'])} case(s) a change since `{_cell(ref)}` can "
+            "affect, and the golden ones (`selected_because` in the JSON report says why)"
+        )
     if gate["baseline"] is not None:
         lines += [f"- {_line(line)}" for line in text.baseline_lines(gate["baseline"])]
     lines += [f"- ⚠️ {_line(w)}" for w in gate.get("warnings", [])]
