@@ -9,13 +9,11 @@ import json
 import pytest
 
 from llm_regressions.stats import decide, mcnemar_exact, runs_to_settle, wilson
-from replay_support import live_case
+from replay_support import CHEAP_RECORDING, COSTLY_USAGE, live_case
 from stub_support import Reply
 
-PASS, FAIL = Reply("14 days"), Reply("30 days")
 
-
-def answers_at(rate: float, count: int = 40) -> list[Reply]:
+def answers_at(rate: float, count: int = 40, usage: tuple[int, int] = (10, 5)) -> list[Reply]:
     """``count`` answers, passing at ``rate``, spread evenly (a failure comes first
     when the rate is below 1, so the first runs never flatter the case)."""
     out, credit = [], 0.0
@@ -23,7 +21,7 @@ def answers_at(rate: float, count: int = 40) -> list[Reply]:
         credit += rate
         passed = credit >= 1 - 1e-9
         credit -= passed
-        out.append(PASS if passed else FAIL)
+        out.append(Reply("14 days" if passed else "30 days", usage=usage))
     return out
 
 
@@ -177,3 +175,16 @@ def test_adaptive_repeats_under_xdist(pytester, held_back):
     result, cases = _verdicts(pytester, *held_back.args("-n", "2"))
     assert {k: c["decision"] for k, c in cases.items()} == {k: v[3] for k, v in HELD_BACK.items()}
     result.stdout.fnmatch_lines(["adaptive repeats: 14 runs of 5 case(s) instead of 50*"])
+
+
+def test_budget_stops_adaptive_repeats_and_the_runs_made_are_judged(pytester, write_case, llm_stub):
+    """The budget allows the minimum runs only: the case is judged on them (here
+    inconclusive, saying why no more were sent), not skipped as if nothing ran."""
+    llm_stub.script("unsure", *answers_at(0.5, usage=COSTLY_USAGE))
+    case = live_case("unsure", repeat={"min": 2, "max": 10}, min_pass_rate=0.75, **CHEAP_RECORDING)
+    write_case("u.yaml", case)
+    result, cases = _verdicts(pytester, *llm_stub.args("--llm-max-cost=0.00005"))
+    assert len(llm_stub.received("unsure")) == 2
+    assert cases["unsure"]["verdict"] == "inconclusive"
+    assert cases["unsure"]["repeat"] == {"min": 2, "max": 10, "used": 2}
+    assert "; no more repeats sent: --llm-max-cost $0.00005 reached" in cases["unsure"]["problem"]

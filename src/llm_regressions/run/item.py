@@ -3,6 +3,7 @@ leave one record of it all (:mod:`.record`) on its reports."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -182,7 +183,13 @@ class CaseItem(pytest.Item):
             if not more:
                 break
             extra = range(len(runs), len(runs) + more)
-            runs += score_runs(self.loaded, self._answers(settings, queue, extra), len(runs))
+            try:
+                answers = self._answers(settings, queue, extra)
+            except NotSent as exc:  # the budget or a stop: judge the runs that were made
+                stopped = f"; no more repeats sent: {str(exc).removeprefix('not sent: ')}"
+                verdict = dataclasses.replace(verdict, problem=verdict.problem + stopped)
+                break
+            runs += score_runs(self.loaded, answers, len(runs))
             verdict = live_verdict(self.loaded, runs, case.min_pass_rate, marks_fixed)
         if self.repeat is not None:
             self.repeat["used"] = len(runs)
