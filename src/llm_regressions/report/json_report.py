@@ -96,6 +96,7 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
         aggregates.setdefault("not_counted", {"open": 0, "skipped": 0, "inconclusive": 0})
         aggregates.setdefault("inconclusive", [])
         aggregates.setdefault("repeats", None)
+        aggregates.setdefault("clusters", [])
     gate = data.get("gate")
     if isinstance(gate, dict) and isinstance(gate.get("baseline"), dict):
         _upgrade_comparison(gate["baseline"])

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from llm_regressions.checks.registry import family_names
+from llm_regressions.report.clusters import clusters
 
 #: Pytest outcomes of a case as the records name them.
 OUTCOMES = ("passed", "failed", "error", "skipped", "xfailed")
@@ -169,6 +170,7 @@ def aggregate(records: list[dict[str, Any]]) -> dict[str, Any]:
         "flaky": sorted(r["id"] for r in records if r["flaky"]),
         "inconclusive": sorted(r["id"] for r in records if r.get("verdict") == "inconclusive"),
         "repeats": repeats(records),
+        "clusters": clusters(records),
         "model_drift": sorted(f"{r['id']}: {r['drift']}" for r in records if r["drift"]),
         "errors": dict(errors.most_common()),
         "regressed": sorted(r["id"] for r in records if regressed(r)),

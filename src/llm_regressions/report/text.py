@@ -33,6 +33,7 @@ def metric_lines(agg: dict[str, Any], regressed: bool = True) -> list[str]:
         lines.append(repeats_line(agg["repeats"]))
     if len(agg["by_label"]) > 1:
         lines.append("by label: " + ", ".join(f"{k} {rate(v)}" for k, v in agg["by_label"].items()))
+    lines += cluster_lines(agg.get("clusters") or [])
     if agg["schema_pass_rate"]["total"]:
         lines.append(f"schema pass rate: {rate(agg['schema_pass_rate'], ' runs')}")
     if agg["tool_call_success_rate"]["total"]:
@@ -50,6 +51,35 @@ def metric_lines(agg: dict[str, Any], regressed: bool = True) -> list[str]:
         lines.append(f"cost: {usd(cost['total'])} total, {usd(cost['per_case'])} per case")
     if regressed and agg["regressed"]:
         lines.append("regressed (fixed cases failing again): " + ", ".join(agg["regressed"]))
+    return lines
+
+
+#: Clusters named one per line; the rest are counted.
+MAX_CLUSTERS = 5
+#: Characters of a cluster's representative answer quoted.
+EXCERPT_CHARS = 60
+
+
+def cluster_lines(clusters: list[dict[str, Any]]) -> list[str]:
+    """One line per failure cluster of two or more cases, largest first (a failure of
+    its own is listed with the failed cases already). Case ids stay out: the failed
+    cases are named once, above; the representative is in the JSON report."""
+    shared = [c for c in clusters if c["size"] > 1]
+    if not shared:
+        return []
+    lines = []
+    for number, c in enumerate(shared[:MAX_CLUSTERS], 1):
+        checks = ", ".join(c["checks"]) or "no check named"
+        share = f" ({c['rate']:.1%} of the judged cases)" if c["rate"] is not None else ""
+        said = " ".join((c["excerpt"] or "").split())
+        quote = said if len(said) <= EXCERPT_CHARS else said[: EXCERPT_CHARS - 1] + "…"
+        lines.append(
+            f"failure cluster {number}/{len(shared)}: {c['label']} · {checks}: "
+            f'{c["size"]} cases{share}, e.g. "{quote}"'
+        )
+    rest = len(shared) - MAX_CLUSTERS
+    if rest > 0:
+        lines.append(f"... and {rest} more failure cluster(s) (aggregates.clusters in the JSON)")
     return lines
 
 
