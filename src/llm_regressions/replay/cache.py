@@ -9,6 +9,7 @@ replaying the same request, each leave a whole file and the last one wins.
 from __future__ import annotations
 
 import json
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,28 @@ class CacheWarning(UserWarning):
 
 
 class ResponseCache:
-    """Read and write cached answers under ``root`` (created on first write)."""
+    """Read and write cached answers under ``root`` (created on first write).
+
+    It runs on the engine's thread, often before any test phase has begun (calls are
+    queued ahead), where a warning would miss pytest's summary: its problems are kept
+    as notices, and :meth:`warn_notices` raises them as warnings from the test that
+    collects its answers."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._notices: list[str] = []
+        self._lock = threading.Lock()
+
+    def _notice(self, message: str) -> None:
+        with self._lock:
+            self._notices.append(message)
+
+    def warn_notices(self) -> None:
+        """Raise the problems met so far as CacheWarnings, in the caller's thread."""
+        with self._lock:
+            notices, self._notices = self._notices, []
+        for message in notices:
+            warnings.warn(message, CacheWarning, 3)
 
     def path_for(self, request: ProviderRequest) -> Path:
         key = request.cache_key()
@@ -57,7 +76,7 @@ class ResponseCache:
             return self._miss(path, f"unreadable answer ({exc})")
 
     def _miss(self, path: Path, why: str) -> None:
-        warnings.warn(f"cache entry {path}: {why}; asking the model again", CacheWarning, 2)
+        self._notice(f"cache entry {path}: {why}; asking the model again")
         return None
 
     def put(self, request: ProviderRequest, result: ReplayResult) -> None:
@@ -70,11 +89,9 @@ class ResponseCache:
                 atomic_write(self.root / ".gitignore", "*\n", overwrite=True)
             atomic_write(path, json.dumps(entry, ensure_ascii=False, indent=1), overwrite=True)
         except OSError as exc:
-            warnings.warn(
+            self._notice(
                 f"cannot store the answer in the cache ({path}: {exc.strerror or exc}); "
-                "it is used for this run, not kept",
-                CacheWarning,
-                2,
+                "it is used for this run, not kept"
             )
 
 

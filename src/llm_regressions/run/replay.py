@@ -101,12 +101,23 @@ class ReplayQueue:
         futures = self._pending.pop(nodeid, None)
         if futures is None:
             futures = self.engine.submit(requests)
-        return [future.result() for future in futures]
+        return self._collect(futures)
 
     def more(self, requests: list[ProviderRequest]) -> list[ReplayResult]:
         """Answers to further runs of a case whose item is waiting on them (adaptive
         repeats): sent ahead of the calls queued for later cases."""
-        return [future.result() for future in self.engine.submit(requests, urgent=True)]
+        return self._collect(self.engine.submit(requests, urgent=True))
+
+    def _collect(self, futures: list[Future[ReplayResult]]) -> list[ReplayResult]:
+        """Wait for the answers; then the cache's problems so far become warnings of
+        the test that asked (raised on the engine's thread they would miss pytest's
+        warning summary)."""
+        try:
+            return [future.result() for future in futures]
+        finally:
+            cache = self._engine.cache if self._engine is not None else None
+            if cache is not None:
+                cache.warn_notices()
 
     def rate_limits(self) -> list[dict[str, Any]]:
         """What rate limits cost this process, per model (empty when nothing waited)."""
