@@ -6,24 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
-from trace_support import promote, written_cases
+from trace_support import promote, promoted, written_cases
 
-
-def promoted(
-    pytester: pytest.Pytester, path: Path, *args: str, label: str = "x_y"
-) -> tuple[dict, str]:
-    """The case ``--promote-trace PATH ARGS`` wrote, and the command's output."""
-    result = promote(pytester, path, *args, label=label)
-    output = result.stdout.str()
-    assert result.ret == 0, output
-    (case_path,) = written_cases(pytester)
-    case = yaml.safe_load(case_path.read_text(encoding="utf-8"))
-    replay = pytester.runpytest("--llm-regressions", "--llm-replay", "recorded", str(case_path))
-    replay.assert_outcomes(passed=1)
-    assert "Traceback" not in output
-    return case, output
+__all__ = ["inspected", "not_carried", "promoted", "refused", "roles"]
 
 
 def refused(pytester: pytest.Pytester, path: Path, *args: str) -> str:

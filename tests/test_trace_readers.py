@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from llm_regressions.traces import TraceError, read_trace
 from llm_regressions.traces.shapes import normalise_finish_reason
@@ -19,9 +18,8 @@ from trace_support import (
     otlp,
     otlp_logs,
     otlp_span,
-    promote,
+    promoted,
     sample,
-    written_cases,
 )
 
 
@@ -425,10 +423,7 @@ def test_older_openllmetry_flattened_attributes_mock(pytester):
     path = sample(
         pytester, "agentmark-mocks", "agentmark-mock-otlp-openllmetry-openai-chat-flattened"
     )
-    result = promote(pytester, path, "--promote-check", "contains: Hello")
-    assert result.ret == 0, result.stdout.str()
-    [written] = written_cases(pytester)
-    case = yaml.safe_load(written.read_text())
+    case, _ = promoted(pytester, path, "--promote-check", "contains: Hello")
     assert case["model"] == {
         "name": "openai/gpt-4o-mini-2024-07-18",
         "params": {"temperature": 0.7},
@@ -449,10 +444,7 @@ def test_openinference_langchain_attributes_mock(pytester):
     path = sample(
         pytester, "agentmark-mocks", "agentmark-mock-otlp-openinference-langchain-flattened"
     )
-    result = promote(pytester, path, "--promote-check", "contains: Lyon")
-    assert result.ret == 0, result.stdout.str()
-    [written] = written_cases(pytester)
-    case = yaml.safe_load(written.read_text())
+    case, _ = promoted(pytester, path, "--promote-check", "contains: Lyon")
     assert case["model"]["name"] == "openai/gpt-4o"
     assert [m["role"] for m in case["request"]["messages"]] == ["system", "user"]
     assert case["observed"]["output"] == "The capital of France is Paris."

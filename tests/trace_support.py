@@ -166,6 +166,7 @@ def promoted(pytester: pytest.Pytester, path: Path, *args: str, label: str = "x_
     case_path = pytester.path / written.group(1)
     replay = pytester.runpytest("--llm-regressions", "--llm-replay", "recorded", str(case_path))
     replay.assert_outcomes(passed=1)
+    assert "Traceback" not in output
     return yaml.safe_load(case_path.read_text(encoding="utf-8")), output
 
 
