@@ -130,21 +130,32 @@ def collect_these(config: pytest.Config, paths: list[str]) -> None:
 LAST_FAILED_KEY = "llm_regressions/lastfailed/{mode}"
 
 
-def _is_case(nodeid: object) -> bool:
-    return str(nodeid).split("::", 1)[0].endswith((".yaml", ".yml"))
+def _is_case(nodeid: object, suffixes: tuple[str, ...]) -> bool:
+    return str(nodeid).split("::", 1)[0].endswith(suffixes)
 
 
-def use_last_failed_of(config: pytest.Config, mode: str) -> None:
-    """Make ``--lf``/``--ff`` see the cases that failed in the last run of *this* replay
-    mode: a recorded run must not clear what a live ``--lf`` re-sends. Relies on the
-    cacheprovider's ``lfplugin`` and its ``lastfailed`` dict (keys are node ids, plain
-    strings before pytest 8.1, ``NodeId`` after) and ``_last_failed_paths`` (computed at
-    its start under ``--lf``). Without them, ``--lf`` keeps pytest's shared memory."""
+def _last_failed(config: pytest.Config) -> tuple[Any, Any, dict[Any, bool]] | None:
+    """(pytest's cache, the cacheprovider's ``lfplugin``, its ``lastfailed`` dict), or
+    None where the cacheprovider is off (``-p no:cacheprovider``)."""
     plugin = config.pluginmanager.get_plugin("lfplugin")
     cache = getattr(config, "cache", None)
     lastfailed = getattr(plugin, "lastfailed", None)
     if cache is None or not isinstance(lastfailed, dict):
+        return None
+    return cache, plugin, lastfailed
+
+
+def use_last_failed_of(config: pytest.Config, mode: str, suffixes: tuple[str, ...]) -> None:
+    """Make ``--lf``/``--ff`` see the cases (node ids in files ending in ``suffixes``)
+    that failed in the last run of *this* replay mode: a recorded run must not clear
+    what a live ``--lf`` re-sends. Relies on the cacheprovider's ``lfplugin`` and its
+    ``lastfailed`` dict (keys are node ids, plain strings before pytest 8.1, ``NodeId``
+    after) and ``_last_failed_paths`` (computed at its start under ``--lf``). Without
+    them, ``--lf`` keeps pytest's shared memory."""
+    found = _last_failed(config)
+    if found is None:
         return
+    cache, plugin, lastfailed = found
     saved = cache.get(LAST_FAILED_KEY.format(mode=mode), None)
     if not isinstance(saved, list):
         return  # first run in this mode: pytest's shared memory is all there is
@@ -154,18 +165,18 @@ def use_last_failed_of(config: pytest.Config, mode: str) -> None:
         parse: Any = NodeId.parse
     except ImportError:  # pytest < 8.1: node ids are strings
         parse = str
-    for nodeid in [k for k in lastfailed if _is_case(k)]:
+    for nodeid in [k for k in lastfailed if _is_case(k, suffixes)]:
         del lastfailed[nodeid]
     lastfailed.update({parse(nodeid): True for nodeid in saved if isinstance(nodeid, str)})
     if hasattr(plugin, "_last_failed_paths"):
         plugin._last_failed_paths = plugin.get_last_failed_paths()
 
 
-def remember_last_failed(config: pytest.Config, mode: str) -> None:
+def remember_last_failed(config: pytest.Config, mode: str, suffixes: tuple[str, ...]) -> None:
     """Save this run's failed cases under its replay mode (see :func:`use_last_failed_of`)."""
-    plugin = config.pluginmanager.get_plugin("lfplugin")
-    cache = getattr(config, "cache", None)
-    lastfailed = getattr(plugin, "lastfailed", None)
-    if cache is None or not isinstance(lastfailed, dict) or is_xdist_worker(config):
+    found = _last_failed(config)
+    if found is None or is_xdist_worker(config):
         return
-    cache.set(LAST_FAILED_KEY.format(mode=mode), sorted(str(k) for k in lastfailed if _is_case(k)))
+    cache, _, lastfailed = found
+    failed = sorted(str(k) for k in lastfailed if _is_case(k, suffixes))
+    cache.set(LAST_FAILED_KEY.format(mode=mode), failed)

@@ -22,6 +22,7 @@ from llm_regressions.replay.result import usd
 from llm_regressions.report import outputs, terminal
 from llm_regressions.report.gate import GateResult, evaluate
 from llm_regressions.run import _compat
+from llm_regressions.run.collect import CASE_SUFFIXES
 from llm_regressions.run.estimate import LEFT_OUT, REFUSED
 from llm_regressions.run.item import case_items, queue_calls
 from llm_regressions.run.record import RecordCollector
@@ -59,7 +60,7 @@ def start(config: pytest.Config, settings: Settings) -> LlmSession:
         root = Path(config.rootpath)
         paths = [str(root / p) for p in settings.paths if (root / p).exists()]
         _compat.collect_these(config, paths or [str(root / settings.paths[0])])
-    _compat.use_last_failed_of(config, settings.replay)
+    _compat.use_last_failed_of(config, settings.replay, CASE_SUFFIXES)
     return session
 
 
@@ -300,7 +301,7 @@ class LlmSession:
             if session.exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
                 session.exitstatus = pytest.ExitCode.OK  # everything deselected on purpose
             return
-        _compat.remember_last_failed(self.config, self.settings.replay)
+        _compat.remember_last_failed(self.config, self.settings.replay, CASE_SUFFIXES)
         records = self.collector.sorted()
         if self._nothing_affected(session):
             session.exitstatus = pytest.ExitCode.OK  # nothing to run is a complete run
