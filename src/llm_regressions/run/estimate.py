@@ -89,8 +89,9 @@ def _usage(loaded: LoadedCase) -> tuple[float, float, bool]:
     return float(tokens_in), float(tokens_out or guess), True
 
 
-def _judges(loaded: LoadedCase, settings: Settings) -> list[tuple[str, float]]:
-    """(judge model, input tokens per judge call) of each llm_judge check."""
+def _judges(loaded: LoadedCase, settings: Settings, answer: float) -> list[tuple[str, float]]:
+    """(judge model, input tokens per judge call) of each llm_judge check; ``answer``:
+    the tokens of the answer it judges."""
     from llm_regressions.checks.judge import SYSTEM_PROMPT
 
     judges = []
@@ -99,7 +100,7 @@ def _judges(loaded: LoadedCase, settings: Settings) -> list[tuple[str, float]]:
         if check.name != "llm_judge" or spec is None:
             continue
         model = spec.model or settings.judge_model or "(no judge model)"
-        judges.append((model, _tokens(SYSTEM_PROMPT + spec.criteria) + _usage(loaded)[1]))
+        judges.append((model, _tokens(SYSTEM_PROMPT + spec.criteria) + answer))
     return judges
 
 
@@ -130,7 +131,7 @@ def estimate_case(
         sent, extra = fewest, most - fewest
     _charge(cost, model, sent, extra, tokens_in, tokens_out)
     scored = (fewest, most) if settings.calls_models else _recorded_runs(loaded)
-    for judge, judge_in in _judges(loaded, settings):
+    for judge, judge_in in _judges(loaded, settings, tokens_out):
         per_run = settings.judge_repeat
         _charge(
             cost,
