@@ -10,7 +10,7 @@ import pytest
 
 from llm_regressions.report import json_report
 from llm_regressions.report.baseline import compare
-from llm_regressions.report.markdown import clip
+from llm_regressions.report.text import clip
 
 
 def record(case_id: str, outcome: str = "passed", **extra: Any) -> dict[str, Any]:

@@ -27,7 +27,7 @@ def bars(title: str, rows: list[Bar], note: str = "") -> str:
     ]
     for i, (name, share, shown, kind) in enumerate(rows):
         y = i * _ROW_H + 2
-        short = name if len(name) <= _NAME_CHARS else name[: _NAME_CHARS - 1] + "…"
+        short = text.clip(name, _NAME_CHARS)
         length = max(0.0, min(1.0, share)) * _BAR_W
         out.append(
             f"<g><title>{escape(name)}: {escape(shown)}</title>"

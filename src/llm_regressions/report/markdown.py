@@ -30,20 +30,8 @@ CELL_CHARS = 120
 LINE_CHARS = 400
 
 
-def clip(text: str, limit: int = CELL_CHARS) -> str:
-    """``text`` cut to ``limit`` characters at a word boundary, with an ellipsis when
-    anything was cut (a cut never leaves half a word that reads like a whole one)."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:") + "…"
-
-
 def _cell(value: str, limit: int = CELL_CHARS) -> str:
-    return clip(value.replace("\n", " "), limit).replace("|", "\\|")
+    return text.clip(value.replace("\n", " "), limit).replace("|", "\\|")
 
 
 def _line(value: str) -> str:

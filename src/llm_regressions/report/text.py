@@ -11,6 +11,18 @@ from typing import Any
 from llm_regressions.replay import result
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters at a word boundary, with an ellipsis when
+    anything was cut (a cut never leaves half a word that reads like a whole one)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"
+
+
 def rate(part: dict[str, Any], unit: str = "") -> str:
     if not part["total"]:
         return "n/a"
@@ -72,7 +84,7 @@ def cluster_lines(clusters: list[dict[str, Any]]) -> list[str]:
         checks = ", ".join(c["checks"]) or "no check named"
         share = f" ({c['rate']:.1%} of the judged cases)" if c["rate"] is not None else ""
         said = " ".join((c["excerpt"] or "").split())
-        quote = said if len(said) <= EXCERPT_CHARS else said[: EXCERPT_CHARS - 1] + "…"
+        quote = clip(said, EXCERPT_CHARS)
         lines.append(
             f"failure cluster {number}/{len(shared)}: {c['label']} · {checks}: "
             f'{c["size"]} cases{share}, e.g. "{quote}"'
