@@ -27,6 +27,7 @@ from llm_regressions.traces.signals import Signal, diagnose, first_llm_after
 #: What a folder's trace files end with; other files in it are counted as skipped.
 TRACE_SUFFIXES = (".json", ".jsonl", ".ndjson")
 EXCERPT = 100
+REASON = 200
 
 
 @dataclass
@@ -132,9 +133,9 @@ def inspect_files(files: list[tuple[Path, str]], redactor: Redactor) -> tuple[In
 def _reason(message: str, path: Path) -> str:
     """The reader's message without the path it starts with, on one line."""
     first = message.removeprefix(f"{path}: ").splitlines()[0]
-    return (
-        first[:-1] + " (inspect the file alone for the details)" if first.endswith(":") else first
-    )
+    if first.endswith(":"):  # a list follows ("Formats tried:"): too long for one line
+        first = first.rsplit(". ", 1)[0] + " (inspect the file alone for the details)"
+    return one_line(first, REASON)
 
 
 def _summarise(trace: Trace, display: str, seen: Inspected, redactor: Redactor) -> None:
