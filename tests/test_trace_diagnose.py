@@ -188,7 +188,8 @@ def test_known_good_comparison_of_a_natural_pair(pytester):
             "  failing:    (none recorded)",
             '  known-good: {"text": {"answer": "Go to Settings > Billing*',
             "first span that got the same input and gave a different output: openai.chat "
-            "(50c192c5724a128c), llm span. It ended in an error: Error code: 500*",
+            "(50c192c5724a128c), llm span, ended in an error: Error code: 500*",
+            "everything before it matches: start there",
         ]
     )
 

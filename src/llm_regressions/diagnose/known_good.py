@@ -239,11 +239,11 @@ def _details(rows: list[Row], redactor: Redactor) -> Iterator[str]:
 def _verdict(rows: list[Row], marked: Row | None, redactor: Redactor) -> list[str]:
     if marked is not None:
         span = marked.bad.span
-        error = f" It ended in an error: {span.status_message}." if span.status_message else ""
+        error = f", ended in an error: {span.status_message}" if span.status_message else ""
         return [
             f"first span that got the same input and gave a different output: "
-            f"{redactor.text(span.name)[0]} ({span.span_id}), {span.kind} span.{error} "
-            "Everything before it matches; start there."
+            f"{redactor.text(span.name)[0]} ({span.span_id}), {span.kind} span{error}",
+            "everything before it matches: start there",
         ]
     differing = [r for r in rows if r.bad and r.good and not (r.same_input and r.same_output)]
     lonely = [r for r in rows if r.bad is None or r.good is None]
