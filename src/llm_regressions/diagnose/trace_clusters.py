@@ -55,16 +55,20 @@ class Inspected:
 
 def trace_files(targets: list[tuple[Path, str]]) -> tuple[list[tuple[Path, str]], list[str]]:
     """(path, display) of every trace file named or inside a named folder (recursively,
-    sorted), and the displays of the folder files skipped for their suffix."""
-    files, skipped = [], []
+    sorted; a file named twice counts once), and the displays of the folder files
+    skipped for their suffix."""
+    files, skipped, seen = [], [], set()
     for path, display in targets:
-        if not path.is_dir():
-            files.append((path, display))
-            continue
-        for found in sorted(p for p in path.rglob("*") if p.is_file()):
-            shown = str(Path(display) / found.relative_to(path))
-            if found.suffix.lower() in TRACE_SUFFIXES:
-                files.append((found, shown))
+        found = [(path, display)]
+        if path.is_dir():
+            inside = sorted(p for p in path.rglob("*") if p.is_file())
+            found = [(f, str(Path(display) / f.relative_to(path))) for f in inside]
+        for file, shown in found:
+            if file.resolve() in seen:
+                continue
+            seen.add(file.resolve())
+            if file is path or file.suffix.lower() in TRACE_SUFFIXES:
+                files.append((file, shown))
             else:
                 skipped.append(shown)
     return files, skipped
