@@ -8,10 +8,14 @@ bookkeeping that a test runner never reads switched off (see :func:`_configure`)
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
 import os
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -415,3 +419,53 @@ __all__ = [
     "missing_credentials",
     "remove_callback",
 ]
+
+
+@contextlib.contextmanager
+def response_cache(backend: Any) -> Iterator[None]:
+    """litellm's response cache (``litellm.cache``) over ``backend`` (an object with the
+    methods ``litellm.Cache`` calls on its backend) for the duration; the previous
+    setting is restored after. The engine's calls never use it (``caching=False``)."""
+    module = litellm()
+    from litellm.caching.caching import Cache
+
+    cache = Cache(type="local")
+    cache.cache = backend
+    saved, module.cache = module.cache, cache
+    try:
+        yield
+    finally:
+        module.cache = saved
+
+
+#: Two identical offline calls with litellm's cache on: the second one is a hit.
+_CACHE_HIT_PROBE = """
+import litellm
+from litellm.caching.caching import Cache
+litellm.cache = Cache(type="local")
+for _ in range(2):
+    litellm.completion(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "p"}],
+                       mock_response="ok", api_key="probe")
+"""
+
+
+def cache_hit_problem() -> str | None:
+    """Why the installed litellm cannot serve a cache hit (None when it can): litellm
+    1.102+ needs its proxy extra for one (BerriAI/litellm#42195). Tried in a child
+    process, so the probe's calls never reach callbacks the user's code registered."""
+    version = importlib.metadata.version("litellm")
+    env = {**os.environ, **LITELLM_ENV}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _CACHE_HIT_PROBE],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"litellm {version}'s cache could not be tried ({exc})"
+    if done.returncode == 0:
+        return None
+    last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+    return f"litellm {version} cannot serve a cached answer here ({last[:200]})"

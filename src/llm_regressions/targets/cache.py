@@ -16,9 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
@@ -28,32 +25,21 @@ from llm_regressions.fsutil import atomic_write
 from llm_regressions.replay import client
 from llm_regressions.replay.cache import keep_out_of_git
 
-client.litellm()  # litellm's offline settings come before any of its modules
-from litellm.caching.base_cache import BaseCache  # noqa: E402
-from litellm.caching.caching import Cache  # noqa: E402
-
 #: Where a target's answers are kept, under the ``--llm-replay cached`` directory.
 TARGETS_DIR = "targets"
 STORE_FORMAT = 1
-#: Two identical offline calls with litellm's cache on: the second one is a hit.
-_PROBE = """
-import litellm
-from litellm.caching.caching import Cache
-litellm.cache = Cache(type="local")
-for _ in range(2):
-    litellm.completion(model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "probe"}],
-                       mock_response="ok", api_key="probe")
-"""
 
 
-class FileStore(BaseCache):  # type: ignore[misc]  # litellm's untyped base class
-    """litellm's cache backend API over one JSON file per key (atomic writes, like the
-    engine's cache). ``on_hit`` is told of every answer served, in the caller's thread:
-    how the capture knows a hit's success event is the run's (litellm may deliver it
-    from a thread that does not carry the run's context)."""
+class FileStore:
+    """litellm's cache backend methods (those ``litellm.Cache`` calls on its backend)
+    over one JSON file per key, written atomically like the engine's cache. ``on_hit``
+    is told of every answer served, in the caller's thread: how the capture knows a
+    hit's success event is the run's (litellm may deliver it from a thread that does not
+    carry the run's context)."""
+
+    namespace = None
 
     def __init__(self, root: Path, on_hit: Callable[[], None]) -> None:
-        super().__init__(default_ttl=0)
         self.root, self.on_hit = root, on_hit
 
     def _path(self, key: str) -> Path:
@@ -95,15 +81,8 @@ class FileStore(BaseCache):  # type: ignore[misc]  # litellm's untyped base clas
 @contextlib.contextmanager
 def serving(root: Path, run: int, on_hit: Callable[[], None]) -> Iterator[None]:
     """litellm's cache, backed by run ``run``'s store, for the duration."""
-    module = client.litellm()
-    cache = Cache(type="local")
-    cache.cache = FileStore(root / TARGETS_DIR / f"run{run + 1}", on_hit)
-    saved = module.cache
-    module.cache = cache
-    try:
+    with client.response_cache(FileStore(root / TARGETS_DIR / f"run{run + 1}", on_hit)):
         yield
-    finally:
-        module.cache = saved
 
 
 def cache_problem(cache_root: Path) -> str | None:
@@ -115,22 +94,8 @@ def cache_problem(cache_root: Path) -> str | None:
         return json.loads(remembered.read_text(encoding="utf-8"))["problem"]
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    problem = _probe(version)
+    problem = client.cache_hit_problem()
     with contextlib.suppress(OSError):
         keep_out_of_git(cache_root)
         atomic_write(remembered, json.dumps({"problem": problem}), overwrite=True)
     return problem
-
-
-def _probe(version: str) -> str | None:
-    env = {**os.environ, **client.LITELLM_ENV}
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=120
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"litellm {version}'s cache could not be tried ({exc})"
-    if done.returncode == 0:
-        return None
-    last = (done.stderr.strip().splitlines() or ["no message"])[-1]
-    return f"litellm {version} cannot serve a cached answer here ({last[:200]})"
