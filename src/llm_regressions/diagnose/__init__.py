@@ -1,0 +1,1 @@
+"""Root-cause analysis of failing cases: reruns, input ablation, truncation, attribution."""
