@@ -144,7 +144,7 @@ def test_passing_cases_are_not_diagnosed_and_the_flag_needs_a_live_run(
     llm_stub.script("fine", PASS)
     write_case("c.yaml", diag_case("fine", [user("fine")]))
     _, cases = _diagnosed(pytester, llm_stub)
-    assert "diagnosis" not in cases["fine"] and len(llm_stub.requests) == 1
+    assert cases["fine"]["diagnosis"] is None and len(llm_stub.requests) == 1
     refused = pytester.runpytest("--llm-regressions", "--llm-replay=recorded", "--llm-diagnose")
     refused.stderr.fnmatch_lines(["*--llm-diagnose reruns cases on their model: it needs a live*"])
     alone = pytester.runpytest("--llm-regressions", "--llm-diagnose-reruns=3")
@@ -198,3 +198,12 @@ def test_held_back_cases_with_known_causes(pytester, llm_stub):
     wrong = {k: cases[k]["diagnosis"]["attribution"] for k, ok in named.items() if not ok}
     assert len(HELD_BACK) >= 10 and sum(named.values()) >= 9, wrong
     assert cases["sys-persona"]["outcome"] == "xfailed"  # open cases are diagnosed too
+
+
+def test_the_estimate_counts_what_a_diagnosis_could_add(pytester, write_case):
+    write_case("c.yaml", diag_case("est", [system("S"), user("est")], **CHEAP_RECORDING))
+    result = pytester.runpytest("--llm-regressions", "--llm-estimate", "--llm-diagnose")
+    # 5 reruns, and 3 runs of the one variant there is (without the system message)
+    result.stdout.fnmatch_lines(
+        ["--llm-diagnose: up to 8 more calls, $0.000006 more, if every case fails*"]
+    )

@@ -32,7 +32,7 @@ def book_line(book: dict[str, Any] | None) -> str | None:
 def block(case_id: str, diagnosis: dict[str, Any]) -> list[str]:
     """The terminal block of one diagnosed case."""
     if not diagnosis["applicable"]:
-        return [f"{case_id}: not diagnosed: {diagnosis['why']}"]
+        return [f"{case_id}: {diagnosis['attribution']}"]
     lines = [f"{case_id}: {diagnosis['attribution']}"]
     lines.append("  " + stability_line(diagnosis["stability"]))
     lines += ["  " + variant_line(v) for v in diagnosis["variants"]]
@@ -62,9 +62,6 @@ def markdown(records: list[dict[str, Any]], cell: Any) -> list[str]:
     lines = ["| diagnosed case | likely cause | stability |", "|---|---|---|"]
     for record in diagnosed:
         diagnosis = record["diagnosis"]
-        if diagnosis["applicable"]:
-            why, stable = diagnosis["attribution"], stability_line(diagnosis["stability"])
-        else:
-            why, stable = f"not diagnosed: {diagnosis['why']}", ""
-        lines.append(f"| `{record['id']}` | {cell(why)} | {cell(stable)} |")
+        stable = stability_line(diagnosis["stability"]) if diagnosis["applicable"] else ""
+        lines.append(f"| `{record['id']}` | {cell(diagnosis['attribution'])} | {cell(stable)} |")
     return [*lines, ""]

@@ -83,11 +83,25 @@ class Diagnoser:
         done = {}
         for nodeid, pending in self._pending.items():
             if isinstance(pending, str):
-                done[nodeid] = {"applicable": False, "why": pending}
+                done[nodeid] = not_diagnosed(pending)
             else:
                 done[nodeid] = _diagnosis(pending)
         self._pending.clear()
         return done
+
+
+def not_diagnosed(why: str) -> dict[str, Any]:
+    """The diagnosis of a case that cannot have one (the same keys, empty)."""
+    return {
+        "applicable": False,
+        "why": why,
+        "stability": None,
+        "variants": [],
+        "book": None,
+        "truncation": None,
+        "attribution": f"not diagnosed: {why}",
+        "cost_usd": None,
+    }
 
 
 def _tally(
@@ -128,6 +142,7 @@ def _diagnosis(pending: _Pending) -> dict[str, Any]:
         book = {"open": _book(stability), "closed": _book(context)}
     return {
         "applicable": True,
+        "why": None,
         "stability": stability,
         "variants": tried,
         "book": book,

@@ -350,6 +350,7 @@ class CaseItem(pytest.Item):
             "expected_excerpt": self._expected_excerpt(),
             "trace_id": case.source.trace_id if case.source is not None else None,
             "selected_because": self.selected_because,
+            "diagnosis": None,  # --llm-diagnose: the session adds it once the answers are in
         }
 
     def _expected_excerpt(self) -> str | None:

@@ -79,7 +79,7 @@ class CaseRecord(TypedDict, total=False):
     expected_excerpt: str | None
     trace_id: str | None
     selected_because: list[str] | None
-    #: --llm-diagnose only (added by the session once the diagnosis is in).
+    #: --llm-diagnose: filled by the session once the diagnosis is in (else None).
     diagnosis: dict[str, Any] | None
     outcome: str
     verdict: str

@@ -1,0 +1,92 @@
+"""--llm-diagnose at the engine's full concurrency (issue 11 target).
+
+100 failing cases, each with a system message, a few-shot example, a retrieved document
+and an unused tool (4 variants), diagnosed with 5 reruns and 3 runs per variant, run
+through a real pytest session against the loopback stub answering every call after a
+fixed latency. The physical limit of the calls is ``calls x latency / concurrency``:
+the diagnosis cannot end sooner. The stub's serving span (first request in, last
+answer out) is compared with it, and the whole session's wall time is printed beside.
+
+    python bench/diagnose.py                       # 100 cases, latency 50 ms, concurrency 32
+    python bench/diagnose.py --cases 200 --latency 0.1 --concurrency 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from session_support import Reply, StubServer, session
+
+#: Reruns and runs per variant (the flags' defaults).
+RERUNS, VARIANT_RUNS, VARIANTS = 5, 3, 4
+
+
+def case_yaml(case_id: str) -> str:
+    """A failing case whose request holds all four elements a variant removes."""
+    doc = f"Policy v1 for {case_id}: returns within 30 days."
+    case = {
+        "version": 1,
+        "id": case_id,
+        "label": "stale_policy_retrieval",
+        "status": "fixed",
+        "model": {"name": "openai/gpt-4o-mini-2024-07-18", "params": {"temperature": 0}},
+        "request": {
+            "messages": [
+                {"role": "system", "content": "You are a support bot."},
+                {"role": "user", "content": "Example: can I return shoes?"},
+                {"role": "assistant", "content": "Yes, within the return window."},
+                {"role": "user", "content": f"Context: {doc}\nQ {case_id}: refund window?"},
+            ],
+            "tools": [{"type": "function", "function": {"name": "escalate", "parameters": {}}}],
+        },
+        "context": {"retrieval": [{"content": doc}]},
+        "checks": [{"contains": "14 days"}],
+    }
+    return json.dumps(case)  # JSON is YAML
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    stub = StubServer(latency=args.latency, record=False).start()
+    stub.script("refund window", Reply("30 days"))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            (folder / "regressions").mkdir()
+            for i in range(args.cases):
+                case_id = f"case-{i:04d}"
+                (folder / "regressions" / f"{case_id}.yaml").write_text(case_yaml(case_id))
+            flags = ["--llm-diagnose", f"--llm-concurrency={args.concurrency}"]
+            report, out, wall = session(folder, stub, flags)
+    finally:
+        stub.stop()
+    diagnosed = [c for c in report.get("cases", []) if (c.get("diagnosis") or {}).get("applicable")]
+    calls = args.cases * (1 + RERUNS + VARIANTS * VARIANT_RUNS)
+    limit = calls * args.latency / args.concurrency
+    span = stub.last_at - (stub.first_at or stub.last_at)
+    print(
+        f"{args.cases} failing cases, {len(diagnosed)} diagnosed; {stub.answered} calls answered "
+        f"(expected {calls}: 1 verdict + {RERUNS} reruns + {VARIANTS} variants x {VARIANT_RUNS})"
+    )
+    print(
+        f"latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}, "
+        f"most in flight at once {stub.max_in_flight}"
+    )
+    print(f"physical limit {limit:.2f} s; calls took {span:.2f} s; whole session {wall:.2f} s")
+    print(f"ratio physical limit / calls' span: {limit / span:.2f} (1.00 = full concurrency)")
+    ok = len(diagnosed) == args.cases and stub.answered == calls
+    if not ok:
+        print(out[-3000:])
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
