@@ -49,14 +49,24 @@ def case_yaml(case_id: str) -> str:
     return json.dumps(case)  # JSON is YAML
 
 
+def run(folder: Path, stub: StubServer, flags: list[str]) -> tuple[dict, str, float, float]:
+    """One session: (report, stdout, wall seconds, seconds from first call to last answer)."""
+    stub.first_at, stub.answered = None, 0
+    report, out, wall = session(folder, stub, flags)
+    return report, out, wall, stub.last_at - (stub.first_at or stub.last_at)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
+    per_case = 1 + RERUNS + VARIANTS * VARIANT_RUNS
+    calls = args.cases * per_case
     stub = StubServer(latency=args.latency, record=False).start()
     stub.script("refund window", Reply("30 days"))
+    concurrency = f"--llm-concurrency={args.concurrency}"
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -64,24 +74,32 @@ def main() -> None:
             for i in range(args.cases):
                 case_id = f"case-{i:04d}"
                 (folder / "regressions" / f"{case_id}.yaml").write_text(case_yaml(case_id))
-            flags = ["--llm-diagnose", f"--llm-concurrency={args.concurrency}"]
-            report, out, wall = session(folder, stub, flags)
+            # the same number of plain replay calls, no diagnosis: what the engine does
+            _, _, base_wall, base_span = run(
+                folder, stub, [concurrency, f"--llm-repeat={per_case}"]
+            )
+            base_answered = stub.answered
+            report, out, wall, span = run(folder, stub, ["--llm-diagnose", concurrency])
     finally:
         stub.stop()
-    diagnosed = [c for c in report.get("cases", []) if (c.get("diagnosis") or {}).get("applicable")]
-    calls = args.cases * (1 + RERUNS + VARIANTS * VARIANT_RUNS)
+    cases = report.get("cases", [])
+    diagnosed = [c for c in cases if (c.get("diagnosis") or {}).get("applicable")]
     limit = calls * args.latency / args.concurrency
-    span = stub.last_at - (stub.first_at or stub.last_at)
     print(
-        f"{args.cases} failing cases, {len(diagnosed)} diagnosed; {stub.answered} calls answered "
+        f"{args.cases} failing cases, {len(diagnosed)} diagnosed; {stub.answered} calls "
         f"(expected {calls}: 1 verdict + {RERUNS} reruns + {VARIANTS} variants x {VARIANT_RUNS})"
     )
     print(
         f"latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}, "
-        f"most in flight at once {stub.max_in_flight}"
+        f"most in flight at once {stub.max_in_flight}; physical limit {limit:.2f} s"
     )
-    print(f"physical limit {limit:.2f} s; calls took {span:.2f} s; whole session {wall:.2f} s")
-    print(f"ratio physical limit / calls' span: {limit / span:.2f} (1.00 = full concurrency)")
+    print(f"diagnosis run: calls took {span:.2f} s (session {wall:.2f} s)")
+    print(
+        f"plain replay of {base_answered} calls (--llm-repeat={per_case}, no diagnosis): "
+        f"{base_span:.2f} s (session {base_wall:.2f} s)"
+    )
+    print(f"ratio physical limit / diagnosis span: {limit / span:.2f} (1.00 = the limit)")
+    print(f"ratio plain replay span / diagnosis span: {base_span / span:.2f} (1.00 = no slower)")
     ok = len(diagnosed) == args.cases and stub.answered == calls
     if not ok:
         print(out[-3000:])
