@@ -207,3 +207,50 @@ def test_the_estimate_counts_what_a_diagnosis_could_add(pytester, write_case):
     result.stdout.fnmatch_lines(
         ["--llm-diagnose: up to 8 more calls, $0.000006 more, if every case fails*"]
     )
+
+
+REFUND_CASE = "regressions/stale_policy_retrieval/refund-window-stale-7f3a2c.yaml"
+STALE = "[policy-2023] Orders can be returned within 30 days of delivery."
+FRESH = "[policy-2025] Orders can be returned within 14 days of delivery."
+
+
+def test_docs_fail_diagnose_fix_pass_on_the_example_set(pytester, llm_stub):
+    """docs/diagnose.md's worked example: the stub answers from whatever policy text
+    the request holds, like the model in the incident did."""
+    from pathlib import Path
+
+    case = (Path(__file__).parent.parent / REFUND_CASE).read_text()
+    target = pytester.path / REFUND_CASE
+    target.parent.mkdir(parents=True)
+    target.write_text(case)
+    llm_stub.script_request("3 weeks ago", Reply("Orders can be returned within 14 days."))
+    llm_stub.script_request("within 30 days", Reply("Yes, you have 30 days to return it."))
+    result = pytester.runpytest(*llm_stub.args("--llm-diagnose"))
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(
+        [
+            "diagnosis (1 case(s), --llm-diagnose):",
+            "  refund-window-stale-7f3a2c: passes without the retrieved context (3/3) and "
+            "fails with it (5/5): the retrieval is the likely cause",
+            "    reproduces 5/5 (stable; 95% interval 57%-100%)",
+            "    without the retrieved context: passes 3/3",
+            "    without the system message: passes 3/3",
+            "    without the few-shot examples: not applicable (no example assistant turn "
+            "before the last user turn)",
+            "    without the tools not called: not applicable (the request defines no tools)",
+            "    open book (with the retrieved context) passes 0/5; closed book passes 3/3",
+            "    request 812 of 128,000 tokens (1%); max_tokens 400, answers used up to 14",
+        ]
+    )
+    target.write_text(
+        case.replace(STALE, FRESH)
+        .replace(
+            "content: Orders can be returned within 30 days of delivery.",
+            "content: Orders can be returned within 14 days of delivery.",
+        )
+        .replace("id: policy-2023", "id: policy-2025")
+    )
+    fixed = pytester.runpytest(*llm_stub.args("--llm-diagnose"))
+    assert fixed.ret == 0
+    assert "diagnosis (" not in fixed.stdout.str()  # a passing case is not diagnosed
+    fixed.stdout.fnmatch_lines(["pass rate: 1/1 fixed cases (100.0%)"])
