@@ -14,12 +14,13 @@ answer out) is compared with it, and the whole session's wall time is printed be
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 
 from session_support import Reply, StubServer, session
+
+from prompt_support import prompt_case  # after session_support: it puts tests/ on the path
 
 #: Reruns and runs per variant (the flags' defaults).
 RERUNS, VARIANT_RUNS, VARIANTS = 5, 3, 4
@@ -28,25 +29,15 @@ RERUNS, VARIANT_RUNS, VARIANTS = 5, 3, 4
 def case_yaml(case_id: str) -> str:
     """A failing case whose request holds all four elements a variant removes."""
     doc = f"Policy v1 for {case_id}: returns within 30 days."
-    case = {
-        "version": 1,
-        "id": case_id,
-        "label": "stale_policy_retrieval",
-        "status": "fixed",
-        "model": {"name": "openai/gpt-4o-mini-2024-07-18", "params": {"temperature": 0}},
-        "request": {
-            "messages": [
-                {"role": "system", "content": "You are a support bot."},
-                {"role": "user", "content": "Example: can I return shoes?"},
-                {"role": "assistant", "content": "Yes, within the return window."},
-                {"role": "user", "content": f"Context: {doc}\nQ {case_id}: refund window?"},
-            ],
-            "tools": [{"type": "function", "function": {"name": "escalate", "parameters": {}}}],
-        },
-        "context": {"retrieval": [{"content": doc}]},
-        "checks": [{"contains": "14 days"}],
-    }
-    return json.dumps(case)  # JSON is YAML
+    messages = [
+        {"role": "system", "content": "You are a support bot."},
+        {"role": "user", "content": "Example: can I return shoes?"},
+        {"role": "assistant", "content": "Yes, within the return window."},
+        {"role": "user", "content": f"Context: {doc}\nQ {case_id}: refund window?"},
+    ]
+    tools = [{"type": "function", "function": {"name": "escalate", "parameters": {}}}]
+    request = {"messages": messages, "tools": tools}
+    return prompt_case(case_id, request=request, context={"retrieval": [{"content": doc}]})
 
 
 def run(folder: Path, stub: StubServer, flags: list[str]) -> tuple[dict, str, float, float]:
@@ -58,9 +49,8 @@ def run(folder: Path, stub: StubServer, flags: list[str]) -> tuple[dict, str, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=100)
-    parser.add_argument("--latency", type=float, default=0.05)
-    parser.add_argument("--concurrency", type=int, default=32)
+    for flag, default in (("cases", 100), ("latency", 0.05), ("concurrency", 32)):
+        parser.add_argument(f"--{flag}", type=type(default), default=default)
     args = parser.parse_args()
     per_case = 1 + RERUNS + VARIANTS * VARIANT_RUNS
     calls = args.cases * per_case

@@ -3,13 +3,11 @@ loopback stub by what its request holds (``StubServer.script_request``)."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
+from prompt_support import prompt_case
 from stub_support import Reply, StubServer
 
 PASS, FAIL = Reply("Orders can be returned within 14 days."), Reply("You have 30 days.")
@@ -17,17 +15,7 @@ PASS, FAIL = Reply("Orders can be returned within 14 days."), Reply("You have 30
 
 def diag_case(case_id: str, messages: list[dict[str, Any]], **extra: Any) -> str:
     """YAML of a fixed case asking ``messages``; its check wants "14 days"."""
-    case: dict[str, Any] = {
-        "version": 1,
-        "id": case_id,
-        "label": "stale_policy_retrieval",
-        "status": "fixed",
-        "model": {"name": "openai/gpt-4o-mini-2024-07-18", "params": {"temperature": 0}},
-        "request": {"messages": messages},
-        "checks": [{"contains": "14 days"}],
-        **extra,
-    }
-    return yaml.safe_dump(json.loads(json.dumps(case)), sort_keys=False)
+    return prompt_case(case_id, request={"messages": messages}, **extra)
 
 
 def user(text: str) -> dict[str, str]:
