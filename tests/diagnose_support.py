@@ -15,7 +15,7 @@ PASS, FAIL = Reply("Orders can be returned within 14 days."), Reply("You have 30
 
 def diag_case(case_id: str, messages: list[dict[str, Any]], **extra: Any) -> str:
     """YAML of a fixed case asking ``messages``; its check wants "14 days"."""
-    return prompt_case(case_id, request={"messages": messages}, **extra)
+    return prompt_case(case_id, **{"request": {"messages": messages}, **extra})
 
 
 def user(text: str) -> dict[str, str]:

@@ -254,3 +254,18 @@ def test_docs_fail_diagnose_fix_pass_on_the_example_set(pytester, llm_stub):
     assert fixed.ret == 0
     assert "diagnosis (" not in fixed.stdout.str()  # a passing case is not diagnosed
     fixed.stdout.fnmatch_lines(["pass rate: 1/1 fixed cases (100.0%)"])
+
+
+def test_diagnoses_come_back_from_xdist_workers_and_from_the_cache(pytester, llm_stub):
+    folder = pytester.path / "regressions"
+    folder.mkdir()
+    for known in HELD_BACK[:3]:
+        known.script(llm_stub)
+        (folder / f"{known.case_id}.yaml").write_text(held_back_yaml(known))
+    _, cases = _diagnosed(pytester, llm_stub, "-n", "2", "--llm-replay=cached")
+    for known in HELD_BACK[:3]:
+        assert known.cause in cases[known.case_id]["diagnosis"]["attribution"]
+    sent = len(llm_stub.requests)
+    _, again = _diagnosed(pytester, llm_stub, "--llm-replay=cached")
+    assert len(llm_stub.requests) == sent  # every diagnosis call answered from the cache
+    assert again["rag-doc"]["diagnosis"] == cases["rag-doc"]["diagnosis"]
