@@ -1,1 +1,1 @@
-"""Root-cause analysis of failing cases: reruns, input ablation, truncation, attribution."""
+"""Root-cause analysis: why a case fails (reruns, ablation, clusters, known-good traces)."""
