@@ -269,3 +269,17 @@ def test_diagnoses_come_back_from_xdist_workers_and_from_the_cache(pytester, llm
     _, again = _diagnosed(pytester, llm_stub, "--llm-replay=cached")
     assert len(llm_stub.requests) == sent  # every diagnosis call answered from the cache
     assert again["rag-doc"]["diagnosis"] == cases["rag-doc"]["diagnosis"]
+
+
+def test_a_target_case_is_listed_as_not_diagnosed(pytester, llm_stub, write_case):
+    from prompt_support import prompt_case
+
+    pytester.makepyfile(stale_app="def answer(question):\n    return 'You have 30 days.'\n")
+    pytester.syspathinsert()
+    target = prompt_case("app-case", target="stale_app:answer", input={"question": "window?"})
+    write_case("c.yaml", target)
+    result, cases = _diagnosed(pytester, llm_stub)
+    diagnosis = cases["app-case"]["diagnosis"]
+    assert cases["app-case"]["outcome"] == "failed" and not diagnosis["applicable"]
+    assert diagnosis["why"].startswith("a target case: the app builds its own request")
+    result.stdout.fnmatch_lines(["  app-case: not diagnosed: a target case: the app builds*"])

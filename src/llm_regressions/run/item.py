@@ -205,8 +205,10 @@ class CaseItem(pytest.Item):
         if verdict is None or (verdict.ok and case.status != "open"):
             return
         if case.target is not None or not self.results:
-            why = "a target case: the app builds its own request, there is none to vary"
-            queue.diagnoser.not_applicable(self.nodeid, why if self.results else verdict.problem)
+            why = f"no answer to vary ({verdict.problem})"
+            if case.target is not None:
+                why = "a target case: the app builds its own request, there is none to vary"
+            queue.diagnoser.not_applicable(self.nodeid, why)
             return
         from llm_regressions.diagnose.running import Subject
 
