@@ -122,6 +122,7 @@ def record(i: int, verdict: str, rng: random.Random) -> dict[str, Any]:
         "expected_excerpt": EXPECTED.format(i=i),
         "trace_id": f"tr-{i:08x}",
         "selected_because": None,
+        "diagnosis": None,
     }
 
 

@@ -2,8 +2,10 @@
 
 Real HTTP on 127.0.0.1, so litellm is exercised end to end (its transport, retries and
 exception mapping) without the internet. Answers are scripted per request: a rule
-matches a substring of the last user message (or of the model name) and hands out its
-answers in order, repeating the last one. Faults are answers too.
+matches a substring of the last user message (or of the model name), or a regex anywhere
+in the request body (``script_request``), and hands out its answers in order, repeating
+the last one; ``script_random`` draws passing/failing answers from a seeded generator.
+Faults are answers too.
 
 With :meth:`StubServer.limit` it enforces a token-bucket rate limit as providers do:
 a request finding the bucket empty gets a 429 with ``retry-after-ms`` / ``retry-after``
@@ -20,6 +22,8 @@ import asyncio
 import itertools
 import json
 import math
+import random
+import re
 import signal
 import threading
 import time
@@ -27,6 +31,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Answers :meth:`StubServer.script_random` draws before repeating the last one.
+RANDOM_DRAWS = 1000
 _REASONS = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many"}
 
 
@@ -163,6 +169,24 @@ class StubServer:
         with self._lock:
             self._rules.insert(0, (match, sequence))
 
+    def script_request(self, pattern: str, *answers: Answer) -> None:
+        """Like :meth:`script`, for requests whose whole body (every message, the tool
+        definitions) matches the regex ``pattern``: an answer can depend on whether a
+        system message, a document or a tool is in the request."""
+        self.script(re.compile(pattern), *answers)  # type: ignore[arg-type]
+
+    def script_random(
+        self, match: str, passing: Answer, failing: Answer, rate: float, seed: int
+    ) -> list[bool]:
+        """Answer requests matching ``match`` with ``passing`` at ``rate`` and
+        ``failing`` otherwise, drawn from a seeded generator (an intermittent failure
+        that replays the same way every time). Returns the first draws (True: passing),
+        in the order requests will get them."""
+        rng = random.Random(seed)
+        draws = [rng.random() < rate for _ in range(RANDOM_DRAWS)]
+        self.script(match, *(passing if ok else failing for ok in draws))
+        return draws
+
     def received(self, match: str = "") -> list[dict[str, Any]]:
         """Recorded request bodies whose last user message contains ``match``."""
         with self._lock:
@@ -174,7 +198,7 @@ class StubServer:
             if self.record:
                 self.requests.append(body)
             for match, answers in self._rules:
-                if match in text or match == body.get("model"):
+                if _matches(match, text, body):
                     return next(answers)
         return Reply()
 
@@ -323,6 +347,14 @@ class StubServer:
         if reply.system_fingerprint:
             payload["system_fingerprint"] = reply.system_fingerprint
         return json.dumps(payload).encode()
+
+
+def _matches(match: str | re.Pattern[str], text: str, body: dict[str, Any]) -> bool:
+    """A rule's test: a substring of ``text`` (or the model), or a regex searched in
+    the whole request body."""
+    if isinstance(match, re.Pattern):
+        return match.search(json.dumps(body, ensure_ascii=False)) is not None
+    return match in text or match == body.get("model")
 
 
 def _last_user_text(body: dict[str, Any]) -> str:

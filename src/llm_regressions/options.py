@@ -19,6 +19,8 @@ import pytest
 from llm_regressions.settings import (
     DEFAULT_CACHE_DIR,
     DEFAULT_CONCURRENCY,
+    DEFAULT_DIAGNOSE_RERUNS,
+    DEFAULT_DIAGNOSE_VARIANT_RUNS,
     DEFAULT_GOLDEN_MIN,
     DEFAULT_PATHS,
     DEFAULT_PROMOTE_DIR,
@@ -198,6 +200,39 @@ REPLAY_FLAGS = _companions(
         ),
     ),
     "llm_regressions",
+)
+
+DIAGNOSE_FLAG = _flag(
+    "--llm-diagnose",
+    "After the verdict of every failing case (and every 'status: open' case), look for "
+    "the cause: rerun its exact request at temperature 0 (is the failure stable?), rerun "
+    "it without each prompt element in turn (system message, few-shot examples, retrieved "
+    "context, unused tools, each template variable), compare open and closed book, check "
+    "the request and answer against the model's limits, and say the likely cause in one "
+    "line. Live or cached runs; the calls go through the same engine and budget. Never "
+    "changes a verdict.",
+    action="store_true",
+    default=False,
+)
+DIAGNOSE_FLAGS = (
+    replace(DIAGNOSE_FLAG, needs=("llm_regressions",)),
+    *_companions(
+        (
+            _count(
+                "--llm-diagnose-reruns",
+                "N",
+                "With --llm-diagnose: reruns of the exact request that measure how often "
+                f"the failure reproduces (default {DEFAULT_DIAGNOSE_RERUNS}).",
+            ),
+            _count(
+                "--llm-diagnose-variant-runs",
+                "N",
+                "With --llm-diagnose: runs of each variant with one element removed "
+                f"(default {DEFAULT_DIAGNOSE_VARIANT_RUNS}).",
+            ),
+        ),
+        "llm_diagnose",
+    ),
 )
 
 GATE_FLAGS = _companions(
@@ -457,6 +492,8 @@ TRACE_FLAGS = (
     ),
 )
 
+ALL_FLAGS = (*RUN_FLAGS, *REPLAY_FLAGS, *DIAGNOSE_FLAGS, *GATE_FLAGS, *TRACE_FLAGS)
+
 #: ini keys: (name, help, addini keywords).
 INI_KEYS = (
     (
@@ -541,7 +578,7 @@ INI_KEYS = (
 def add_options(parser: pytest.Parser) -> None:
     """Declare every flag and ini key, all under one ``--help`` group."""
     group = parser.getgroup(*GROUP)
-    for flag in (*RUN_FLAGS, *REPLAY_FLAGS, *GATE_FLAGS, *TRACE_FLAGS):
+    for flag in ALL_FLAGS:
         group.addoption(flag.name, **{"dest": flag.dest, **flag.options}, help=flag.help)
     for name, help_text, options in INI_KEYS:
         parser.addini(name, help=help_text, **options)
@@ -550,7 +587,7 @@ def add_options(parser: pytest.Parser) -> None:
 def check_companions(config: pytest.Config) -> None:
     """A companion flag given without its master flag would be silently ignored (a
     ``--llm-replay recorded`` without ``--llm-regressions`` runs the unit tests): refuse."""
-    flags = {f.dest: f for f in (*RUN_FLAGS, *REPLAY_FLAGS, *GATE_FLAGS, *TRACE_FLAGS)}
+    flags = {f.dest: f for f in ALL_FLAGS}
     for flag in flags.values():
         if (
             flag.needs
@@ -574,6 +611,11 @@ def configure(config: pytest.Config) -> Settings:
         config.stash[SETTINGS_KEY] = settings
         if settings.enabled and settings.repeat_max and not settings.calls_models:
             raise SettingsError("--llm-repeat-max needs a live or cached run, not recorded")
+        if settings.enabled and config.getoption("llm_diagnose") and not settings.calls_models:
+            raise SettingsError(
+                "--llm-diagnose reruns cases on their model: it needs a live or cached run, "
+                "not recorded (recorded mode has no model to ask)"
+            )
         _check_estimate(config, settings)
         if settings.enabled:
             config.stash[GATE_SETTINGS_KEY] = _gate_settings(config, settings)
@@ -629,7 +671,20 @@ def _settings(config: pytest.Config) -> Settings:
         estimate=bool(opt("llm_estimate")),
         cache_dir=ini("llm_regressions_cache_dir") or DEFAULT_CACHE_DIR,
         prompt=_choice(config, "llm_prompt", "llm_regressions_prompt", PROMPT_MODES),
+        **_diagnose_runs(config),
     )
+
+
+def _diagnose_runs(config: pytest.Config) -> dict[str, int]:
+    """--llm-diagnose's reruns and variant runs (0 and 0 without the flag)."""
+    if not config.getoption("llm_diagnose"):
+        return {}
+    reruns = _positive(config.getoption("llm_diagnose_reruns"), "--llm-diagnose-reruns")
+    runs = _positive(config.getoption("llm_diagnose_variant_runs"), "--llm-diagnose-variant-runs")
+    return {
+        "diagnose_reruns": reruns or DEFAULT_DIAGNOSE_RERUNS,
+        "diagnose_variant_runs": runs or DEFAULT_DIAGNOSE_VARIANT_RUNS,
+    }
 
 
 def _api_base(url: str | None) -> str | None:

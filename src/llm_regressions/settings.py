@@ -21,6 +21,9 @@ DEFAULT_RETRIES = 2
 DEFAULT_CACHE_DIR = ".llm_regressions_cache"
 DEFAULT_GOLDEN_MIN = 20
 DEFAULT_PROMOTE_DIR = "regressions"
+#: --llm-diagnose: reruns of the exact request, runs of each variant.
+DEFAULT_DIAGNOSE_RERUNS = 5
+DEFAULT_DIAGNOSE_VARIANT_RUNS = 3
 
 
 class SettingsError(ValueError):
@@ -52,6 +55,14 @@ class Settings:
     estimate: bool = False
     cache_dir: str = DEFAULT_CACHE_DIR
     prompt: str = "current"
+    #: --llm-diagnose: reruns and variant runs per failing (or open) case; 0 is off.
+    diagnose_reruns: int = 0
+    diagnose_variant_runs: int = 0
+
+    @property
+    def diagnose(self) -> bool:
+        """Failing and open cases get a root-cause diagnosis after their verdict."""
+        return self.calls_models and self.diagnose_reruns > 0
 
     @property
     def calls_models(self) -> bool:

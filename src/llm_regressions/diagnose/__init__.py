@@ -1,1 +1,1 @@
-"""Root-cause analysis: why a case fails."""
+"""Root-cause analysis: why a case fails (reruns, ablation, clusters, known-good traces)."""

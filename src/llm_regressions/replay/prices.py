@@ -44,6 +44,25 @@ def _table() -> dict[str, Any]:
 def price_of(model: str) -> Price | None:
     """The price of a litellm model string (``openai/gpt-4o-mini-2024-07-18``), or None
     when litellm's table has none (a local model, a name it does not know)."""
+    entry = _entry(model)
+    if entry is None:
+        return None
+    cost_in, cost_out = entry.get("input_cost_per_token"), entry.get("output_cost_per_token")
+    if not isinstance(cost_in, (int, float)) or not isinstance(cost_out, (int, float)):
+        return None
+    return Price(float(cost_in), float(cost_out))
+
+
+def window_of(model: str) -> tuple[int | None, int | None]:
+    """(input tokens, output tokens) the model accepts at most, from the same table;
+    None where litellm does not know."""
+    entry = _entry(model) or {}
+    limits = (entry.get("max_input_tokens"), entry.get("max_output_tokens"))
+    return tuple(int(v) if isinstance(v, (int, float)) else None for v in limits)  # type: ignore[return-value]
+
+
+def _entry(model: str) -> dict[str, Any] | None:
+    """The table's entry of a litellm model string, ``provider/`` prefix or not."""
     table = _table()
     entry = table.get(model)
     if entry is None and "/" in model:
@@ -51,9 +70,4 @@ def price_of(model: str) -> Price | None:
         candidate = table.get(bare)
         if isinstance(candidate, dict) and candidate.get("litellm_provider") in (provider, None):
             entry = candidate
-    if not isinstance(entry, dict):
-        return None
-    cost_in, cost_out = entry.get("input_cost_per_token"), entry.get("output_cost_per_token")
-    if not isinstance(cost_in, (int, float)) or not isinstance(cost_out, (int, float)):
-        return None
-    return Price(float(cost_in), float(cost_out))
+    return entry if isinstance(entry, dict) else None

@@ -115,6 +115,7 @@ RECORD_DEFAULTS: dict[str, Any] = {
     "expected_excerpt": None,
     "trace_id": None,
     "selected_because": None,
+    "diagnosis": None,
 }
 
 

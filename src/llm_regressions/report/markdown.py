@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from llm_regressions.diagnose.render import markdown as diagnosis_rows
 from llm_regressions.report import text
 
 MAX_ROWS = 25
@@ -64,6 +65,7 @@ def render(report: dict[str, Any]) -> str:
         if len(rows) > MAX_ROWS:
             lines.append(f"| | … {len(rows) - MAX_ROWS} more | | | |")
         lines.append("")
+    lines += diagnosis_rows(report["cases"], _cell)
     lines += [f"- {_line(line)}" for line in text.metric_lines(agg)]
     ref = (report.get("run") or {}).get("changed_since")
     if ref:

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from llm_regressions.diagnose.render import section as diagnosis_section
 from llm_regressions.report import metrics, text
 
 TITLE = "llm regressions"
@@ -49,6 +50,7 @@ def section(
     out += _trouble(records)
     out += _drift(records)
     out += _prompts(records)
+    out += diagnosis_section(records)
     out += text.metric_lines(agg, regressed=False)
     out += rate_limit_lines(rate_limits)
     if gate["baseline"] is not None:

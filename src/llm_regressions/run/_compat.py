@@ -86,6 +86,7 @@ class FromWorkers:
 
 #: ``workeroutput`` key carrying what rate limits cost a worker (its per-model stats).
 RATE_LIMITS = "llm_regressions_rate_limits"
+DIAGNOSES = "llm_regressions_diagnoses"
 
 
 def worker_budget(config: pytest.Config) -> tuple[Path | None, str]:

@@ -58,6 +58,9 @@ class CaseCost:
     extra_calls: int = 0
     extra_usd: float = 0.0
     cached: int = 0
+    #: --llm-diagnose: the calls a diagnosis of the case would add, if it fails.
+    diagnose_calls: int = 0
+    diagnose_usd: float = 0.0
     guessed: bool = False  # tokens from text length, not recorded usage
     models: dict[str, ModelCost] = field(default_factory=lambda: defaultdict(ModelCost))
 
@@ -130,6 +133,9 @@ def estimate_case(
     else:
         sent, extra = fewest, most - fewest
     _charge(cost, model, sent, extra, tokens_in, tokens_out)
+    if settings.diagnose and requests:
+        cost.diagnose_calls = _diagnosis_calls(loaded, settings, requests[0])
+        cost.diagnose_usd = _price(model, cost.diagnose_calls, tokens_in, tokens_out) or 0.0
     scored = (fewest, most) if settings.calls_models else _recorded_runs(loaded)
     for judge, judge_in in _judges(loaded, settings, tokens_out):
         per_run = settings.judge_repeat
@@ -143,6 +149,17 @@ def estimate_case(
             price_model=judge,
         )
     return cost
+
+
+def _diagnosis_calls(loaded: LoadedCase, settings: Settings, request: ProviderRequest) -> int:
+    """The reruns and variant runs --llm-diagnose sends for the case if it fails (the
+    tools variant counted whenever the request has tools: which get called is unknown)."""
+    from llm_regressions.diagnose.running import calls_per_case
+    from llm_regressions.diagnose.variants import base_request, variants
+
+    built = variants(base_request(request), loaded.case, called=())
+    applicable = sum(variant.applicable for variant in built)
+    return calls_per_case(settings.diagnose_reruns, settings.diagnose_variant_runs, applicable)
 
 
 def _recorded_runs(loaded: LoadedCase) -> tuple[int, int]:
@@ -200,6 +217,13 @@ class Estimate:
         if extra:
             more = usd(sum(c.extra_usd for c in self.cases))
             out.append(f"adaptive repeats: up to {extra} more calls, {more} more")
+        diagnosis = sum(c.diagnose_calls for c in self.cases)
+        if diagnosis:
+            more = usd(sum(c.diagnose_usd for c in self.cases))
+            out.append(
+                f"--llm-diagnose: up to {diagnosis} more calls, {more} more, if every case "
+                "fails (only failing and open cases are diagnosed; not in the total above)"
+            )
         cached = sum(c.cached for c in self.cases)
         if cached:
             out.append(f"cached: {cached} calls answered from the cache (not counted)")

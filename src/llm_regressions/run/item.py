@@ -37,6 +37,7 @@ from llm_regressions.run.verdict import (
     live_verdict,
     recorded_verdict,
     result_from_expected,
+    score,
     score_runs,
 )
 from llm_regressions.settings import Settings
@@ -161,6 +162,8 @@ class CaseItem(pytest.Item):
             raise _compat.skip_at_item_location(str(exc)) from None
         finally:
             self.cost = (access.spent + sum(r.cost_usd or 0.0 for r in self.results)) or None
+        if settings.diagnose:
+            self._diagnose(settings, queue)
         self.drift = next(filter(None, (drift(self._model, r.model) for r in self.results)), None)
         if self.drift:
             self.user_properties.append((DRIFT_PROPERTY, self.drift))
@@ -194,6 +197,30 @@ class CaseItem(pytest.Item):
         if self.repeat is not None:
             self.repeat["used"] = len(runs)
         return verdict
+
+    def _diagnose(self, settings: Settings, queue: ReplayQueue) -> None:
+        """--llm-diagnose: a failing or open case's diagnosis starts now (its calls are
+        sent meanwhile, the session collects it at the end); the verdict stays as is."""
+        verdict, case = self.verdict, self.loaded.case
+        if verdict is None or (verdict.ok and case.status != "open"):
+            return
+        if case.target is not None or not self.results:
+            why = f"no answer to vary ({verdict.problem})"
+            if case.target is not None:
+                why = "a target case: the app builds its own request, there is none to vary"
+            queue.diagnoser.not_applicable(self.nodeid, why)
+            return
+        from llm_regressions.diagnose.running import Subject
+
+        access = queue.judge_access()
+
+        def passes(result: ReplayResult) -> bool:
+            with judging(access):
+                return score("diagnosis", self.loaded, result).passed
+
+        request = self._requests(settings, range(1))[0]
+        subject = Subject(request, case, list(self.results), passes)
+        queue.diagnoser.start(self.nodeid, subject)
 
     def _answers(self, settings: Settings, queue: ReplayQueue, runs: range) -> list[ReplayResult]:
         """The answers of ``runs`` (the first ones queued ahead; later ones, asked for
@@ -326,6 +353,7 @@ class CaseItem(pytest.Item):
             "expected_excerpt": self._expected_excerpt(),
             "trace_id": case.source.trace_id if case.source is not None else None,
             "selected_because": self.selected_because,
+            "diagnosis": None,  # --llm-diagnose: the session adds it once the answers are in
         }
 
     def _expected_excerpt(self) -> str | None:

@@ -79,6 +79,8 @@ class CaseRecord(TypedDict, total=False):
     expected_excerpt: str | None
     trace_id: str | None
     selected_because: list[str] | None
+    #: --llm-diagnose: filled by the session once the diagnosis is in (else None).
+    diagnosis: dict[str, Any] | None
     outcome: str
     verdict: str
     duration_s: float

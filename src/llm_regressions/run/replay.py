@@ -23,6 +23,7 @@ from llm_regressions.settings import Settings
 
 if TYPE_CHECKING:
     from llm_regressions.casefile.model import Case
+    from llm_regressions.diagnose.running import Diagnoser
 
 QUEUE_KEY = pytest.StashKey["ReplayQueue"]()
 
@@ -66,6 +67,7 @@ class ReplayQueue:
         self.budget = budget
         self._engine: Engine | None = None
         self._pending: dict[str, list[Future[ReplayResult]]] = {}
+        self._diagnoser: Diagnoser | None = None
 
     @property
     def engine(self) -> Engine:
@@ -79,6 +81,22 @@ class ReplayQueue:
             )
             self._engine = Engine(policy, cache)
         return self._engine
+
+    @property
+    def diagnoser(self) -> Diagnoser:
+        """--llm-diagnose: the diagnoses this process started (calls on this engine)."""
+        if self._diagnoser is None:
+            from llm_regressions.diagnose.running import Diagnoser
+
+            s = self.settings
+            self._diagnoser = Diagnoser(
+                lambda: self.engine, s.diagnose_reruns, s.diagnose_variant_runs
+            )
+        return self._diagnoser
+
+    def diagnoses(self) -> dict[str, dict[str, Any]]:
+        """Every diagnosis this process started, by node id (waits for their answers)."""
+        return self._diagnoser.collect() if self._diagnoser is not None else {}
 
     def judge_access(self) -> JudgeAccess:
         return JudgeAccess(

@@ -140,6 +140,11 @@ class LlmSession:
         if _compat.is_xdist_controller(config):
             receive = _compat.FromWorkers(_compat.RATE_LIMITS, self.rate_limits.extend)
             config.pluginmanager.register(receive, "llm-regressions-rate-limits")
+        #: --llm-diagnose: node id -> diagnosis (under xdist, sent by the workers).
+        self.diagnoses: dict[str, dict[str, Any]] = {}
+        if settings.diagnose and _compat.is_xdist_controller(config):
+            receive = _compat.FromWorkers(_compat.DIAGNOSES, self.diagnoses.update)
+            config.pluginmanager.register(receive, "llm-regressions-diagnoses")
         self.collector = RecordCollector()
         self.result: GateResult | None = None
         self.aggregates: dict[str, Any] | None = None
@@ -294,6 +299,7 @@ class LlmSession:
         may raise (pytest would end in an internal error): whatever goes wrong becomes a
         gate failure with its reason."""
         if self.worker:
+            _compat.send_to_controller(self.config, _compat.DIAGNOSES, self.queue.diagnoses())
             _compat.send_to_controller(self.config, _compat.RATE_LIMITS, self.queue.rate_limits())
         if self.worker or self.config.getoption("collectonly"):
             return  # nothing ran: nothing to gate or report
@@ -303,6 +309,7 @@ class LlmSession:
             return
         _compat.remember_last_failed(self.config, self.settings.replay, CASE_SUFFIXES)
         records = self.collector.sorted()
+        self._attach_diagnoses(records)
         if self._nothing_affected(session):
             session.exitstatus = pytest.ExitCode.OK  # nothing to run is a complete run
             incomplete = None
@@ -326,6 +333,16 @@ class LlmSession:
         except OSError as exc:
             self.result.failures.append(f"could not write a report: {exc}")
         self._set_exit_status(session)
+
+    def _attach_diagnoses(self, records: list[dict[str, Any]]) -> None:
+        """--llm-diagnose: each diagnosed case's record gets its ``diagnosis`` (this
+        process's, and under xdist the workers')."""
+        if not self.settings.diagnose:
+            return
+        self.diagnoses.update(self.queue.diagnoses())
+        for record in records:
+            if record["nodeid"] in self.diagnoses:
+                record["diagnosis"] = self.diagnoses[record["nodeid"]]
 
     def _nothing_affected(self, session: pytest.Session) -> bool:
         """--llm-changed-since left no case to run (no golden case, and nothing changed
