@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,7 +155,7 @@ def _load_list(data: dict, lines: yamlio.LineMap, path: Path, display: str) -> l
     try:
         CaseList.model_validate(data)
     except ValidationError as exc:
-        raise CaseFormatError(display, _problems(exc, data, lines, ())) from None
+        raise CaseFormatError(display, validation_problems(exc, data, lines, ())) from None
     loaded, problems, seen = [], [], {}
     for index, raw in enumerate(data["cases"]):
         prefix = ("cases", index)
@@ -191,7 +192,7 @@ def _load_one(
     try:
         case = Case.model_validate(raw)
     except ValidationError as exc:
-        raise CaseFormatError(display, _problems(exc, raw, lines, prefix)) from None
+        raise CaseFormatError(display, validation_problems(exc, raw, lines, prefix)) from None
     checks, problems = [], []
     for index, entry in enumerate(case.checks):
         ((name, arg),) = entry.items()
@@ -210,9 +211,15 @@ def _load_one(
     return LoadedCase(case, checks, path, line, lines, prefix)
 
 
-def _problems(
-    exc: ValidationError, raw: Any, lines: yamlio.LineMap, prefix: tuple
+def validation_problems(
+    exc: ValidationError,
+    raw: Any,
+    lines: yamlio.LineMap,
+    prefix: tuple,
+    known: Callable[[], list[str]] | None = None,
 ) -> list[Problem]:
+    """Pydantic's errors as located problems; ``known`` lists the field names an unknown
+    key is compared with for a "did you mean" (the case format's by default)."""
     problems, seen = [], set()
     for error in exc.errors(include_url=False):
         loc = _data_path(error["loc"], raw, missing=error["type"] == "missing")
@@ -220,7 +227,7 @@ def _problems(
             continue
         seen.add(loc)
         located = (*prefix, *loc)
-        problems.append(Problem(lines.line_of(located), format_path(located), _message(error, loc)))
+        problems.append(Problem(lines.line_of(located), format_path(located), _message(error, loc, known)))
     return problems
 
 
@@ -243,12 +250,12 @@ def _data_path(loc: tuple, raw: Any, missing: bool = False) -> tuple:
     return tuple(kept)
 
 
-def _message(error: dict, loc: tuple) -> str:
+def _message(error: dict, loc: tuple, known: Callable[[], list[str]] | None) -> str:
     kind = error["type"]
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        hint = difflib.get_close_matches(str(loc[-1]), _known_field_names(), n=1)
+        hint = difflib.get_close_matches(str(loc[-1]), (known or _known_field_names)(), n=1)
         return "unknown field" + (f" (did you mean {hint[0]!r}?)" if hint else "")
     message = error["msg"]
     if message.startswith("Value error, "):

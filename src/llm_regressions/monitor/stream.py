@@ -1,0 +1,112 @@
+"""Production trace files -> spans, one at a time, in every format promotion reads.
+
+JSON Lines files (OTLP JSON lines, litellm logging payloads, Langfuse observations) are
+read line by line: each line goes through the readers of :mod:`llm_regressions.traces.detect`
+on its own, the one that read the previous line first, so memory holds one line's spans.
+A file that is one JSON document is read whole, as promotion reads it (and limited to the
+same size). A line or file no reader takes is counted as unreadable, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llm_regressions.traces import detect
+from llm_regressions.traces.errors import Declined, TraceError
+from llm_regressions.traces.model import Span
+from llm_regressions.traces.typecheck import check_spans
+
+#: Files a directory contributes (a file named on the command line is always read).
+SUFFIXES = (".json", ".jsonl", ".ndjson")
+_READ_ERRORS = (Declined, TraceError, TypeError, KeyError, AttributeError, ValueError)
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A line or file the monitor skipped, and why."""
+
+    file: str
+    where: str
+    reason: str
+
+
+def trace_files(paths: list[Path]) -> Iterator[Path]:
+    """Every trace file under ``paths``, directories walked in name order."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+        else:
+            yield path
+
+
+def read_spans(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
+    """The spans of one file; problems go to ``unreadable``."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline()
+            lines = _is_json_lines(first, handle)
+    except OSError as exc:
+        unreadable.append(Unreadable(str(path), "", f"cannot read: {exc.strerror or exc}"))
+        return
+    if lines:
+        yield from _json_lines(path, unreadable)
+        return
+    try:
+        yield from detect.read_trace(path).spans
+    except TraceError as exc:
+        reason = str(exc).removeprefix(f"{path}: ").splitlines()[0]
+        unreadable.append(Unreadable(str(path), "", reason))
+
+
+def _is_json_lines(first: bytes, handle: Any) -> bool:
+    """The first line is a whole JSON value and more follows."""
+    try:
+        json.loads(first)
+    except ValueError:
+        return False
+    return bool(handle.read(1))
+
+
+def _json_lines(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
+    order = list(detect.READERS)
+    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                document = json.loads(line)
+                spans, used = _read_line(document, order)
+            except _READ_ERRORS as exc:
+                unreadable.append(Unreadable(str(path), f"line {number}", _short(exc)))
+                continue
+            if used:  # the reader that took this line is asked first next time
+                order.remove(used)
+                order.insert(0, used)
+            yield from spans
+
+
+def _read_line(document: Any, order: list) -> tuple[list[Span], Any]:
+    """The spans of one line, and the (name, reader) that read it."""
+    reasons = []
+    for wrapped in ([document], [[document]]):  # a bare Langfuse observation: a list of one
+        for entry in order:
+            try:
+                trace = entry[1](wrapped)
+                check_spans(trace.spans)
+                return trace.spans, entry
+            except Declined as exc:
+                reasons.append(f"{entry[0]}: {exc}")
+            except (TypeError, KeyError, AttributeError, ValueError) as exc:
+                reasons.append(f"{entry[0]}: {type(exc).__name__}: {exc}")
+        if not isinstance(document, dict):
+            break
+    raise Declined("no reader takes this line (" + "; ".join(reasons[:3]) + ")")
+
+
+def _short(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 300 else text[:297] + "..."
