@@ -227,7 +227,9 @@ def validation_problems(
             continue
         seen.add(loc)
         located = (*prefix, *loc)
-        problems.append(Problem(lines.line_of(located), format_path(located), _message(error, loc, known)))
+        problems.append(
+            Problem(lines.line_of(located), format_path(located), _message(error, loc, known))
+        )
     return problems
 
 

@@ -35,7 +35,9 @@ def _record(index: int, span: Failing) -> dict[str, Any]:
         "runs": [
             {
                 "passed": False,
-                "checks": [{"check": c["check"].split(":")[0], "passed": False} for c in span.checks],
+                "checks": [
+                    {"check": c["check"].split(":")[0], "passed": False} for c in span.checks
+                ],
                 "output_excerpt": span.excerpt,
             }
         ],

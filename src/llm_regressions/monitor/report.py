@@ -84,7 +84,9 @@ def markdown(monitor: dict[str, Any]) -> str:
         )
     lines += ["", f"### Failing spans ({monitor['failing_total']})", ""]
     for cluster in monitor["failing"]:
-        lines.append(f"- **{cluster['label']}** ({cluster['size']} span(s)): {cluster['excerpt']!r}")
+        lines.append(
+            f"- **{cluster['label']}** ({cluster['size']} span(s)): {cluster['excerpt']!r}"
+        )
         lines += [f"  - `{s['promote']}`" for s in cluster["spans"][:3]]
     return "\n".join(lines) + "\n"
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from llm_regressions.casefile.model import SnakeCase
 
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -49,8 +49,8 @@ class MonitorItem(pytest.Item):
             return f"alert {self.alert.name}: {excinfo.value}"
         return super().repr_failure(excinfo, style)
 
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"llm-monitor: {self.alert.name}"
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"llm-monitor: {self.alert.name}"
 
 
 class MonitorSession:
@@ -79,8 +79,7 @@ class MonitorSession:
     def pytest_collection(self, session: pytest.Session) -> bool:
         alerts = self._run()
         session.items = [
-            MonitorItem.from_parent(session, name=f"llm-monitor::{a.name}", alert=a)
-            for a in alerts
+            MonitorItem.from_parent(session, name=f"llm-monitor::{a.name}", alert=a) for a in alerts
         ]
         hook = self.config.hook
         hook.pytest_collection_modifyitems(session=session, config=self.config, items=session.items)

@@ -46,7 +46,9 @@ class Window:
     schema_passed: int = 0
     tokens: int = 0
     cost_usd: float = 0.0
-    tenants: dict[str, list[float]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0.0]))
+    tenants: dict[str, list[float]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0, 0.0])
+    )
     chars: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
 
     def add_llm(self, tenant: str, model: str, output: str | None, latency, usage, cost) -> None:
@@ -103,7 +105,12 @@ class Window:
                 "per_request": self.cost_usd / spans if spans else None,
             },
             "tenants": {
-                name: {"requests": int(n), "tokens": int(t), "cost_usd": c, "cost_per_request": c / n}
+                name: {
+                    "requests": int(n),
+                    "tokens": int(t),
+                    "cost_usd": c,
+                    "cost_per_request": c / n,
+                }
                 for name, (n, t, c) in sorted(self.tenants.items())
             },
             "non_ascii": {
