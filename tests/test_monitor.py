@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,9 @@ def test_the_report_lists_failing_spans_with_their_promote_command(pytester) -> 
     assert cluster["label"] == "refused_answer" and cluster["size"] == 10
     command = cluster["spans"][0]["promote"]
     assert command.startswith("pytest --promote-trace=logs/otlp.jsonl --promote-trace-id ")
-    assert command.endswith("--promote-label refused_answer")
+    assert command.endswith(
+        "--promote-label refused_answer --promote-check '{not_contains: I cannot help}'"
+    )
     assert [w["spans"] for w in monitor["windows"]] == [90] * 8
     schema = json.loads(
         (Path(__file__).parent.parent / "src/llm_regressions/schemas/report.v1.json").read_text()
@@ -58,6 +61,10 @@ def test_the_report_lists_failing_spans_with_their_promote_command(pytester) -> 
     assert not [e.message for e in Draft202012Validator(schema).iter_errors(report)]
     markdown = (pytester.path / "r.md").read_text()
     assert "| eval_pass_rate | failed |" in markdown and command in markdown
+    promoted = pytester.runpytest(*shlex.split(command)[1:])  # the command works as printed
+    promoted.stdout.fnmatch_lines(
+        ["verified: fails on observed*", "wrote regressions/refused_answer/*"]
+    )
 
 
 def test_history_gives_baselines_across_runs(pytester) -> None:

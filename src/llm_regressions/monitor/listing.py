@@ -12,7 +12,8 @@ from llm_regressions.report.clusters import clusters
 
 
 def promote_command(span: Failing) -> str:
-    """``pytest --promote-trace=FILE --promote-trace-id T --promote-span S --promote-label L``."""
+    """``pytest --promote-trace=FILE --promote-trace-id T --promote-span S --promote-label L
+    --promote-check CHECK...``: the rule's failing checks become the case's."""
     parts = [
         "pytest",
         f"--promote-trace={span.file}",
@@ -23,6 +24,8 @@ def promote_command(span: Failing) -> str:
         "--promote-label",
         span.label,
     ]
+    for check in span.checks:
+        parts += ["--promote-check", check["yaml"]]
     return " ".join(shlex.quote(p) for p in parts)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llm_regressions.casefile.yamlio import dump_line
 from llm_regressions.monitor.load import Monitors
 from llm_regressions.monitor.score import matches, score_span, span_result, tenant_of
 from llm_regressions.monitor.stream import Unreadable, read_spans, trace_files
@@ -140,6 +141,9 @@ def _failing(span: Span, verdict: Any, file: str, output: str | None) -> Failing
         rule=verdict.rule.rule.name,
         label=verdict.rule.label,
         start_ns=span.start_ns,
-        checks=[{"check": c.describe(), "reason": r.reason} for c, r in verdict.failing],
+        checks=[
+            {"check": c.describe(), "reason": r.reason, "yaml": dump_line({c.name: c.raw_arg})}
+            for c, r in verdict.failing
+        ],
         excerpt=(output or "")[:EXCERPT_CHARS],
     )
