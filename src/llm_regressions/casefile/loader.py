@@ -130,11 +130,14 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def load_case_text(text: str, path: Path, display: str) -> list[LoadedCase]:
-    """Load every case in ``text`` (the contents of ``path``), e.g. before it is written.
-    Raises :class:`CaseFormatError`."""
+def load_mapping(
+    text: str, display: str, expected: str, fields: str
+) -> tuple[dict[str, Any], yamlio.LineMap]:
+    """The YAML mapping in ``text`` and its line map (case files, monitors.yaml); an
+    empty file, bad YAML or another top-level type is a located :class:`CaseFormatError`
+    (``expected``/``fields`` name what the file should hold)."""
     if not text.strip():
-        raise CaseFormatError(display, [Problem(1, "", "file is empty; expected a case")])
+        raise CaseFormatError(display, [Problem(1, "", f"file is empty; expected {expected}")])
     try:
         data, lines = yamlio.load(text)
     except yamlio.YamlSyntaxError as exc:
@@ -144,8 +147,15 @@ def load_case_text(text: str, path: Path, display: str) -> list[LoadedCase]:
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
         raise CaseFormatError(
-            display, [Problem(1, "", f"expected a mapping with the case's fields, got {kind}")]
+            display, [Problem(1, "", f"expected a mapping with {fields}, got {kind}")]
         )
+    return data, lines
+
+
+def load_case_text(text: str, path: Path, display: str) -> list[LoadedCase]:
+    """Load every case in ``text`` (the contents of ``path``), e.g. before it is written.
+    Raises :class:`CaseFormatError`."""
+    data, lines = load_mapping(text, display, "a case", "the case's fields")
     if "cases" in data:
         return _load_list(data, lines, path, display)
     return [_load_one(data, lines, (), path, display)]

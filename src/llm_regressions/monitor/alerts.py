@@ -79,18 +79,30 @@ def _spend(last: W, earlier: list[W], settings: Alerts) -> Alert:
         judged += 1
         if now["cost_usd"] > rule.factor * average:
             over.append((now["cost_usd"] / average, tenant, now["cost_usd"], average))
-    if not judged:
-        return Alert(name, SKIP, "no tenant has a priced spend in the baseline windows")
-    if not over:
-        return Alert(name, PASS, f"{judged} tenant(s) within {rule.factor:g}x their average")
-    ratio, tenant, now, average = max(over)
-    return Alert(
+    return _worst(
         name,
-        FAIL,
-        f"tenant {tenant!r} spent {usd(now)} in {last['start']} window, {ratio:.1f}x its "
-        f"{rule.days:g}-day average {usd(average)} (limit {rule.factor:g}x)"
-        + (f"; {len(over) - 1} more tenant(s) over" if len(over) > 1 else ""),
+        judged,
+        over,
+        "no tenant has a priced spend in the baseline windows",
+        f"{judged} tenant(s) within {rule.factor:g}x their average",
+        lambda ratio, tenant, now, average: (
+            f"tenant {tenant!r} spent {usd(now)} in {last['start']} window, {ratio:.1f}x its "
+            f"{rule.days:g}-day average {usd(average)} (limit {rule.factor:g}x)"
+            + (f"; {len(over) - 1} more tenant(s) over" if len(over) > 1 else "")
+        ),
     )
+
+
+def _worst(
+    name: str, judged: int, found: list[tuple], skip: str, ok: str, fail: Callable[..., str]
+) -> Alert:
+    """Skipped when nothing could be judged, passed when nothing was found, else failed
+    on the worst finding (the largest tuple)."""
+    if not judged:
+        return Alert(name, SKIP, skip)
+    if not found:
+        return Alert(name, PASS, ok)
+    return Alert(name, FAIL, fail(*max(found)))
 
 
 def _pooled(windows: list[W], part: Callable[[W], tuple[float, float]]) -> tuple[float, float]:
@@ -130,17 +142,17 @@ def _non_ascii(last: W, earlier: list[W], settings: Alerts) -> Alert:
         baseline = bad / chars
         if now["share"] > baseline + rule.margin:
             risen.append((now["share"] - baseline, model, now["share"], baseline))
-    if not judged:
-        return Alert(name, SKIP, f"too few spans for a baseline: no model has {need} responses "
-                     f"in the last window and in the previous {rule.hours:g}h")  # fmt: skip
-    if not risen:
-        return Alert(name, PASS, f"{judged} model(s) within {rule.margin:.0%} of their baseline")
-    _, model, share, baseline = max(risen)
-    return Alert(
+    return _worst(
         name,
-        FAIL,
-        f"model {model!r}: {share:.1%} of response characters are non-ASCII vs {baseline:.1%} "
-        f"over the previous {rule.hours:g}h (margin {rule.margin:.0%})",
+        judged,
+        risen,
+        f"too few spans for a baseline: no model has {need} responses in the last window "
+        f"and in the previous {rule.hours:g}h",
+        f"{judged} model(s) within {rule.margin:.0%} of their baseline",
+        lambda _, model, share, baseline: (
+            f"model {model!r}: {share:.1%} of response characters are non-ASCII vs "
+            f"{baseline:.1%} over the previous {rule.hours:g}h (margin {rule.margin:.0%})"
+        ),
     )
 
 
@@ -161,7 +173,8 @@ def _tools(last: W, minimum: float, need: int) -> Alert:
     name = "tool_success_rate"
     judged = {t: c for t, c in last["tools"].items() if c["calls"] >= need}
     if not judged:
-        return _too_few(name, "every tool in the last window", 0, need)
+        most = max((c["calls"] for c in last["tools"].values()), default=0)
+        return _too_few(name, "the busiest tool in the last window", most, need)
     rates = sorted(((c["calls"] - c["failed"]) / c["calls"], t) for t, c in judged.items())
     rate, tool = rates[0]
     verdict = FAIL if rate < minimum else PASS

@@ -17,6 +17,7 @@ from llm_regressions.casefile import yamlio
 from llm_regressions.casefile.loader import (
     CaseFormatError,
     Problem,
+    load_mapping,
     read_case_text,
     validation_problems,
 )
@@ -58,16 +59,7 @@ def load_monitors(path: Path, display: str | None = None) -> Monitors:
     """Load and validate ``path``. Raises :class:`CaseFormatError` (located problems)."""
     display = display or str(path)
     text = read_case_text(path, display)
-    if not text.strip():
-        raise CaseFormatError(display, [Problem(1, "", "file is empty; expected rules:")])
-    try:
-        data, lines = yamlio.load(text)
-    except yamlio.YamlSyntaxError as exc:
-        raise CaseFormatError(
-            display, [Problem(exc.line, "", f"invalid YAML: {exc.message}")]
-        ) from None
-    if not isinstance(data, dict):
-        raise CaseFormatError(display, [Problem(1, "", "expected a mapping with version, rules")])
+    data, lines = load_mapping(text, display, "rules:", "version and rules")
     try:
         config = MonitorFile.model_validate(data)
     except ValidationError as exc:
