@@ -37,7 +37,7 @@ def test_each_incident_raises_exactly_its_alert(pytester, incident, alert) -> No
     result = _monitor(pytester, incident)
     failed = [a for a in ALERTS if f"FAILED ::llm-monitor::{a}" in result.stdout.str()]
     assert failed == ([alert] if alert else []), result.stdout.str()
-    result.assert_outcomes(passed=7 - len(failed), failed=len(failed), skipped=1)
+    result.assert_outcomes(passed=8 - len(failed), failed=len(failed), skipped=1)
     result.stdout.fnmatch_lines(["*rule never_matches: matched no span*"])
 
 
@@ -80,7 +80,7 @@ def test_history_gives_baselines_across_runs(pytester) -> None:
     common = ("--llm-monitor-window", "1d", "--llm-monitor-history", "h.jsonl")
     early = [str(days / f"early-{n}") for n in ("otlp.jsonl", "litellm.jsonl", "langfuse.jsonl")]
     late = [str(days / f"late-{n}") for n in ("otlp.jsonl", "litellm.jsonl", "langfuse.jsonl")]
-    pytester.runpytest("--llm-monitor", *early, *common).assert_outcomes(passed=7, skipped=1)
+    pytester.runpytest("--llm-monitor", *early, *common).assert_outcomes(passed=8, skipped=1)
     alone = pytester.runpytest("--llm-monitor", *late, "--llm-monitor-window", "1d", "-rs")
     alone.stdout.fnmatch_lines(["*too few spans for a baseline*"])
     result = pytester.runpytest("--llm-monitor", *late, *common)
@@ -133,9 +133,30 @@ def test_a_bad_rules_file_is_a_located_usage_error(pytester, text, expected) -> 
     assert expected.split("*")[-2 if expected.endswith("*") else -1] in result.stderr.str()
 
 
-def test_companions_need_llm_monitor(pytester) -> None:
-    result = pytester.runpytest("--llm-monitor-window", "1d")
-    result.stderr.fnmatch_lines(["*--llm-monitor-window needs --llm-monitor*"])
+def test_a_run_that_reads_no_span_fails(pytester) -> None:
+    pytester.makefile(".yaml", monitors=MONITORS_YAML)
+    result = pytester.runpytest("--llm-monitor", "no-such-logs", "-rA")
+    result.stdout.fnmatch_lines(
+        ["collected 4 items", "*alert input: no span read from 1 file(s) (1 unreadable)*",
+         "*no-such-logs: cannot read: No such file or directory*"]
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--llm-monitor-window", "1d"), "--llm-monitor-window needs --llm-monitor"),
+        (("--llm-monitor", "x", "--llm-monitor-window", "1w"), "write a number and a unit"),
+        (("--llm-monitor", "x", "--llm-monitor-sample", "0"), "must be above 0"),
+        (("--llm-monitor", "x", "--llm-regressions"), "runs instead of the cases"),
+        (("--llm-monitor", "x", "-n", "2"), "run it with -n 0"),
+    ],
+)
+def test_flag_mistakes_are_usage_errors(pytester, args, message) -> None:
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
 
 
 def test_checked_in_monitor_schema_matches_the_models() -> None:

@@ -813,6 +813,10 @@ def monitor_settings(config: pytest.Config) -> MonitorSettings:
             raise SettingsError(
                 "--llm-monitor runs instead of the cases: run --llm-regressions separately"
             )
+        if getattr(config.option, "numprocesses", None):
+            raise SettingsError(
+                "--llm-monitor reads the logs once, in one process: run it with -n 0"
+            )
         window = opt("llm_monitor_window")
         return MonitorSettings(
             paths=paths,

@@ -8,6 +8,7 @@ little data to judge, so cron jobs and CI read the exit code, junit and ``--llm-
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,8 @@ class MonitorSession:
             MonitorItem.from_parent(session, name=f"llm-monitor::{a.name}", alert=a) for a in alerts
         ]
         hook = self.config.hook
+        collected = pytest.CollectReport(session.nodeid, "passed", None, list(session.items))
+        hook.pytest_collectreport(report=collected)  # the "collected N items" count
         hook.pytest_collection_modifyitems(session=session, config=self.config, items=session.items)
         hook.pytest_collection_finish(session=session)
         session.testscollected = len(session.items)
@@ -109,7 +112,8 @@ class MonitorSession:
             "notes": notes,
         }
         self.section = report.section(run, alerts, rules, described)
-        return [*alerts, *(_rule_item(r) for r in self.section["rules"])]
+        rule_items = [_rule_item(r) for r in self.section["rules"]]
+        return [_input_item(self.section), *alerts, *rule_items]
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.section:
@@ -121,8 +125,13 @@ class MonitorSession:
             from llm_regressions.report import json_report
 
             json_report.write(Path(settings.report), _json_report(self.section))
+        step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        markdown = report.markdown(self.section) if settings.report_md or step_summary else ""
         if settings.report_md:
-            Path(settings.report_md).write_text(report.markdown(self.section), encoding="utf-8")
+            Path(settings.report_md).write_text(markdown, encoding="utf-8")
+        if step_summary:
+            with open(step_summary, "a", encoding="utf-8") as summary:
+                summary.write(markdown)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.section:
@@ -130,6 +139,16 @@ class MonitorSession:
         terminalreporter.write_sep("=", "llm monitor")
         for line in report.terminal_lines(self.section):
             terminalreporter.write_line(line)
+
+
+def _input_item(section: dict[str, Any]) -> Alert:
+    """The input itself: a run that read no span (every file unreadable, a wrong path)
+    must not pass as a quiet day."""
+    unreadable = len(section["unreadable"])
+    if not section["spans_read"]:
+        return Alert("input", FAIL, f"no span read from {section['files']} file(s) "
+                     f"({unreadable} unreadable): see the llm monitor summary")  # fmt: skip
+    return Alert("input", PASS, f"{section['spans_read']} span(s) read, {unreadable} unreadable")
 
 
 def _rule_item(rule: dict[str, Any]) -> Alert:
