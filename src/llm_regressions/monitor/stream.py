@@ -23,6 +23,10 @@ from llm_regressions.traces.typecheck import check_spans
 #: Files a directory contributes (a file named on the command line is always read).
 SUFFIXES = (".json", ".jsonl", ".ndjson")
 _READ_ERRORS = (Declined, TraceError, TypeError, KeyError, AttributeError, ValueError)
+#: Ways to read one line: each reader on the line's value, then on a list of it (a bare
+#: Langfuse observation is a list of one observation to its reader).
+_WAYS = [(name, reader, False) for name, reader in detect.READERS]
+_WAYS += [(name, reader, True) for name, reader in detect.READERS]
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ def _is_json_lines(first: bytes, handle: Any) -> bool:
 
 
 def _json_lines(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
-    order = list(detect.READERS)
+    order = list(_WAYS)
     with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
@@ -83,27 +87,27 @@ def _json_lines(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
             except _READ_ERRORS as exc:
                 unreadable.append(Unreadable(str(path), f"line {number}", _short(exc)))
                 continue
-            if used:  # the reader that took this line is asked first next time
+            if used is not order[0]:  # the way that read this line is tried first next time
                 order.remove(used)
                 order.insert(0, used)
             yield from spans
 
 
 def _read_line(document: Any, order: list) -> tuple[list[Span], Any]:
-    """The spans of one line, and the (name, reader) that read it."""
+    """The spans of one line, and the way (name, reader, wrap) that read it."""
     reasons = []
-    for wrapped in ([document], [[document]]):  # a bare Langfuse observation: a list of one
-        for entry in order:
-            try:
-                trace = entry[1](wrapped)
-                check_spans(trace.spans)
-                return trace.spans, entry
-            except Declined as exc:
-                reasons.append(f"{entry[0]}: {exc}")
-            except (TypeError, KeyError, AttributeError, ValueError) as exc:
-                reasons.append(f"{entry[0]}: {type(exc).__name__}: {exc}")
-        if not isinstance(document, dict):
-            break
+    for way in order:
+        name, reader, wrap = way
+        if wrap and not isinstance(document, dict):
+            continue
+        try:
+            trace = reader([[document]] if wrap else [document])
+            check_spans(trace.spans)
+            return trace.spans, way
+        except Declined as exc:
+            reasons.append(f"{name}: {exc}")
+        except (TypeError, KeyError, AttributeError, ValueError) as exc:
+            reasons.append(f"{name}: {type(exc).__name__}: {exc}")
     raise Declined("no reader takes this line (" + "; ".join(reasons[:3]) + ")")
 
 
