@@ -98,3 +98,26 @@ def test_docs_prompt_loop_promotes_onto_the_template(project: pytest.Pytester):
     assert result.ret == 0, result.stdout.str()
     [case] = (project.path / "regressions" / "malformed_json_output").glob("*.yaml")
     assert "template: examples/acme_support/prompts/triage.yaml" in case.read_text()
+
+
+def test_docs_diagnose_clusters_and_known_good_run_as_shown(pytester: pytest.Pytester):
+    """docs/diagnose.md's two commands, on the sample traces a fresh clone has."""
+    for fmt in ("openllmetry", "openinference"):
+        shutil.copytree(
+            REPO / f"tests/data/traces/{fmt}", pytester.path / f"tests/data/traces/{fmt}"
+        )
+    samples = "tests/data/traces/openllmetry"
+    result = pytester.runpytest("--llm-inspect-trace", samples, "tests/data/traces/openinference")
+    assert result.ret == 0
+    shown = (REPO / "docs" / "diagnose.md").read_text(encoding="utf-8")
+    head = result.stdout.lines[0]
+    assert head.startswith("failure clusters across 19 trace file(s)") and head in shown
+    result = pytester.runpytest(
+        "--llm-inspect-trace",
+        f"{samples}/provider_error_500.json",
+        "--llm-known-good",
+        f"{samples}/provider_error_429_fallback.json",
+    )
+    assert result.ret == 0
+    for line in result.stdout.lines:
+        assert line in shown, line

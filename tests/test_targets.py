@@ -10,7 +10,7 @@ import pytest
 from llm_regressions import api_base, pinned_model
 from llm_regressions.targets.run import provider_cause, target_result
 from prompt_support import prompt_case, report_cases
-from replay_support import CHEAP_RECORDING, COSTLY_USAGE
+from replay_support import CHEAP_RECORDING, COSTLY_USAGE, live_case
 from stub_support import Fault, Reply, tool_call
 
 APP = '''\
@@ -394,3 +394,72 @@ def test_prompts_and_targets_under_xdist(pytester, write_case, prompt_stub):
         "case 2 please",
         "where is C-3",
     ]
+
+
+@pytest.fixture(scope="session")
+def litellm_cache_problem(tmp_path_factory) -> str | None:
+    """Why this litellm cannot serve cached answers (None: it can)."""
+    from llm_regressions.targets.cache import cache_problem
+
+    return cache_problem(tmp_path_factory.mktemp("probe"))
+
+
+def _agent_loop_case(write_case, llm_stub) -> list:
+    llm_stub.script(
+        "where is D-9",
+        Reply(None, tool_calls=[tool_call("get_order_status", {"order_id": "D-9"})]),
+    )
+    write_case(
+        "loop.yaml",
+        target_case("loop", "agent", "where is D-9", [{"max_repeated_tool_calls": 2}], repeat=2),
+    )
+    return llm_stub.args("--llm-replay=cached", "--llm-report=r.json")
+
+
+def test_cached_mode_answers_the_apps_calls_from_the_cache(
+    pytester, write_case, llm_stub, app, litellm_cache_problem
+):
+    if litellm_cache_problem is not None:
+        pytest.skip(litellm_cache_problem)
+    args = _agent_loop_case(write_case, llm_stub)
+    pytester.runpytest(*args).assert_outcomes(failed=1)
+    assert len(llm_stub.received("where is D-9")) == 10  # 2 runs x 5 steps
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(failed=1)  # the same verdict...
+    assert len(llm_stub.received("where is D-9")) == 10  # ...with nothing sent
+    result.stdout.fnmatch_lines(["*FAIL max_repeated_tool_calls: 2*'get_order_status' called 5x*"])
+    assert (pytester.path / ".llm_regressions_cache" / ".gitignore").read_text() == "*\n"
+    runs = report_cases(pytester.path / "r.json")["loop"]["target_runs"]
+    # every cached answer is still seen as one of the app's calls, and cost nothing
+    assert [len(run["calls"]) for run in runs] == [5, 5]
+    assert {call["cost_usd"] for run in runs for call in run["calls"]} <= {0.0, None}
+
+
+def test_cached_mode_says_when_litellm_cannot_serve_the_apps_calls(
+    pytester, write_case, llm_stub, app, litellm_cache_problem
+):
+    if litellm_cache_problem is None:
+        pytest.skip("this litellm serves cached answers")
+    args = _agent_loop_case(write_case, llm_stub)
+    pytester.runpytest(*args).assert_outcomes(failed=1)
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(failed=1)
+    assert len(llm_stub.received("where is D-9")) == 20  # sent again, as in live mode
+    assert (pytester.path / ".llm_regressions_cache" / ".gitignore").read_text() == "*\n"
+    result.stdout.fnmatch_lines(
+        ["*CacheWarning: --llm-replay cached: app targets' own litellm calls are sent*"]
+    )
+
+
+def test_a_litellm_cache_set_by_the_users_code_never_answers_a_replay(
+    pytester, write_case, llm_stub
+):
+    pytester.makeconftest(
+        "import litellm\n"
+        "from litellm.caching.caching import Cache\n"
+        "litellm.cache = Cache(type='local')\n"
+    )
+    llm_stub.script("same request", Reply("14 days"))
+    write_case("c.yaml", live_case("c", "same request", repeat=3))
+    pytester.runpytest(*llm_stub.args()).assert_outcomes(passed=1)
+    assert len(llm_stub.received("same request")) == 3

@@ -22,6 +22,7 @@ from trace_support import (
 
 OPTIONS = (
     "--llm-inspect-trace",
+    "--llm-known-good",
     "--promote-trace",
     "--promote-label",
     "--promote-golden",

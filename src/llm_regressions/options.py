@@ -318,8 +318,25 @@ TRACE_FLAGS = (
         "finish reason), the failure signals found and the first suspect span, then exit "
         "without running tests. Reads OTLP/JSON (OpenLLMetry, OpenInference, GenAI, "
         "Langfuse, litellm OTel), litellm logging payloads, LangSmith runs, Langfuse API "
-        "observations, console exporter output and the plugin's own JSON.",
-        metavar="FILE",
+        "observations, console exporter output and the plugin's own JSON. Several files "
+        "or a folder (its .json/.jsonl files, recursively): the failing LLM spans of all "
+        "of them grouped into failure clusters, one representative each.",
+        action="extend",
+        nargs="+",
+        default=None,
+        metavar="FILE|DIR",
+    ),
+    *_companions(
+        (
+            _flag(
+                "--llm-known-good",
+                "With --llm-inspect-trace BAD: compare BAD with this known-good trace of "
+                "the same workflow, step by step (spans aligned by kind and name), and "
+                "mark the first span that got the same input and gave a different output.",
+                metavar="FILE",
+            ),
+        ),
+        "llm_inspect_trace",
     ),
     _flag(
         "--promote-trace",
@@ -782,7 +799,8 @@ def promote_settings(config: pytest.Config) -> PromoteSettings:
     ``pytest_configure`` (so never from the stash)."""
     opt = config.getoption
     return PromoteSettings(
-        inspect=opt("llm_inspect_trace"),
+        inspect=tuple(opt("llm_inspect_trace") or ()),
+        known_good=opt("llm_known_good"),
         trace=opt("promote_trace"),
         label=opt("promote_label"),
         golden=bool(opt("promote_golden")),

@@ -127,7 +127,8 @@ class PromoteSettings:
     """The trace commands: ``--llm-inspect-trace`` and ``--promote-trace`` with its
     ``--promote-*`` companions, as given (paths relative to the invocation folder)."""
 
-    inspect: str | None = None
+    inspect: tuple[str, ...] = ()
+    known_good: str | None = None
     trace: str | None = None
     label: str | None = None
     golden: bool = False

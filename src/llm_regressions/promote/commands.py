@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from llm_regressions.settings import PromoteSettings
+
+if TYPE_CHECKING:
+    from llm_regressions.traces.redact import Redactor
 
 
 def run(config: pytest.Config, wanted: PromoteSettings) -> int:
@@ -23,27 +27,63 @@ def run(config: pytest.Config, wanted: PromoteSettings) -> int:
     invocation = Path(config.invocation_params.dir)
     logs = invocation / wanted.logs if wanted.logs else None
     if wanted.inspect:
-        return _inspect(invocation / wanted.inspect, wanted, logs)
+        return _inspect(invocation, wanted, logs)
     return _promote(config, wanted, invocation, logs)
 
 
-def _inspect(path: Path, wanted: PromoteSettings, logs: Path | None) -> int:
-    """Print the report, redacted like a promoted case (--promote-redact-pattern too)."""
+def _inspect(invocation: Path, wanted: PromoteSettings, logs: Path | None) -> int:
+    """Print the report, redacted like a promoted case (--promote-redact-pattern too):
+    one file's span tree, two files compared, or the failure clusters of many."""
     from llm_regressions.promote.errors import PromoteError
     from llm_regressions.promote.promotion import redactor_for
     from llm_regressions.traces import TraceError, read_trace
-    from llm_regressions.traces.inspection import render
 
     try:
         redactor = redactor_for(wanted.redact_patterns)
     except PromoteError as exc:
         raise pytest.UsageError(str(exc)) from None
+    paths = [invocation / name for name in wanted.inspect]
+    single = len(paths) == 1 and not paths[0].is_dir()
+    if not single:
+        return _clusters(paths, wanted, logs, redactor)
     try:
-        trace = read_trace(path, logs)
+        trace = read_trace(paths[0], logs)
+        good = read_trace(invocation / wanted.known_good) if wanted.known_good else None
     except TraceError as exc:
         return _fail(redactor.text(str(exc))[0])
-    sys.stdout.write(render(trace, wanted.inspect, redactor))
+    if good is not None:
+        from llm_regressions.diagnose.known_good import render as compare
+
+        shown = (wanted.inspect[0], wanted.known_good)
+        sys.stdout.write(compare(trace, good, shown, redactor))
+        return 0
+    from llm_regressions.traces.inspection import render
+
+    sys.stdout.write(render(trace, wanted.inspect[0], redactor))
     return 0
+
+
+def _clusters(
+    paths: list[Path], wanted: PromoteSettings, logs: Path | None, redactor: Redactor
+) -> int:
+    """Failure clusters across the files; 1 when none of them could be read."""
+    from llm_regressions.diagnose import trace_clusters
+
+    if wanted.known_good:
+        raise pytest.UsageError(
+            "--llm-known-good compares one failing trace file: give --llm-inspect-trace "
+            "exactly one file, not several or a folder"
+        )
+    if logs:
+        raise pytest.UsageError(
+            "--promote-logs joins one OTLP trace file: give --llm-inspect-trace one file"
+        )
+    files, skipped = trace_clusters.trace_files(list(zip(paths, wanted.inspect, strict=True)))
+    seen, unreadable = trace_clusters.inspect_files(files, redactor)
+    extra = [word for p in wanted.redact_patterns for word in ("--promote-redact-pattern", p)]
+    report = trace_clusters.render(seen, unreadable, skipped, extra)
+    sys.stdout.write(redactor.text(report)[0])
+    return 0 if seen.files else 1
 
 
 def _promote(

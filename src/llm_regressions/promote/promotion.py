@@ -32,7 +32,7 @@ from llm_regressions.traces.detect import describe_format
 from llm_regressions.traces.model import Span
 from llm_regressions.traces.providers import routable, unroutable
 from llm_regressions.traces.redact import Redactor, summary
-from llm_regressions.traces.signals import Signal, diagnose
+from llm_regressions.traces.signals import Signal, diagnose, first_llm_after
 
 _ID = re.compile(r"^(?:0x)?[A-Za-z0-9_-]{1,128}$")
 
@@ -285,11 +285,11 @@ def _pick(trace: Trace, signals: list[Signal], req: PromoteRequest) -> tuple[Spa
             )
         return _with_output(span, llm_spans, hint), "chosen with --promote-span"
     for signal in signals:
-        if signal.span.llm is not None:
-            return _with_output(signal.span, llm_spans, hint), f"signal {signal.code}"
-        after = [s for s in llm_spans if (s.start_ns or 0) >= (signal.span.end_ns or 0)]
-        if after:
-            return _with_output(after[0], llm_spans, hint), (
+        span = first_llm_after(signal, llm_spans)
+        if span is signal.span:
+            return _with_output(span, llm_spans, hint), f"signal {signal.code}"
+        if span is not None:
+            return _with_output(span, llm_spans, hint), (
                 f"first LLM span after the {signal.code} signal in {signal.span.name!r}"
             )
     last = _with_output(llm_spans[-1], llm_spans, hint)

@@ -85,14 +85,20 @@ class ResponseCache:
         entry = {"format": CACHE_FORMAT, "model": request.model, "result": result.to_dict()}
         path = self.path_for(request)
         try:
-            if not (self.root / ".gitignore").exists():
-                atomic_write(self.root / ".gitignore", "*\n", overwrite=True)
+            keep_out_of_git(self.root)
             atomic_write(path, json.dumps(entry, ensure_ascii=False, indent=1), overwrite=True)
         except OSError as exc:
             self._notice(
                 f"cannot store the answer in the cache ({path}: {exc.strerror or exc}); "
                 "it is used for this run, not kept"
             )
+
+
+def keep_out_of_git(root: Path) -> None:
+    """A ``.gitignore`` that ignores everything in the cache directory (answers are
+    local data, never part of the repository). Raises OSError."""
+    if not (root / ".gitignore").exists():
+        atomic_write(root / ".gitignore", "*\n", overwrite=True)
 
 
 def _checked(result: Any) -> dict[str, Any]:

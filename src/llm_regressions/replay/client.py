@@ -188,7 +188,14 @@ class _Attempts:
                     raise
             started = time.perf_counter()
             try:
-                response = await module.acompletion(**kwargs, timeout=self.timeout, num_retries=0)
+                response = await module.acompletion(
+                    # caching=False: litellm's own cache (an app target's, in cached
+                    # mode, or one the user's code set) never answers a replay.
+                    **kwargs,
+                    timeout=self.timeout,
+                    num_retries=0,
+                    caching=False,
+                )
             except Exception as exc:  # noqa: BLE001 - every provider failure becomes one line
                 limit = self.limits.done(self.model)
                 self._after_failure(exc, limit, sent_in)

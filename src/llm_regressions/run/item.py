@@ -209,6 +209,7 @@ class CaseItem(pytest.Item):
                 lambda c: engine.run_coroutine(c).result(),
                 ledger=engine,
                 runs=runs,
+                cache_root=engine.cache.root if engine.cache is not None else None,
             )
             self.target_spans += spans
         elif runs.start == 0:

@@ -58,6 +58,9 @@ class Capture:
     calls: list[CapturedCall] = field(default_factory=list)
     failures: list[BaseException | None] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
+    #: Answers the run's cache served whose success event has not come yet
+    #: (:mod:`llm_regressions.targets.cache`; a hit has no pre-call event).
+    unclaimed_hits: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def started(self, kwargs: dict[str, Any]) -> None:
@@ -65,11 +68,25 @@ class Capture:
             with self._lock:
                 self.ids.add(str(kwargs.get("litellm_call_id")))
 
+    def served_from_cache(self) -> None:
+        with self._lock:
+            self.unclaimed_hits += 1
+
     def _ours(self, kwargs: dict[str, Any]) -> bool:
         return str(kwargs.get("litellm_call_id")) in self.ids
 
+    def _claim(self, kwargs: dict[str, Any]) -> bool:
+        """Whether a success event is the run's: a call it started, or a cache hit while
+        the run's cache (installed only during the run) had served one."""
+        call_id = str(kwargs.get("litellm_call_id"))
+        with self._lock:
+            if kwargs.get("cache_hit") and self.unclaimed_hits > 0:
+                self.unclaimed_hits -= 1
+                self.ids.add(call_id)
+            return call_id in self.ids
+
     def succeeded(self, kwargs: dict[str, Any], response: Any, start: Any, end: Any) -> None:
-        if self._ours(kwargs):
+        if self._claim(kwargs):
             call = _captured(kwargs, response, start, end)
             with self._lock:
                 self.calls.append(call)
@@ -82,7 +99,8 @@ class Capture:
     @property
     def pending(self) -> int:
         with self._lock:
-            return len(self.ids) - len(self.calls) - len(self.failures)
+            waiting = len(self.ids) + self.unclaimed_hits
+            return waiting - len(self.calls) - len(self.failures)
 
 
 ACTIVE: contextvars.ContextVar[Capture | None] = contextvars.ContextVar(

@@ -15,10 +15,13 @@ import contextlib
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, Protocol
 
 from llm_regressions import usercode
+from llm_regressions.replay.cache import CacheWarning
 from llm_regressions.replay.classify import classify
 from llm_regressions.replay.pins import drift
 from llm_regressions.replay.result import ReplayResult
@@ -117,6 +120,7 @@ def run_target(
     run_async: RunAsync,
     ledger: Ledger | None = None,
     runs: range | None = None,
+    cache_root: Path | None = None,
 ) -> tuple[list[ReplayResult], list[dict[str, Any]]]:
     """Run the target once per run of the case (``runs``: by default the ones every run
     makes; adaptive repeats ask for later ones); ``run_async`` runs a coroutine to its
@@ -125,9 +129,12 @@ def run_target(
     inside the app); with a ``ledger``, NotSent before a run once the budget is spent,
     every run's captured cost is charged to it, also when the run raised, and each run
     holds a slot of the pinned model's rate limit (the app's calls count against
-    ``--llm-concurrency`` and wait out the model's rate-limit pauses)."""
+    ``--llm-concurrency`` and wait out the model's rate-limit pauses). With a
+    ``cache_root`` (``--llm-replay cached``), the app's calls are answered from the
+    cache there when litellm can (:mod:`llm_regressions.targets.cache`)."""
     function = check_target(case.target, case.input or {})
     model = settings.model_for(case)
+    store = _usable_store(cache_root)
     results, spans = [], []
     for run in runs if runs is not None else range(settings.runs_for(case)[0]):
         release = _held(ledger, model)
@@ -135,6 +142,10 @@ def run_target(
             stack.callback(release)
             stack.enter_context(pinned_environment(model, settings.api_base))
             capture = stack.enter_context(capturing())
+            if store is not None:
+                from llm_regressions.targets.cache import serving
+
+                stack.enter_context(serving(store, run, capture.served_from_cache))
             started = time.perf_counter()
             try:
                 value = _run(function, dict(case.input or {}), capture, run_async)
@@ -153,6 +164,26 @@ def run_target(
         results.append(target_result(value, calls, model, latency_ms))
         spans.append({"run": run + 1, "calls": [c.span() for c in calls]})
     return results, spans
+
+
+def _usable_store(cache_root: Path | None) -> Path | None:
+    """``cache_root`` when this litellm can serve cached answers; otherwise None, with a
+    warning that the app's calls are sent as in live mode (pytest's summary lists the
+    cases under one message)."""
+    if cache_root is None:
+        return None
+    from llm_regressions.targets.cache import cache_problem
+
+    problem = cache_problem(cache_root)
+    if problem is None:
+        return cache_root
+    warnings.warn(
+        f"--llm-replay cached: app targets' own litellm calls are sent to the model on "
+        f"every run: {problem}; see BerriAI/litellm#42195",
+        CacheWarning,
+        2,
+    )
+    return None
 
 
 def _held(ledger: Ledger | None, model: str) -> Callable[[], None]:

@@ -74,6 +74,16 @@ def diagnose(trace: Trace) -> list[Signal]:
     return sorted(found, key=lambda s: s.span.end_ns or s.span.start_ns or 0)
 
 
+def first_llm_after(signal: Signal, llm_spans: list[Span]) -> Span | None:
+    """The LLM span ``signal`` points at: its own span, else the first LLM span of its
+    trace that started after the signal's span ended (the call it fed).
+    ``llm_spans`` are in time order."""
+    if signal.span.llm is not None:
+        return signal.span
+    end, trace_id = signal.span.end_ns or 0, signal.span.trace_id
+    return next((s for s in llm_spans if s.trace_id == trace_id and (s.start_ns or 0) >= end), None)
+
+
 def _retrieval(span: Span) -> list[Signal]:
     docs = span.retrieval.documents
     if docs is None:

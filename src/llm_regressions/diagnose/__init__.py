@@ -1,0 +1,1 @@
+"""Root-cause analysis: why a case fails."""
