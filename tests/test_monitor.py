@@ -91,10 +91,12 @@ def test_unreadable_lines_are_counted_and_the_run_goes_on(pytester) -> None:
     write_logs(pytester.path / "logs")
     with (pytester.path / "logs" / "litellm.jsonl").open("a") as handle:
         handle.write('{"not": "a payload"}\n{broken json\n')
+    (pytester.path / "logs" / "README.md").write_text("not a trace")
     pytester.makefile(".yaml", monitors=MONITORS_YAML)
     result = pytester.runpytest("--llm-monitor", "logs", "--llm-monitor-window", "1d")
     result.stdout.fnmatch_lines(
-        ["2 unreadable (skipped):", "*litellm.jsonl line 241: no reader takes this line*",
+        ["skipped 1 file(s) in the folders not ending in .json/.jsonl/.ndjson: logs/README.md",
+         "2 unreadable (skipped):", "*litellm.jsonl line 241: no reader takes this line*",
          "*litellm.jsonl line 242: *"]
     )  # fmt: skip
     assert result.ret == 0

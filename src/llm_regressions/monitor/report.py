@@ -99,6 +99,7 @@ def terminal_lines(monitor: dict[str, Any]) -> list[str]:
         f"({monitor['sampled_out']} sampled out, {monitor['untimed']} without timestamps), "
         f"{len(windows)} window(s) of {monitor['window_s']:g}s"
     ]
+    lines += monitor["notes"]
     if monitor["unreadable"]:
         lines.append(f"{len(monitor['unreadable'])} unreadable (skipped):")
         lines += [

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from llm_regressions.casefile.yamlio import dump_line
+from llm_regressions.diagnose.trace_clusters import TRACE_SUFFIXES, trace_files
 from llm_regressions.monitor.load import Monitors
 from llm_regressions.monitor.score import matches, score_span, span_result, tenant_of
-from llm_regressions.monitor.stream import Unreadable, read_spans, trace_files
+from llm_regressions.monitor.stream import Unreadable, read_spans
 from llm_regressions.monitor.windows import Windows
 from llm_regressions.traces.model import TOOL, Span
 
@@ -47,15 +48,16 @@ class MonitorRun:
     """Everything one pass over the input found."""
 
     windows: Windows
+    unreadable: list[Unreadable] = field(default_factory=list)
     files: int = 0
     spans_read: int = 0
     sampled_out: int = 0
     untimed: int = 0
-    unreadable: list[Unreadable] = field(default_factory=list)
     matched: Counter = field(default_factory=Counter)
     passed: Counter = field(default_factory=Counter)
     failing: list[Failing] = field(default_factory=list)
     failing_total: int = 0
+    notes: list[str] = field(default_factory=list)
 
 
 def empty_result(value: Any) -> bool:
@@ -84,7 +86,13 @@ def kept(trace_id: str, sample: float) -> bool:
 
 def monitor(paths: list[Path], monitors: Monitors, sample: float, window_s: float) -> MonitorRun:
     run = MonitorRun(Windows(window_s))
-    for path in trace_files(paths):
+    files, skipped = trace_files([(path, str(path)) for path in paths])
+    if skipped:
+        run.notes.append(
+            f"skipped {len(skipped)} file(s) in the folders not ending in "
+            f"{'/'.join(TRACE_SUFFIXES)}: {', '.join(skipped[:5])}"
+        )
+    for path, _ in files:
         run.files += 1
         for span in read_spans(path, run.unreadable):
             run.spans_read += 1

@@ -109,7 +109,7 @@ class MonitorSession:
             "rules_file": str(self.monitors.path),
             "sample": settings.sample,
             "window_s": settings.window_s,
-            "notes": notes,
+            "notes": [*run.notes, *notes],
         }
         self.section = report.section(run, alerts, rules, described)
         rule_items = [_rule_item(r) for r in self.section["rules"]]

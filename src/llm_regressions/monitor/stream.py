@@ -20,8 +20,6 @@ from llm_regressions.traces.errors import Declined, TraceError
 from llm_regressions.traces.model import Span
 from llm_regressions.traces.typecheck import check_spans
 
-#: Files a directory contributes (a file named on the command line is always read).
-SUFFIXES = (".json", ".jsonl", ".ndjson")
 _READ_ERRORS = (Declined, TraceError, TypeError, KeyError, AttributeError, ValueError)
 #: Ways to read one line: each reader on the line's value, then on a list of it (a bare
 #: Langfuse observation is a list of one observation to its reader).
@@ -36,15 +34,6 @@ class Unreadable:
     file: str
     where: str
     reason: str
-
-
-def trace_files(paths: list[Path]) -> Iterator[Path]:
-    """Every trace file under ``paths``, directories walked in name order."""
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
-        else:
-            yield path
 
 
 def read_spans(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
