@@ -22,6 +22,7 @@ from llm_regressions.settings import (
     DEFAULT_DIAGNOSE_RERUNS,
     DEFAULT_DIAGNOSE_VARIANT_RUNS,
     DEFAULT_GOLDEN_MIN,
+    DEFAULT_MONITORS,
     DEFAULT_PATHS,
     DEFAULT_PROMOTE_DIR,
     DEFAULT_RETRIES,
@@ -29,10 +30,12 @@ from llm_regressions.settings import (
     PROMPT_MODES,
     REPLAY_MODES,
     GateSettings,
+    MonitorSettings,
     PromoteSettings,
     Settings,
     SettingsError,
     Shard,
+    duration,
     number,
     parse_label_rates,
     rate,
@@ -492,7 +495,47 @@ TRACE_FLAGS = (
     ),
 )
 
-ALL_FLAGS = (*RUN_FLAGS, *REPLAY_FLAGS, *DIAGNOSE_FLAGS, *GATE_FLAGS, *TRACE_FLAGS)
+MONITOR_FLAGS = (
+    _flag(
+        "--llm-monitor",
+        "Score production traces (files or folders, every format --promote-trace reads) "
+        "with the rules of monitors.yaml (ini llm_regressions_monitors): metrics per time "
+        "window and one test per alert; failing spans are listed with their promote "
+        "command. Runs instead of the tests.",
+        nargs="+",
+        metavar="PATH",
+    ),
+    *_companions(
+        (
+            _flag(
+                "--llm-monitor-rules",
+                "The monitor rules file, instead of ini llm_regressions_monitors "
+                f"(default {DEFAULT_MONITORS} in the rootdir).",
+                metavar="FILE",
+            ),
+            _flag(
+                "--llm-monitor-sample",
+                "Score this share (0-1) of the traces, chosen by trace id: the same traces "
+                "on every run.",
+                type=float,
+                metavar="RATE",
+            ),
+            _flag(
+                "--llm-monitor-window",
+                "Length of a metrics window, cut from the span timestamps: 90s, 30m, 1h "
+                "(default) or 1d.",
+                metavar="DURATION",
+            ),
+            _flag(
+                "--llm-monitor-history",
+                "JSON lines file of earlier runs' windows: read for baselines, then this "
+                "run's windows are appended.",
+                metavar="FILE",
+            ),
+        ),
+        "llm_monitor",
+    ),
+)
 
 #: ini keys: (name, help, addini keywords).
 INI_KEYS = (
@@ -572,22 +615,38 @@ INI_KEYS = (
         "Folder (relative to the rootdir) --promote-trace writes cases into.",
         {"default": DEFAULT_PROMOTE_DIR},
     ),
+    (
+        "llm_regressions_monitors",
+        "The --llm-monitor rules file, relative to the rootdir (--llm-monitor-rules wins).",
+        {"default": DEFAULT_MONITORS},
+    ),
 )
 
 
 def add_options(parser: pytest.Parser) -> None:
     """Declare every flag and ini key, all under one ``--help`` group."""
     group = parser.getgroup(*GROUP)
-    for flag in ALL_FLAGS:
+    for flag in _all_flags():
         group.addoption(flag.name, **{"dest": flag.dest, **flag.options}, help=flag.help)
     for name, help_text, options in INI_KEYS:
         parser.addini(name, help=help_text, **options)
 
 
+def _all_flags() -> tuple[Flag, ...]:
+    # the reports also go with --llm-monitor (additively: the gate's other flags do not)
+    gate = tuple(
+        replace(f, needs=(*f.needs, "llm_monitor"))
+        if f.name in ("--llm-report", "--llm-report-md")
+        else f
+        for f in GATE_FLAGS
+    )
+    return (*RUN_FLAGS, *REPLAY_FLAGS, *DIAGNOSE_FLAGS, *gate, *TRACE_FLAGS, *MONITOR_FLAGS)
+
+
 def check_companions(config: pytest.Config) -> None:
     """A companion flag given without its master flag would be silently ignored (a
     ``--llm-replay recorded`` without ``--llm-regressions`` runs the unit tests): refuse."""
-    flags = {f.dest: f for f in ALL_FLAGS}
+    flags = {f.dest: f for f in _all_flags()}
     for flag in flags.values():
         if (
             flag.needs
@@ -812,3 +871,38 @@ def promote_settings(config: pytest.Config) -> PromoteSettings:
         target=opt("promote_target"),
         out_dir=config.getini("llm_regressions_promote_dir") or DEFAULT_PROMOTE_DIR,
     )
+
+
+def monitor_settings(config: pytest.Config) -> MonitorSettings:
+    """The ``--llm-monitor`` settings; refuses a monitor run mixed with a case run."""
+    opt = config.getoption
+    paths = tuple(opt("llm_monitor") or ())
+    if not paths:
+        return MonitorSettings()
+    with _usage_errors():
+        if opt("llm_regressions"):
+            raise SettingsError(
+                "--llm-monitor runs instead of the cases: run --llm-regressions separately"
+            )
+        if getattr(config.option, "numprocesses", None):
+            raise SettingsError(
+                "--llm-monitor reads the logs once, in one process: run it with -n 0"
+            )
+        window = opt("llm_monitor_window")
+        return MonitorSettings(
+            paths=paths,
+            rules=opt("llm_monitor_rules") or config.getini("llm_regressions_monitors"),
+            sample=_sample(opt("llm_monitor_sample")),
+            window_s=duration(window, "--llm-monitor-window") if window else 3600.0,
+            history=opt("llm_monitor_history"),
+            report=opt("llm_report"),
+            report_md=opt("llm_report_md"),
+        )
+
+
+def _sample(value: float | None) -> float:
+    if value is None:
+        return 1.0
+    if not 0 < value <= 1:
+        raise SettingsError(f"--llm-monitor-sample must be above 0 and at most 1, got {value:g}")
+    return value

@@ -53,6 +53,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "llm_regression: a YAML LLM regression case")
     config.addinivalue_line("markers", "golden: a case in the golden set that gates deploys")
     settings = options.configure(config)
+    monitoring = options.monitor_settings(config)
+    if monitoring.wanted:
+        from llm_regressions.monitor import session as monitor_session
+
+        monitor_session.start(config, monitoring)
     if settings.enabled:
         from llm_regressions.run import session
 

@@ -163,6 +163,39 @@ class PromoteSettings:
         return bool(self.inspect or self.trace)
 
 
+DEFAULT_MONITORS = "monitors.yaml"
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class MonitorSettings:
+    """``--llm-monitor`` and its companions (paths relative to the invocation folder;
+    ``rules`` relative to the rootdir)."""
+
+    paths: tuple[str, ...] = ()
+    rules: str = DEFAULT_MONITORS
+    sample: float = 1.0
+    window_s: float = 3600.0
+    history: str | None = None
+    report: str | None = None
+    report_md: str | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return bool(self.paths)
+
+
+def duration(text: str, name: str) -> float:
+    """``"30m"``, ``"1h"``, ``"1d"``, ``"90s"`` -> seconds."""
+    value, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    if unit not in _DURATION_UNITS:
+        raise SettingsError(f"{name} {text!r}: write a number and a unit: 90s, 30m, 1h or 1d")
+    seconds = number(value, float, name) * _DURATION_UNITS[unit]
+    if seconds <= 0:
+        raise SettingsError(f"{name} {text!r} must be longer than zero")
+    return seconds
+
+
 def rate(value: float | None, name: str) -> float | None:
     """A fraction between 0 and 1 (or None, not given)."""
     if value is not None and not 0.0 <= value <= 1.0:

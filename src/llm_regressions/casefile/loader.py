@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,11 +130,14 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def load_case_text(text: str, path: Path, display: str) -> list[LoadedCase]:
-    """Load every case in ``text`` (the contents of ``path``), e.g. before it is written.
-    Raises :class:`CaseFormatError`."""
+def load_mapping(
+    text: str, display: str, expected: str, fields: str
+) -> tuple[dict[str, Any], yamlio.LineMap]:
+    """The YAML mapping in ``text`` and its line map (case files, monitors.yaml); an
+    empty file, bad YAML or another top-level type is a located :class:`CaseFormatError`
+    (``expected``/``fields`` name what the file should hold)."""
     if not text.strip():
-        raise CaseFormatError(display, [Problem(1, "", "file is empty; expected a case")])
+        raise CaseFormatError(display, [Problem(1, "", f"file is empty; expected {expected}")])
     try:
         data, lines = yamlio.load(text)
     except yamlio.YamlSyntaxError as exc:
@@ -143,8 +147,15 @@ def load_case_text(text: str, path: Path, display: str) -> list[LoadedCase]:
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
         raise CaseFormatError(
-            display, [Problem(1, "", f"expected a mapping with the case's fields, got {kind}")]
+            display, [Problem(1, "", f"expected a mapping with {fields}, got {kind}")]
         )
+    return data, lines
+
+
+def load_case_text(text: str, path: Path, display: str) -> list[LoadedCase]:
+    """Load every case in ``text`` (the contents of ``path``), e.g. before it is written.
+    Raises :class:`CaseFormatError`."""
+    data, lines = load_mapping(text, display, "a case", "the case's fields")
     if "cases" in data:
         return _load_list(data, lines, path, display)
     return [_load_one(data, lines, (), path, display)]
@@ -154,7 +165,7 @@ def _load_list(data: dict, lines: yamlio.LineMap, path: Path, display: str) -> l
     try:
         CaseList.model_validate(data)
     except ValidationError as exc:
-        raise CaseFormatError(display, _problems(exc, data, lines, ())) from None
+        raise CaseFormatError(display, validation_problems(exc, data, lines, ())) from None
     loaded, problems, seen = [], [], {}
     for index, raw in enumerate(data["cases"]):
         prefix = ("cases", index)
@@ -191,7 +202,7 @@ def _load_one(
     try:
         case = Case.model_validate(raw)
     except ValidationError as exc:
-        raise CaseFormatError(display, _problems(exc, raw, lines, prefix)) from None
+        raise CaseFormatError(display, validation_problems(exc, raw, lines, prefix)) from None
     checks, problems = [], []
     for index, entry in enumerate(case.checks):
         ((name, arg),) = entry.items()
@@ -210,9 +221,15 @@ def _load_one(
     return LoadedCase(case, checks, path, line, lines, prefix)
 
 
-def _problems(
-    exc: ValidationError, raw: Any, lines: yamlio.LineMap, prefix: tuple
+def validation_problems(
+    exc: ValidationError,
+    raw: Any,
+    lines: yamlio.LineMap,
+    prefix: tuple,
+    known: Callable[[], list[str]] | None = None,
 ) -> list[Problem]:
+    """Pydantic's errors as located problems; ``known`` lists the field names an unknown
+    key is compared with for a "did you mean" (the case format's by default)."""
     problems, seen = [], set()
     for error in exc.errors(include_url=False):
         loc = _data_path(error["loc"], raw, missing=error["type"] == "missing")
@@ -220,7 +237,9 @@ def _problems(
             continue
         seen.add(loc)
         located = (*prefix, *loc)
-        problems.append(Problem(lines.line_of(located), format_path(located), _message(error, loc)))
+        problems.append(
+            Problem(lines.line_of(located), format_path(located), _message(error, loc, known))
+        )
     return problems
 
 
@@ -243,12 +262,12 @@ def _data_path(loc: tuple, raw: Any, missing: bool = False) -> tuple:
     return tuple(kept)
 
 
-def _message(error: dict, loc: tuple) -> str:
+def _message(error: dict, loc: tuple, known: Callable[[], list[str]] | None) -> str:
     kind = error["type"]
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        hint = difflib.get_close_matches(str(loc[-1]), _known_field_names(), n=1)
+        hint = difflib.get_close_matches(str(loc[-1]), (known or _known_field_names)(), n=1)
         return "unknown field" + (f" (did you mean {hint[0]!r}?)" if hint else "")
     message = error["msg"]
     if message.startswith("Value error, "):

@@ -46,6 +46,7 @@ def build(
         "aggregates": aggregate(records),
         "gate": gate,
         "cases": records,
+        "monitor": None,  # --llm-monitor's section (monitor/session.py)
     }
 
 
@@ -83,6 +84,7 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
     writers implied (they only wrote reports of finished runs)."""
     data.setdefault("complete", True)
     data.setdefault("incomplete", None)
+    data.setdefault("monitor", None)
     if isinstance(data.get("run"), dict):
         data["run"].setdefault("prompt", "current")
         data["run"].setdefault("changed_since", None)

@@ -1,0 +1,121 @@
+"""monitors.yaml -> validated rules with compiled checks, or one located error message.
+
+The same reading and error format as case files (``path:line: field: message``, via
+:mod:`llm_regressions.casefile.loader`), and the same check registry. Checks that need
+what a production span does not have are refused here, by name and line.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from llm_regressions.casefile import yamlio
+from llm_regressions.casefile.loader import (
+    CaseFormatError,
+    Problem,
+    load_mapping,
+    read_case_text,
+    validation_problems,
+)
+from llm_regressions.casefile.yamlio import format_path
+from llm_regressions.checks import Check, CheckArgsError
+from llm_regressions.checks.registry import build_check
+from llm_regressions.monitor.rules import MonitorFile, Rule, known_field_names
+
+#: Checks that need a case's own data (its expected answer) no production span has.
+NEEDS_CASE = {"matches_expected": "needs a case's expected output; production spans have none"}
+
+
+@dataclass
+class LoadedRule:
+    """A rule with its checks compiled; ``line`` locates it in the file."""
+
+    rule: Rule
+    checks: list[Check]
+    line: int
+
+    @property
+    def label(self) -> str:
+        return self.rule.label or self.rule.name
+
+    def pattern_ok(self, pattern: str | None, value: str | None) -> bool:
+        return pattern is None or (value is not None and fnmatch.fnmatchcase(value, pattern))
+
+
+@dataclass
+class Monitors:
+    """A loaded monitors file."""
+
+    config: MonitorFile
+    rules: list[LoadedRule]
+    path: Path
+
+
+def load_monitors(path: Path, display: str | None = None) -> Monitors:
+    """Load and validate ``path``. Raises :class:`CaseFormatError` (located problems)."""
+    display = display or str(path)
+    text = read_case_text(path, display)
+    data, lines = load_mapping(text, display, "rules:", "version and rules")
+    try:
+        config = MonitorFile.model_validate(data)
+    except ValidationError as exc:
+        problems = validation_problems(exc, data, lines, (), known_field_names)
+        raise CaseFormatError(display, problems) from None
+    rules, problems = [], []
+    seen: dict[str, int] = {}
+    for index, rule in enumerate(config.rules):
+        prefix = ("rules", index)
+        line = lines.line_of(prefix)
+        if rule.name in seen:
+            problems.append(
+                Problem(
+                    line,
+                    format_path((*prefix, "name")),
+                    f"duplicate rule name {rule.name!r} (also at line {seen[rule.name]})",
+                )
+            )
+        seen[rule.name] = line
+        checks = _checks(rule, prefix, lines, problems)
+        rules.append(LoadedRule(rule, checks, line))
+    if problems:
+        raise CaseFormatError(display, problems)
+    return Monitors(config, rules, path)
+
+
+def _checks(
+    rule: Rule, prefix: tuple, lines: yamlio.LineMap, problems: list[Problem]
+) -> list[Check]:
+    checks = []
+    for index, entry in enumerate(rule.checks):
+        where = (*prefix, "checks", index)
+        if len(entry) != 1:
+            problems.append(
+                Problem(lines.line_of(where), format_path(where), "one check per list item")
+            )
+            continue
+        ((name, arg),) = entry.items()
+        where = (*where, name)
+        try:
+            check = build_check(name, arg)
+            _usable(check)
+        except CheckArgsError as exc:
+            located = (*where, *exc.path)
+            problems.append(Problem(lines.line_of(located), format_path(located), exc.message))
+            continue
+        checks.append(check)
+    return checks
+
+
+def _usable(check: Check) -> None:
+    """Refuse checks a monitor cannot run on a recorded span."""
+    if check.needs_model:
+        raise CheckArgsError(
+            f"{check.name} calls a model for every span: monitors do not run model checks "
+            "yet (use deterministic checks; promote the failing spans to cases to judge them)"
+        )
+    if check.name in NEEDS_CASE:
+        raise CheckArgsError(f"{check.name} {NEEDS_CASE[check.name]}")

@@ -1,0 +1,105 @@
+"""Production trace files -> spans, one at a time, in every format promotion reads.
+
+JSON Lines files (OTLP JSON lines, litellm logging payloads, Langfuse observations) are
+read line by line: each line goes through the readers of :mod:`llm_regressions.traces.detect`
+on its own, the one that read the previous line first, so memory holds one line's spans.
+A file that is one JSON document is read whole, as promotion reads it (and limited to the
+same size). A line or file no reader takes is counted as unreadable, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llm_regressions.traces import detect
+from llm_regressions.traces.errors import Declined, TraceError
+from llm_regressions.traces.model import Span
+from llm_regressions.traces.typecheck import check_spans
+
+_READ_ERRORS = (Declined, TraceError, TypeError, KeyError, AttributeError, ValueError)
+#: Ways to read one line: each reader on the line's value, then on a list of it (a bare
+#: Langfuse observation is a list of one observation to its reader).
+_WAYS = [(name, reader, False) for name, reader in detect.READERS]
+_WAYS += [(name, reader, True) for name, reader in detect.READERS]
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A line or file the monitor skipped, and why."""
+
+    file: str
+    where: str
+    reason: str
+
+
+def read_spans(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
+    """The spans of one file; problems go to ``unreadable``."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline()
+            lines = _is_json_lines(first, handle)
+    except OSError as exc:
+        unreadable.append(Unreadable(str(path), "", f"cannot read: {exc.strerror or exc}"))
+        return
+    if lines:
+        yield from _json_lines(path, unreadable)
+        return
+    try:
+        yield from detect.read_trace(path).spans
+    except TraceError as exc:
+        reason = str(exc).removeprefix(f"{path}: ").splitlines()[0]
+        unreadable.append(Unreadable(str(path), "", reason))
+
+
+def _is_json_lines(first: bytes, handle: Any) -> bool:
+    """The first line is a whole JSON value and more follows."""
+    try:
+        json.loads(first)
+    except ValueError:
+        return False
+    return bool(handle.read(1))
+
+
+def _json_lines(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
+    order = list(_WAYS)
+    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                document = json.loads(line)
+                spans, used = _read_line(document, order)
+            except _READ_ERRORS as exc:
+                unreadable.append(Unreadable(str(path), f"line {number}", _short(exc)))
+                continue
+            if used is not order[0]:  # the way that read this line is tried first next time
+                order.remove(used)
+                order.insert(0, used)
+            yield from spans
+
+
+def _read_line(document: Any, order: list) -> tuple[list[Span], Any]:
+    """The spans of one line, and the way (name, reader, wrap) that read it."""
+    reasons = []
+    for way in order:
+        name, reader, wrap = way
+        if wrap and not isinstance(document, dict):
+            continue
+        try:
+            trace = reader([[document]] if wrap else [document])
+            check_spans(trace.spans)
+            return trace.spans, way
+        except Declined as exc:
+            reasons.append(f"{name}: {exc}")
+        except (TypeError, KeyError, AttributeError, ValueError) as exc:
+            reasons.append(f"{name}: {type(exc).__name__}: {exc}")
+    raise Declined("no reader takes this line (" + "; ".join(reasons[:3]) + ")")
+
+
+def _short(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 300 else text[:297] + "..."
