@@ -7,7 +7,7 @@ import difflib
 from functools import cache
 from typing import Any
 
-from llm_regressions.checks import judge, ops, python_ref, structure, text, tools
+from llm_regressions.checks import judge, ops, python_ref, structure, text, tools, trajectory
 from llm_regressions.checks.base import Check, CheckArgsError
 
 ENTRY_POINT_GROUP = "llm_regressions.checks"
@@ -37,6 +37,7 @@ BUILTIN_CHECKS: dict[str, type[Check]] = {
         ops.MaxCostUsd,
         python_ref.Python,
         judge.LlmJudge,
+        *trajectory.CHECKS,
     )
 }
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from llm_regressions.casefile.loader import LoadedCase
+from llm_regressions.casefile.session import recorded_steps
 from llm_regressions.checks import CheckError
 from llm_regressions.fsutil import display_path
 from llm_regressions.options import get_gate_settings, get_settings
@@ -31,7 +32,7 @@ from llm_regressions.run.record import (
     CaseRecord,
     run_record,
 )
-from llm_regressions.run.replay import ReplayQueue, queue_of, requests_for
+from llm_regressions.run.replay import ReplayQueue, queue_of, replay_session_runs, requests_for
 from llm_regressions.run.verdict import (
     Verdict,
     live_verdict,
@@ -211,10 +212,14 @@ class CaseItem(pytest.Item):
                 runs=runs,
             )
             self.target_spans += spans
-        elif runs.start == 0:
-            results = queue.results(self.nodeid, self._requests(settings))
         else:
-            results = queue.more(self._requests(settings, runs))
+            requests = self._requests(settings, runs)
+            if runs.start == 0:
+                results = queue.results(self.nodeid, requests)
+            else:
+                results = queue.more(requests)
+            if case.session is not None:
+                results = replay_session_runs(case, requests, results, queue.more)
         self.results += results
         return results
 
@@ -292,7 +297,8 @@ class CaseItem(pytest.Item):
         """What this process knows of the case once it is scored (or failed to be)."""
         loaded, verdict = self.loaded, self.verdict
         case = loaded.case
-        runs = [run_record(run) for run in verdict.runs] if verdict is not None else []
+        recorded = recorded_steps(case.session) if case.session is not None else None
+        runs = [run_record(run, recorded) for run in verdict.runs] if verdict is not None else []
         live = get_settings(self.config).calls_models  # recorded runs are not samples
         passed = sum(run["passed"] for run in runs)
         return {

@@ -9,6 +9,7 @@ engine is told to send nothing new. The queue knows node ids and requests, never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,24 @@ def requests_for(
         )
         for run in (runs if runs is not None else range(settings.runs_for(case)[0]))
     ]
+
+
+def replay_session_runs(
+    case: Case,
+    requests: list[ProviderRequest],
+    first: list[ReplayResult],
+    send: Callable[[list[ProviderRequest]], list[ReplayResult]],
+) -> list[ReplayResult]:
+    """Replay a ``session:`` case's runs from their first answers on, each next step
+    sent through ``send`` (the queue: cache, budget, concurrency)."""
+    from llm_regressions.casefile.session import recording_of
+    from llm_regressions.replay.session import replay_sessions
+    from llm_regressions.usercode import resolve_callable
+
+    assert case.session is not None
+    reference = case.session.tool_stub
+    stub = resolve_callable(reference) if reference else None  # checked at collection
+    return list(replay_sessions(recording_of(case, stub), requests, first, send))
 
 
 class ReplayQueue:

@@ -1,0 +1,188 @@
+"""Session cases: a whole agent run replayed step by step against the scripted agent,
+tools answered from the recording, trajectory checks, multi-turn conversations."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from session_support import (
+    FIXED_PROMPT,
+    LOOP_CHECKS,
+    LOOP_STEPS,
+    ORDER,
+    agent,
+    lookup,
+    session_case,
+)
+
+RECORDED = ("--llm-regressions", "--llm-replay", "recorded")
+
+
+def test_the_stuck_loop_fails_on_the_old_prompt_and_passes_on_the_fixed_one(
+    pytester, write_case, llm_stub
+):
+    llm_stub.respond(agent)
+    path = write_case("loop.yaml", session_case("loop", LOOP_STEPS, LOOP_CHECKS))
+    result = pytester.runpytest(*llm_stub.args())
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*lookup_order(order_id='A-100001') called *x (a loop at 2)*",
+            "*no final answer: step limit reached (8 model calls)*",
+        ]
+    )
+    assert len(llm_stub.requests) == 8  # default limit: twice the 4 recorded model turns
+    # each step got the recorded (empty) lookup result back
+    assert llm_stub.requests[1]["messages"][-1] == {
+        "role": "tool",
+        "tool_call_id": "call_1",
+        "content": "{}",
+    }
+
+    path.write_text(session_case("loop", LOOP_STEPS, LOOP_CHECKS, prompt=FIXED_PROMPT))
+    pytester.runpytest(*llm_stub.args()).assert_outcomes(passed=1)
+    assert len(llm_stub.requests) == 8 + 2  # one lookup, then the answer
+
+
+def test_the_recorded_loop_is_caught_offline(pytester, write_case):
+    write_case("loop.yaml", session_case("loop", LOOP_STEPS, LOOP_CHECKS))
+    pytester.runpytest(*RECORDED).assert_outcomes(passed=1)
+
+
+def test_checks_that_pass_on_the_recorded_run_fail_offline(pytester, write_case):
+    checks = [{"tool_sequence": {"tools": ["lookup_order"], "mode": "subset"}}]
+    write_case("loop.yaml", session_case("loop", LOOP_STEPS, checks))
+    result = pytester.runpytest(*RECORDED)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*does not detect its recorded failure*"])
+
+
+def test_an_unrecorded_call_is_a_divergence_at_its_step(pytester, write_case, llm_stub):
+    llm_stub.respond(agent)
+    refund = {"id": "r1", "name": "create_refund", "arguments": {"order_id": ORDER}}
+    steps = [
+        *lookup({"status": "delivered"}, "c1"),
+        {"model": {"tool_calls": [refund]}},
+        {"tool": {"id": "r1", "name": "create_refund", "result": {"ok": True}}},
+        {"model": {"output": "Refunded."}},
+    ]
+    checks = [{"final_answer": {"contains": "return"}}]
+    write_case("diverge.yaml", session_case("diverge", steps, checks))
+    report = pytester.path / "report.json"
+    result = pytester.runpytest(*llm_stub.args(f"--llm-report={report}"))
+    result.assert_outcomes(failed=1)
+    divergence = (
+        "step 2: called search_kb(query='return policy') where the recording called "
+        "create_refund(order_id='A-100001')"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            f"*{divergence}*",
+            '     step 1  replayed: lookup_order(order_id=\'A-100001\') -> {"status": "delivered"}',
+            "  >> step 2  replayed: search_kb(query='return policy')",
+            "             recorded: create_refund(order_id='A-100001') -> {\"ok\": true}",
+        ]
+    )
+    assert len(llm_stub.requests) == 2  # nothing is sent after the divergence
+    [case] = json.loads(report.read_text())["cases"]
+    assert case["runs"][0]["session"]["divergence"] == divergence
+
+
+def test_a_tool_stub_answers_unrecorded_calls(pytester, write_case, llm_stub):
+    llm_stub.respond(agent)
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        agent_tools="def stub(name, arguments):\n    return {'status': 'in transit'}\n"
+    )
+    steps = [*lookup({"status": "delivered"}, "c1"), {"model": {"output": "Delivered."}}]
+    checks = [{"tool_sequence": ["lookup_order", "search_kb"]}]
+    write_case(
+        "stub.yaml", session_case("stub", steps, checks, session={"tool_stub": "agent_tools:stub"})
+    )
+    pytester.runpytest("-p", "no:cacheprovider", *llm_stub.args()).assert_outcomes(passed=1)
+    assert llm_stub.requests[-1]["messages"][-1]["content"] == '{"status": "in transit"}'
+
+
+def test_arguments_match_after_normalisation_and_per_tool_rules(pytester, write_case, llm_stub):
+    llm_stub.respond(agent)
+    # recorded with other whitespace and an extra key the match rule ignores
+    call = {"id": "c1", "name": "lookup_order", "arguments": '{"order_id": " A-100001 ", "x": 1}'}
+    steps = [
+        {"model": {"tool_calls": [call]}},
+        {"tool": {"id": "c1", "name": "lookup_order", "result": {"status": "shipped"}}},
+        {"model": {"output": "Shipped."}},
+    ]
+    match = {"lookup_order": {"ignore": ["x"], "regex": {"order_id": "^A-\\d+$"}}}
+    checks = [{"final_answer": {"contains": "shipped"}}, {"max_steps": 2}]
+    write_case("m.yaml", session_case("m", steps, checks, session={"match": match}))
+    pytester.runpytest(*llm_stub.args()).assert_outcomes(passed=1)
+
+
+def test_user_turns_are_fed_after_each_final_answer(pytester, write_case, llm_stub):
+    llm_stub.respond(agent)
+    steps = [
+        *lookup({"status": "shipped"}, "c1"),
+        {"model": {"output": "Shipped."}},
+        {"user": "thanks!"},
+        {"model": {"output": "Bye."}},
+    ]
+    checks = [
+        {"at_turn": {"turn": 2, "check": {"contains": "welcome"}}},
+        {"at_step": {"step": 2, "check": [{"contains": "shipped"}]}},
+        {"tool_called_before": {"first": "lookup_order", "then": "create_refund"}},
+    ]
+    write_case("turns.yaml", session_case("turns", steps, checks))
+    pytester.runpytest(*llm_stub.args()).assert_outcomes(passed=1)
+    assert llm_stub.requests[-1]["messages"][-1] == {"role": "user", "content": "thanks!"}
+    assert len(llm_stub.requests) == 3
+
+
+def test_repeats_and_the_cache_replay_whole_sessions(pytester, write_case, llm_stub):
+    llm_stub.respond(agent)
+    write_case(
+        "loop.yaml",
+        session_case("loop", LOOP_STEPS, LOOP_CHECKS, prompt=FIXED_PROMPT, repeat=3),
+    )
+    args = llm_stub.args("--llm-replay=cached")
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+    assert len(llm_stub.requests) == 3 * 2  # every repeat is its own two-step run
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+    assert len(llm_stub.requests) == 3 * 2  # all from the cache
+
+
+def test_the_budget_stops_a_session_midway(pytester, write_case, llm_stub):
+    # each answer costs $0.015 on gpt-4o-mini, over the budget the estimate fits in
+    llm_stub.respond(lambda body: dataclasses.replace(agent(body), usage=(100_000, 0)))
+    write_case("loop.yaml", session_case("loop", LOOP_STEPS, LOOP_CHECKS))
+    result = pytester.runpytest(*llm_stub.args("--llm-max-cost=0.01", "-rs"))
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*not sent: --llm-max-cost*"])
+    assert len(llm_stub.requests) == 1
+
+
+def test_trajectory_checks_need_a_session_case(pytester, write_case):
+    write_case(
+        "plain.yaml",
+        """\
+        version: 1
+        id: plain
+        label: stuck_tool_loop
+        model: {name: openai/gpt-4o-mini-2024-07-18}
+        request: {messages: [{role: user, content: hi}]}
+        observed: {output: hi}
+        checks:
+          - max_steps: 3
+        """,
+    )
+    result = pytester.runpytest(*RECORDED)
+    result.stdout.fnmatch_lines(
+        ["*plain.yaml:8: checks?0?.max_steps: max_steps needs a 'session:'*"]
+    )
+
+
+def test_session_mistakes_are_located(pytester, write_case):
+    steps = [{"model": {"output": "x"}, "user": "both"}]
+    write_case("bad.yaml", session_case("bad", steps, LOOP_CHECKS, session={"tool_stub": "nope:f"}))
+    result = pytester.runpytest(*RECORDED)
+    result.stdout.fnmatch_lines(["*bad.yaml:*: session.steps?0?: give exactly one of*"])
