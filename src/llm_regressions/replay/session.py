@@ -134,7 +134,9 @@ def normalised(value: Any) -> Any:
             except ValueError:
                 pass
         return " ".join(value.split())
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool):
+        return ["bool", value]  # so that true is not 1 (Python's True == 1.0)
+    if value is None:
         return value
     if isinstance(value, (int, float)):
         return float(value)
