@@ -15,6 +15,8 @@ from session_support import (
     lookup,
     session_case,
 )
+from stub_support import Reply, last_message, tool_call
+from trace_support import TRACES, promoted, written_cases
 
 RECORDED = ("--llm-regressions", "--llm-replay", "recorded")
 
@@ -186,3 +188,43 @@ def test_session_mistakes_are_located(pytester, write_case):
     write_case("bad.yaml", session_case("bad", steps, LOOP_CHECKS, session={"tool_stub": "nope:f"}))
     result = pytester.runpytest(*RECORDED)
     result.stdout.fnmatch_lines(["*bad.yaml:*: session.steps?0?: give exactly one of*"])
+
+
+def test_a_promoted_agent_run_fails_on_its_loop_and_passes_once_fixed(pytester, llm_stub):
+    trace = TRACES / "openllmetry" / "agent_tool_loop.json"
+    case, output = promoted(
+        pytester, trace, "--promote-session", "--promote-check", "no_repeated_tool_call: 2"
+    )
+    assert "session: 4 model turn(s), 4 tool result(s), 0 more user turn(s)" in output
+    assert "verified: fails on observed: no_repeated_tool_call: 2" in output
+    assert [next(iter(step)) for step in case["session"]["steps"]] == ["model", "tool"] * 4
+    assert "observed" not in case and "span_id" not in case["source"]
+    [path] = written_cases(pytester)
+    path.write_text(path.read_text().replace("status: open", "status: fixed"))
+    looping = {"now": True}
+
+    def order_agent(body):
+        if last_message(body)["role"] == "tool" and not looping["now"]:
+            return Reply("Order A-1042 is still processing.")
+        return Reply(None, tool_calls=[tool_call("get_order_status", {"order_id": "A-1042"})])
+
+    llm_stub.respond(order_agent)
+    result = pytester.runpytest(*llm_stub.args())
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*get_order_status(order_id='A-1042') called 8x*"])
+    looping["now"] = False
+    pytester.runpytest(*llm_stub.args()).assert_outcomes(passed=1)
+
+
+def test_a_multi_turn_trace_promotes_its_user_turns(pytester):
+    trace = TRACES / "openinference" / "multi_turn_system_prompt.json"
+    check = "at_turn: {turn: 3, check: {not_contains: Friday}}"
+    case, _ = promoted(pytester, trace, "--promote-session", "--promote-check", check)
+    kinds = [next(iter(step)) for step in case["session"]["steps"]]
+    assert kinds == ["model", "user", "model", "user", "model"]
+
+
+def test_promote_session_needs_promote_trace(pytester):
+    result = pytester.runpytest("--promote-session")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--promote-session needs --promote-trace*"])
