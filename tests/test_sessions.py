@@ -228,3 +228,11 @@ def test_promote_session_needs_promote_trace(pytester):
     result = pytester.runpytest("--promote-session")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*--promote-session needs --promote-trace*"])
+
+
+def test_the_estimate_counts_a_call_per_recorded_model_turn(pytester, write_case):
+    write_case("loop.yaml", session_case("loop", LOOP_STEPS, LOOP_CHECKS, repeat=2))
+    result = pytester.runpytest("--llm-regressions", "--llm-estimate")
+    result.stdout.fnmatch_lines(
+        ["estimate, nothing sent: 8 calls for 1 case(s)*"]
+    )  # 4 turns x 2 runs

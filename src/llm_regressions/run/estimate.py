@@ -136,7 +136,7 @@ def estimate_case(
         sent, extra = fewest - cost.cached, (most - fewest) - sum(hits[fewest:])
     else:
         sent, extra = fewest, most - fewest
-    _charge(cost, model, sent, extra, tokens_in * calls, tokens_out * calls)
+    _charge(cost, model, sent * calls, extra * calls, tokens_in, tokens_out)
     scored = (fewest, most) if settings.calls_models else _recorded_runs(loaded)
     for judge, judge_in in _judges(loaded, settings, tokens_out):
         per_run = settings.judge_repeat
