@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import yaml
+
 from session_support import (
     FIXED_PROMPT,
     LOOP_CHECKS,
@@ -164,22 +166,12 @@ def test_the_budget_stops_a_session_midway(pytester, write_case, llm_stub):
 
 
 def test_trajectory_checks_need_a_session_case(pytester, write_case):
-    write_case(
-        "plain.yaml",
-        """\
-        version: 1
-        id: plain
-        label: stuck_tool_loop
-        model: {name: openai/gpt-4o-mini-2024-07-18}
-        request: {messages: [{role: user, content: hi}]}
-        observed: {output: hi}
-        checks:
-          - max_steps: 3
-        """,
-    )
+    case = yaml.safe_load(session_case("plain", LOOP_STEPS, [{"max_steps": 3}]))
+    del case["session"]
+    write_case("plain.yaml", yaml.safe_dump({**case, "observed": {"output": "hi"}}))
     result = pytester.runpytest(*RECORDED)
     result.stdout.fnmatch_lines(
-        ["*plain.yaml:8: checks?0?.max_steps: max_steps needs a 'session:'*"]
+        ["*plain.yaml:*: checks?0?.max_steps: max_steps needs a 'session:'*"]
     )
 
 

@@ -82,5 +82,17 @@ def check_class(name: str) -> type[Check]:
 
 
 def build_check(name: str, arg: Any) -> Check:
-    """Instantiate and validate one check from its YAML form. Raises CheckArgsError."""
-    return check_class(name)(arg)
+    """Instantiate and validate one check from its YAML form, with the checks written
+    inside its argument (located below it). Raises CheckArgsError."""
+    check = check_class(name)(arg)
+    inner = []
+    for where, entry in check.nested():
+        if not isinstance(entry, dict) or len(entry) != 1:
+            raise CheckArgsError("write each check as a mapping of its name to its argument", where)
+        ((inner_name, inner_arg),) = entry.items()
+        try:
+            inner.append(build_check(str(inner_name), inner_arg))
+        except CheckArgsError as exc:
+            raise CheckArgsError(exc.message, (*where, inner_name, *exc.path)) from None
+    check.adopt(inner)
+    return check

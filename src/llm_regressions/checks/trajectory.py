@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -86,11 +86,7 @@ class MaxSteps(_Trajectory):
     """The run took at most N model calls (the step limit ends it at its own count)."""
 
     name = "max_steps"
-    Args = int
-
-    def setup(self) -> None:
-        if self.arg < 1:
-            raise CheckArgsError("must be 1 or more")
+    Args = Annotated[int, Field(ge=1)]
 
     def score_steps(self, run):
         taken = len(run.steps)
@@ -163,23 +159,6 @@ class ToolCalledBefore(_Trajectory):
 # -- existing checks on one answer of the run --------------------------------------------
 
 
-def _nested(entries: Any) -> list[Check]:
-    """Build the checks of a ``check:`` argument (one mapping or a list of them)."""
-    from llm_regressions.checks.registry import build_check  # the registry imports us
-
-    checks = []
-    for index, entry in enumerate(entries if isinstance(entries, list) else [entries]):
-        if not isinstance(entry, dict) or len(entry) != 1:
-            raise CheckArgsError("each check is a mapping of one check name to its argument")
-        ((name, arg),) = entry.items()
-        where = (index, name) if isinstance(entries, list) else (name,)
-        try:
-            checks.append(build_check(name, arg))
-        except CheckArgsError as exc:
-            raise CheckArgsError(exc.message, ("check", *where, *exc.path)) from None
-    return checks
-
-
 def _score_nested(checks: list[Check], answer: ReplayResult, case, where: str) -> CheckResult:
     for check in checks:
         outcome = check.score(answer, case)
@@ -195,7 +174,17 @@ class _OnAnswer(_Trajectory):
     """Base: runs nested checks on one answer the run picks out."""
 
     def setup(self) -> None:
-        self.checks = _nested(self.arg if isinstance(self.arg, (dict, list)) else self.arg.check)
+        self.checks: list[Check] = []
+
+    def nested(self):
+        entries = self.arg if isinstance(self.arg, (dict, list)) else self.arg.check
+        where = () if isinstance(self.arg, (dict, list)) else ("check",)
+        if isinstance(entries, dict):
+            return [(where, entries)]
+        return [((*where, i), entry) for i, entry in enumerate(entries)]
+
+    def adopt(self, checks: list[Check]) -> None:
+        self.checks = checks
 
     def validate_case(self, case) -> None:
         super().validate_case(case)
@@ -234,36 +223,41 @@ class AtStepArgs(_Args):
     check: CheckArg
 
 
-class AtStep(_OnAnswer):
-    """Runs other checks on the answer of model call N."""
-
-    name = "at_step"
-    Args = AtStepArgs
-
-    def pick(self, run):
-        n = self.arg.step
-        if n > len(run.steps):
-            return None, f"step {n} never happened ({len(run.steps)} model calls)"
-        return run.steps[n - 1], f"step {n}"
-
-
 class AtTurnArgs(_Args):
     turn: int = Field(..., ge=1, description="The user turn, from 1.")
     check: CheckArg
 
 
-class AtTurn(_OnAnswer):
+class _At(_OnAnswer):
+    """Base: runs nested checks on the last answer of step or turn N."""
+
+    #: The argument naming N, and the Step field it is compared with.
+    unit: ClassVar[str]
+    field: ClassVar[str]
+
+    def pick(self, run):
+        n = getattr(self.arg, self.unit)
+        steps = [step for step in run.steps if getattr(step, self.field) == n]
+        if not steps:
+            seen = f"{len(run.steps)} model calls, {run.turns} turn(s)"
+            return None, f"{self.unit} {n} never happened ({seen})"
+        return steps[-1], f"{self.unit} {n}"
+
+
+class AtStep(_At):
+    """Runs other checks on the answer of model call N."""
+
+    name = "at_step"
+    Args = AtStepArgs
+    unit, field = "step", "number"
+
+
+class AtTurn(_At):
     """Runs other checks on the last answer of user turn N (multi-turn sessions)."""
 
     name = "at_turn"
     Args = AtTurnArgs
-
-    def pick(self, run):
-        n = self.arg.turn
-        steps = [step for step in run.steps if step.turn == n]
-        if not steps:
-            return None, f"turn {n} never happened ({run.turns} turn(s))"
-        return steps[-1], f"turn {n}"
+    unit, field = "turn", "turn"
 
 
 CHECKS = (ToolSequence, MaxSteps, NoRepeatedToolCall, ToolCalledBefore, FinalAnswer, AtStep, AtTurn)
