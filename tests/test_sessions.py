@@ -74,7 +74,10 @@ def test_an_unrecorded_call_is_a_divergence_at_its_step(pytester, write_case, ll
     checks = [{"final_answer": {"contains": "return"}}]
     write_case("diverge.yaml", session_case("diverge", steps, checks))
     report = pytester.path / "report.json"
-    result = pytester.runpytest(*llm_stub.args(f"--llm-report={report}"))
+    result = pytester.runpytest(
+        *llm_stub.args(f"--llm-report={report}", "--llm-report-md=report.md"),
+        "--llm-report-html=report.html",
+    )
     result.assert_outcomes(failed=1)
     divergence = (
         "step 2: called search_kb(query='return policy') where the recording called "
@@ -90,7 +93,20 @@ def test_an_unrecorded_call_is_a_divergence_at_its_step(pytester, write_case, ll
     )
     assert len(llm_stub.requests) == 2  # nothing is sent after the divergence
     [case] = json.loads(report.read_text())["cases"]
-    assert case["runs"][0]["session"]["divergence"] == divergence
+    session = case["runs"][0]["session"]
+    assert session["divergence"] == divergence and session["first_difference"] == 2
+    assert [step["calls"] for step in session["steps"]] == [
+        ["lookup_order(order_id='A-100001')"],
+        ["search_kb(query='return policy')"],
+    ]
+    assert session["recorded"][2]["answer"] == "Refunded."
+    markdown = (pytester.path / "report.md").read_text()
+    assert (
+        "- `diverge` left its recording at step 2: search_kb(query='return policy') "
+        "(recorded: create_refund(order_id='A-100001') -> {\"ok\": true})"
+    ) in markdown
+    page = (pytester.path / "report.html").read_text()
+    assert "<tr class=parted><td>2</td><td>search_kb(query=&#x27;return policy&#x27;)" in page
 
 
 def test_a_tool_stub_answers_unrecorded_calls(pytester, write_case, llm_stub):

@@ -1,6 +1,6 @@
 """A session run's trajectory beside the recorded one, step by step, with the first
-step where they part marked: as JSON for the per-case record (and so every report),
-and as text for the failure pytest shows."""
+step where they part: the ``session`` field of a run's record, which every report (and
+the failure pytest shows, :mod:`llm_regressions.report.trajectory`) reads."""
 
 from __future__ import annotations
 
@@ -62,36 +62,3 @@ def session_record(result: SessionResult, recorded: list[Step]) -> dict[str, Any
         "divergence": result.divergence,
         "stopped": result.stopped,
     }
-
-
-def _shown(step: Step | None) -> str:
-    if step is None:
-        return "-"
-    summary = step_summary(step)
-    if not summary["calls"]:
-        return f"answer: {summary['answer'] or '(no output)'}"
-    results = {r["tool"]: r["result"] for r in summary["results"]}
-    calls = step.answer.tool_calls
-    shown = [
-        f"{text} -> {results[c.name]}" if c.name in results else text
-        for c, text in zip(calls, summary["calls"], strict=True)
-    ]
-    return "; ".join(shown)
-
-
-def trajectory_lines(result: SessionResult, recorded: list[Step]) -> list[str]:
-    """The failure text's trajectory: each replayed step over the recorded one,
-    ``>>`` marking the first difference."""
-    first = first_difference(result.steps, recorded)
-    lines = ["  trajectory (replayed / recorded):"]
-    for number in range(1, max(len(result.steps), len(recorded)) + 1):
-        ours = result.steps[number - 1] if number <= len(result.steps) else None
-        theirs = recorded[number - 1] if number <= len(recorded) else None
-        mark = ">>" if number == first else "  "
-        label = f"step {number}"
-        lines.append(f"  {mark} {label}  replayed: {_shown(ours)}")
-        lines.append(f"     {' ' * len(label)}  recorded: {_shown(theirs)}")
-    for note in (result.divergence and f"diverged: {result.divergence}", result.stopped):
-        if note:
-            lines.append(f"  {note}")
-    return lines
