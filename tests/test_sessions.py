@@ -244,3 +244,14 @@ def test_the_estimate_counts_a_call_per_recorded_model_turn(pytester, write_case
     result.stdout.fnmatch_lines(
         ["estimate, nothing sent: 8 calls for 1 case(s)*"]
     )  # 4 turns x 2 runs
+
+
+def test_session_records_travel_from_xdist_workers(pytester, write_case, llm_stub):
+    llm_stub.respond(agent)
+    write_case("loop.yaml", session_case("loop", LOOP_STEPS, LOOP_CHECKS))
+    write_case("fixed.yaml", session_case("fixed", LOOP_STEPS, LOOP_CHECKS, prompt=FIXED_PROMPT))
+    result = pytester.runpytest(*llm_stub.args("-n", "2", "--llm-report=r.json"))
+    result.assert_outcomes(passed=1, failed=1)
+    cases = {c["id"]: c for c in json.loads((pytester.path / "r.json").read_text())["cases"]}
+    assert cases["loop"]["runs"][0]["session"]["stopped"] == "step limit reached (8 model calls)"
+    assert cases["fixed"]["runs"][0]["session"]["first_difference"] == 2
