@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 
 import yaml
 
@@ -255,3 +256,24 @@ def test_session_records_travel_from_xdist_workers(pytester, write_case, llm_stu
     cases = {c["id"]: c for c in json.loads((pytester.path / "r.json").read_text())["cases"]}
     assert cases["loop"]["runs"][0]["session"]["stopped"] == "step limit reached (8 model calls)"
     assert cases["fixed"]["runs"][0]["session"]["first_difference"] == 2
+
+
+def test_sessions_of_different_cases_advance_side_by_side(pytester, write_case, llm_stub):
+    """A case's next step is sent when its answer arrives, not when pytest reaches its
+    item: the second steps of four cases are in flight together."""
+    llm_stub.latency = 0.5
+    second_steps: list[float] = []
+
+    def timed(body):
+        if last_message(body)["role"] == "tool":
+            second_steps.append(time.monotonic())
+        return agent(body)
+
+    llm_stub.respond(timed)
+    for i in range(4):
+        write_case(
+            f"s{i}.yaml", session_case(f"s{i}", LOOP_STEPS, LOOP_CHECKS, prompt=FIXED_PROMPT)
+        )
+    pytester.runpytest(*llm_stub.args()).assert_outcomes(passed=4)
+    assert len(second_steps) == 4
+    assert max(second_steps) - min(second_steps) < 0.4  # one after another: >= 1.5 s

@@ -4,9 +4,9 @@ A run starts from the case's first request. Each model answer is a step; its too
 are answered with the recorded result of the same call (same tool, arguments equal after
 normalisation, per-tool ignore/regex rules), or by the case's tool stub. A call the
 recording lacks ends the run as a *divergence*; a final answer is followed by the next
-recorded user message, if any; the step limit ends loops. The runs of one case advance
-in lockstep, each step of all of them sent together through ``send`` (the engine's
-queue: concurrency, cache, budget), so repeats cost no extra waiting.
+recorded user message, if any; the step limit ends loops. Each step is queued on the
+engine (concurrency, cache, budget) as soon as the previous answer arrives, so runs and
+cases advance side by side.
 """
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ import dataclasses
 import json
 import re
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from llm_regressions.replay.request import ProviderRequest
 from llm_regressions.replay.result import ReplayResult, ToolCall
 
-#: Sends one step of every unfinished run; answers in the same order.
-Send = Callable[[list[ProviderRequest]], list[ReplayResult]]
+#: Queues calls (the engine's ``submit``); one future answer per request.
+Send = Callable[[list[ProviderRequest]], list[Future[ReplayResult]]]
 #: A tool stub: ``stub(name, arguments)`` -> the tool's result.
 ToolStub = Callable[[str, Any], Any]
 
@@ -289,17 +290,32 @@ def _assistant_message(answer: ReplayResult, calls: list[ToolCall]) -> dict[str,
 def replay_sessions(
     recording: Recording,
     requests: list[ProviderRequest],
-    first: list[ReplayResult],
+    first: list[Future[ReplayResult]],
     send: Send,
-) -> list[SessionResult]:
-    """Continue each run from its first answer (``first[i]`` answers ``requests[i]``)
-    until it ends; returns one :class:`SessionResult` per run."""
-    runs = [_Run(recording, request) for request in requests]
-    active, answers = runs, first
-    while active:
-        for run, answer in zip(active, answers, strict=True):
-            run.take(answer)
-        active = [run for run in active if not run.done]
-        if active:
-            answers = send([run.next_request() for run in active])
-    return [run.result() for run in runs]
+) -> list[Future[SessionResult]]:
+    """One future per run, resolving to its :class:`SessionResult`: each run starts from
+    its first answer (``first[i]`` answers ``requests[i]``) and sends its next steps
+    through ``send`` as each answer arrives (on the engine's thread: no one waits, so
+    the sessions of many cases advance at once). A step that fails fails its run."""
+    futures: list[Future[SessionResult]] = []
+    for request, answer in zip(requests, first, strict=True):
+        done: Future[SessionResult] = Future()
+        _advance(_Run(recording, request), answer, send, done)
+        futures.append(done)
+    return futures
+
+
+def _advance(
+    run: _Run, answer: Future[ReplayResult], send: Send, done: Future[SessionResult]
+) -> None:
+    def taken(step: Future[ReplayResult]) -> None:
+        try:
+            run.take(step.result())
+            if run.done:
+                done.set_result(run.result())
+            else:
+                _advance(run, send([run.next_request()])[0], send, done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting item
+            done.set_exception(exc)
+
+    answer.add_done_callback(taken)

@@ -32,7 +32,7 @@ from llm_regressions.run.record import (
     CaseRecord,
     run_record,
 )
-from llm_regressions.run.replay import ReplayQueue, queue_of, replay_session_runs, requests_for
+from llm_regressions.run.replay import ReplayQueue, queue_of, recording_for, requests_for
 from llm_regressions.run.verdict import (
     Verdict,
     live_verdict,
@@ -212,14 +212,10 @@ class CaseItem(pytest.Item):
                 runs=runs,
             )
             self.target_spans += spans
+        elif runs.start == 0:
+            results = queue.results(self.nodeid, self._requests(settings), recording_for(case))
         else:
-            requests = self._requests(settings, runs)
-            if runs.start == 0:
-                results = queue.results(self.nodeid, requests)
-            else:
-                results = queue.more(requests)
-            if case.session is not None:
-                results = replay_session_runs(case, requests, results, queue.more)
+            results = queue.more(self._requests(settings, runs), recording_for(case))
         self.results += results
         return results
 
@@ -353,4 +349,4 @@ def queue_calls(items: list[pytest.Item], queue: ReplayQueue, settings: Settings
         if not queue.queued(item.nodeid):
             requests = item.requests(settings)
             if requests is not None:
-                queue.submit(item.nodeid, requests)
+                queue.submit(item.nodeid, requests, recording_for(item.loaded.case))
