@@ -19,7 +19,7 @@ from session_support import (
     session_case,
 )
 from stub_support import Reply, last_message, tool_call
-from trace_support import TRACES, promoted, written_cases
+from trace_support import TRACES, promote, promoted, written_cases
 
 RECORDED = ("--llm-regressions", "--llm-replay", "recorded")
 
@@ -233,10 +233,22 @@ def test_a_multi_turn_trace_promotes_its_user_turns(pytester):
     assert kinds == ["model", "user", "model", "user", "model"]
 
 
-def test_promote_session_needs_promote_trace(pytester):
+def test_promote_session_needs_promote_trace_and_no_span(pytester):
     result = pytester.runpytest("--promote-session")
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*--promote-session needs --promote-trace*"])
+    trace = TRACES / "openllmetry" / "agent_tool_loop.json"
+    result = promote(
+        pytester,
+        trace,
+        "--promote-session",
+        "--promote-span",
+        "ab12",
+        "--promote-check",
+        "max_steps: 1",
+    )
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--promote-session promotes the whole run: drop --promote-span*"])
 
 
 def test_the_estimate_counts_a_call_per_recorded_model_turn(pytester, write_case):

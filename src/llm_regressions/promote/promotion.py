@@ -88,6 +88,9 @@ def _prepared(
     for value, what in ((req.span_id, "--promote-span"), (req.trace_id, "--promote-trace-id")):
         if value is not None and not _ID.match(value):
             raise PromoteError(f"{what} {value!r} is not a span/trace id", USAGE)
+    if req.session and (req.span_id or req.app.target):
+        what = "--promote-span" if req.span_id else "--promote-target"
+        raise PromoteError(f"--promote-session promotes the whole run: drop {what}", USAGE)
     trace, signals, span, lines = _select(req)
     if req.session:
         span = first_llm_span(trace)

@@ -93,14 +93,17 @@ class SessionResult(ReplayResult):
         return self.steps[-1].turn if self.steps else 0
 
 
-def session_result(steps: list[Step], divergence: str | None = None, stopped: str | None = None):
-    """Fold ``steps`` into one :class:`SessionResult`."""
+def session_result(
+    steps: list[Step], divergence: str | None = None, stopped: str | None = None
+) -> SessionResult:
+    """Fold ``steps`` into one :class:`SessionResult` (token counts summed)."""
     answers = [step.answer for step in steps]
     last = answers[-1] if answers else ReplayResult()
     usage: dict[str, int] = {}
     for answer in answers:
         for key, value in (answer.usage or {}).items():
-            usage[key] = usage.get(key, 0) + int(value)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                usage[key] = usage.get(key, 0) + int(value)
     return SessionResult(
         output=last.output,
         tool_calls=[call for answer in answers for call in answer.tool_calls],
