@@ -9,7 +9,7 @@ import time
 
 import yaml
 
-from session_support import (
+from agent_support import (
     FIXED_PROMPT,
     LOOP_CHECKS,
     LOOP_STEPS,
