@@ -233,6 +233,20 @@ def test_a_multi_turn_trace_promotes_its_user_turns(pytester):
     assert kinds == ["model", "user", "model", "user", "model"]
 
 
+def test_a_langfuse_agent_run_promotes_its_tool_results_and_user_turns(pytester):
+    trace = TRACES / "langfuse" / "pydantic-ai-tools-trace-download.json"
+    case, output = promoted(pytester, trace, "--promote-session", "--promote-check", "max_steps: 1")
+    assert "session: 4 model turn(s), 3 tool result(s), 1 more user turn(s)" in output
+    kinds = [next(iter(step)) for step in case["session"]["steps"]]
+    assert kinds[:6] == ["model", "tool", "tool", "tool", "model", "user"]
+    first = case["session"]["steps"][0]["model"]["tool_calls"]
+    assert [call["name"] for call in first] == [
+        "get_pun_suggestion",
+        "get_dad_joke_suggestion",
+        "get_one_liner_suggestion",
+    ]
+
+
 def test_promote_session_needs_promote_trace_and_no_span(pytester):
     result = pytester.runpytest("--promote-session")
     assert result.ret == 4
