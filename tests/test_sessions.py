@@ -303,3 +303,26 @@ def test_sessions_of_different_cases_advance_side_by_side(pytester, write_case, 
     pytester.runpytest(*llm_stub.args()).assert_outcomes(passed=4)
     assert len(second_steps) == 4
     assert max(second_steps) - min(second_steps) < 0.4  # one after another: >= 1.5 s
+
+
+def test_adaptive_repeats_replay_whole_sessions(pytester, write_case, llm_stub):
+    looped = []
+
+    def flaky(body):  # loops through the whole first run, then behaves
+        if last_message(body)["role"] == "tool" and len(looped) < 7:
+            looped.append(1)
+            return Reply(None, tool_calls=[tool_call("lookup_order", {"order_id": ORDER})])
+        return agent(body)
+
+    llm_stub.respond(flaky)
+    case = session_case("flaky", LOOP_STEPS, LOOP_CHECKS, prompt=FIXED_PROMPT, min_pass_rate=0.5)
+    write_case("flaky.yaml", case)
+    args = llm_stub.args("--llm-repeat=1", "--llm-repeat-max=3", "--llm-report=r.json")
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+    [record] = json.loads((pytester.path / "r.json").read_text())["cases"]
+    assert record["repeat"]["used"] == 2 and record["flaky"]
+    assert len(llm_stub.requests) == 8 + 2  # the extra run replayed its whole session
+    assert [run["session"]["stopped"] for run in record["runs"]] == [
+        "step limit reached (8 model calls)",
+        None,
+    ]
