@@ -15,9 +15,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from stub_support import Reply, StubServer  # noqa: E402
+from stub_support import Reply, StubServer, tool_call  # noqa: E402
 
-__all__ = ["Reply", "StubServer", "session"]
+__all__ = ["Reply", "StubServer", "session", "tool_call"]
 
 
 def session(folder: Path, stub: StubServer, flags: list[str]) -> tuple[dict[str, Any], str, float]:

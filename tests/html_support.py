@@ -80,6 +80,7 @@ def _run(i: int, r: int, passed: bool, rng: random.Random) -> dict[str, Any]:
         "tokens_in": 800 + rng.randrange(200),
         "tokens_out": 30 + rng.randrange(40),
         "cost_usd": 0.00012 + rng.randrange(100) * 1e-7,
+        "session": None,
     }
 
 

@@ -27,7 +27,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +119,7 @@ class StubServer:
         self.record = record
         self.requests: list[dict[str, Any]] = []
         self._rules: list[tuple[str, Iterator[Answer]]] = []
+        self._handler: Callable[[dict[str, Any]], Answer | None] | None = None
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -187,6 +188,13 @@ class StubServer:
         self.script(match, *(passing if ok else failing for ok in draws))
         return draws
 
+    def respond(self, handler: Callable[[dict[str, Any]], Answer | None]) -> None:
+        """Let ``handler(body)`` answer first (None: fall through to the rules): a
+        scripted agent whose next move depends on the whole conversation, e.g. the last
+        tool result and the system prompt (:func:`last_message`, :func:`system_text`)."""
+        with self._lock:
+            self._handler = handler
+
     def received(self, match: str = "") -> list[dict[str, Any]]:
         """Recorded request bodies whose last user message contains ``match``."""
         with self._lock:
@@ -197,6 +205,9 @@ class StubServer:
         with self._lock:
             if self.record:
                 self.requests.append(body)
+            answer = self._handler(body) if self._handler is not None else None
+            if answer is not None:
+                return answer
             for match, answers in self._rules:
                 if _matches(match, text, body):
                     return next(answers)
@@ -355,6 +366,19 @@ def _matches(match: str | re.Pattern[str], text: str, body: dict[str, Any]) -> b
     if isinstance(match, re.Pattern):
         return match.search(json.dumps(body, ensure_ascii=False)) is not None
     return match in text or match == body.get("model")
+
+
+def last_message(body: dict[str, Any]) -> dict[str, Any]:
+    """The request's last message (a tool result, in an agent's loop)."""
+    messages = body.get("messages") or [{}]
+    return messages[-1]
+
+
+def system_text(body: dict[str, Any]) -> str:
+    """The request's system prompt(s), joined."""
+    return "\n".join(
+        str(m.get("content") or "") for m in body.get("messages") or [] if m.get("role") == "system"
+    )
 
 
 def _last_user_text(body: dict[str, Any]) -> str:

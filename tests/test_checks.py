@@ -204,7 +204,9 @@ def test_builtin_check(name, arg, fields, passes) -> None:
 
 
 def test_every_builtin_is_exercised() -> None:
-    exercised = {name for name, *_ in CASES} | {"python", "llm_judge"}
+    from test_trajectory_checks import EXERCISED as trajectory
+
+    exercised = {name for name, *_ in CASES} | {"python", "llm_judge"} | trajectory
     assert exercised == set(BUILTIN_CHECKS)
 
 

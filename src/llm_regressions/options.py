@@ -396,6 +396,13 @@ TRACE_FLAGS = (
                 action="store_true",
             ),
             _flag(
+                "--promote-session",
+                "With --promote-trace: promote the whole agent run (every LLM and tool span "
+                "of the trace, in order, with the tool results) into one session case, "
+                "replayed step by step (docs/sessions.md).",
+                action="store_true",
+            ),
+            _flag(
                 "--promote-span",
                 "Promote this LLM span (hex id, as --llm-inspect-trace shows it) instead of "
                 "the one the failure signals point at.",
@@ -857,6 +864,7 @@ def promote_settings(config: pytest.Config) -> PromoteSettings:
         trace=opt("promote_trace"),
         label=opt("promote_label"),
         golden=bool(opt("promote_golden")),
+        session=bool(opt("promote_session")),
         span_id=opt("promote_span"),
         trace_id=opt("promote_trace_id"),
         checks=tuple(opt("promote_checks")),

@@ -143,6 +143,7 @@ class PromoteSettings:
     trace: str | None = None
     label: str | None = None
     golden: bool = False
+    session: bool = False
     span_id: str | None = None
     trace_id: str | None = None
     checks: tuple[str, ...] = ()

@@ -215,10 +215,27 @@ def _load_one(
             problems.append(Problem(lines.line_of(located), format_path(located), exc.message))
             continue
         checks.append(check)
+    problems += _stub_problems(case, lines, prefix)
     if problems:
         raise CaseFormatError(display, problems)
     line = lines.line_of(prefix) if prefix else 1
     return LoadedCase(case, checks, path, line, lines, prefix)
+
+
+def _stub_problems(case: Case, lines: yamlio.LineMap, prefix: tuple) -> list[Problem]:
+    """A session's ``tool_stub`` must import and be callable (checked by name now, so
+    a typo is a located error instead of a failure mid-replay)."""
+    from llm_regressions.usercode import UserCodeError, resolve_callable
+
+    reference = case.session.tool_stub if case.session is not None else None
+    if not reference:
+        return []
+    try:
+        resolve_callable(reference)
+    except UserCodeError as exc:
+        where = (*prefix, "session", "tool_stub")
+        return [Problem(lines.line_of(where), format_path(where), str(exc))]
+    return []
 
 
 def validation_problems(

@@ -186,6 +186,87 @@ class Expected(_Section):
     finish_reason: str | None = None
 
 
+class ModelTurn(_Section):
+    """One recorded model answer in a session: tool calls, or a final answer."""
+
+    output: str | None = None
+    tool_calls: list[RecordedToolCall] = Field(default_factory=list)
+    finish_reason: str | None = None
+
+
+class SessionStep(_Section):
+    """One recorded step of an agent run: exactly one of ``model`` (an answer), ``tool``
+    (a tool's result, fed back when the replayed model makes the same call) or ``user``
+    (the next user message, fed after the model's final answer)."""
+
+    model: ModelTurn | None = None
+    tool: RecordedToolCall | None = None
+    user: str | list[dict[str, Any]] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SessionStep:
+        given = [k for k in ("model", "tool", "user") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'model', 'tool' or 'user' per step")
+        return self
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    return pattern
+
+
+class ArgumentMatch(_Section):
+    """How one tool's replayed arguments are matched to the recorded ones."""
+
+    ignore: list[str] = Field(
+        default_factory=list, description="Argument names left out of the comparison."
+    )
+    regex: dict[str, Annotated[str, AfterValidator(_compiles)]] = Field(
+        default_factory=dict,
+        description="Argument name -> regular expression the replayed value must match "
+        "(searched in its text), instead of equality.",
+    )
+
+
+class Session(_Section):
+    """A whole agent run: ``request`` holds what the model got first; ``steps`` what
+    followed, in order, as recorded."""
+
+    steps: list[SessionStep] = Field(..., min_length=1)
+    max_steps: int | None = Field(
+        None,
+        ge=1,
+        le=200,
+        description="Model calls after which replay stops (ends loops); default twice "
+        "the recorded model turns.",
+    )
+    match: dict[str, ArgumentMatch] = Field(
+        default_factory=dict, description="Tool name -> how its arguments are matched."
+    )
+    tool_stub: str | None = Field(
+        None,
+        description="module:function called as f(name, arguments) for a tool call the "
+        "recording does not have; without it such a call ends the run as a divergence.",
+        json_schema_extra={"pattern": r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$"},
+    )
+
+    @model_validator(mode="after")
+    def _has_model_turn(self) -> Session:
+        if not any(step.model is not None for step in self.steps):
+            raise ValueError("a session needs at least one recorded 'model' step")
+        return self
+
+    @property
+    def step_limit(self) -> int:
+        """Model calls allowed per replayed run."""
+        recorded = sum(step.model is not None for step in self.steps)
+        return self.max_steps or 2 * recorded
+
+
 CheckEntry = Annotated[
     dict[str, Any],
     Field(
@@ -262,6 +343,11 @@ class Case(_Section):
         None, description="Keyword arguments for 'target', as production called it."
     )
     context: Context | None = None
+    session: Session | None = Field(
+        None,
+        description="A whole agent run replayed step by step, with recorded tool results "
+        "(docs/sessions.md). Its steps are what production did: no 'observed'.",
+    )
     observed: Observed | None = None
     expected: Expected | None = None
     checks: list[CheckEntry] = Field(..., min_length=1)
@@ -284,6 +370,11 @@ class Case(_Section):
             raise ValueError("'input' needs 'target' (the module:function to call with it)")
         if self.target is not None and self.prompt is not None:
             raise ValueError("give 'target' (the app builds its own prompt) or 'prompt', not both")
+        if self.session is not None and (self.target or self.observed or self.expected):
+            raise ValueError(
+                "a 'session' case replays 'request' step by step and its recorded steps are "
+                "what was observed: drop 'target', 'observed' and 'expected'"
+            )
         if self.request is None and self.target is None:
             raise ValueError(
                 "'request' is required (the messages to replay), unless the case calls "

@@ -84,6 +84,15 @@ class Check:
     def validate_case(self, case: Case) -> None:
         """Check that the case gives this check what it needs. Raise CheckArgsError."""
 
+    def nested(self) -> list[tuple[tuple[str | int, ...], Any]]:
+        """Checks written inside this check's argument, as (path below the check, entry):
+        the registry builds them and hands them to :meth:`adopt` (a check that runs
+        other checks, like ``final_answer``)."""
+        return []
+
+    def adopt(self, checks: list[Check]) -> None:
+        """Receive the checks :meth:`nested` listed, built."""
+
     def score(self, result: ReplayResult, case: Case) -> CheckResult:
         raise NotImplementedError
 

@@ -7,7 +7,7 @@ import difflib
 from functools import cache
 from typing import Any
 
-from llm_regressions.checks import judge, ops, python_ref, structure, text, tools
+from llm_regressions.checks import judge, ops, python_ref, structure, text, tools, trajectory
 from llm_regressions.checks.base import Check, CheckArgsError
 
 ENTRY_POINT_GROUP = "llm_regressions.checks"
@@ -37,6 +37,7 @@ BUILTIN_CHECKS: dict[str, type[Check]] = {
         ops.MaxCostUsd,
         python_ref.Python,
         judge.LlmJudge,
+        *trajectory.CHECKS,
     )
 }
 
@@ -81,5 +82,17 @@ def check_class(name: str) -> type[Check]:
 
 
 def build_check(name: str, arg: Any) -> Check:
-    """Instantiate and validate one check from its YAML form. Raises CheckArgsError."""
-    return check_class(name)(arg)
+    """Instantiate and validate one check from its YAML form, with the checks written
+    inside its argument (located below it). Raises CheckArgsError."""
+    check = check_class(name)(arg)
+    inner = []
+    for where, entry in check.nested():
+        if not isinstance(entry, dict) or len(entry) != 1:
+            raise CheckArgsError("write each check as a mapping of its name to its argument", where)
+        ((inner_name, inner_arg),) = entry.items()
+        try:
+            inner.append(build_check(str(inner_name), inner_arg))
+        except CheckArgsError as exc:
+            raise CheckArgsError(exc.message, (*where, inner_name, *exc.path)) from None
+    check.adopt(inner)
+    return check

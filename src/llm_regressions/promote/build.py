@@ -161,7 +161,7 @@ def _context(trace: Trace, span: Span) -> tuple[dict[str, Any], list[str]]:
                 textless.append(doc.get("id") or "?")
             else:
                 documents.append({k: v for k, v in doc.items() if v not in (None, {})})
-    tool_calls = [_recorded_tool(o.tool) for o in before if o.tool is not None]
+    tool_calls = [recorded_tool(o.tool) for o in before if o.tool is not None]
     context = {
         "retrieval": documents[:MAX_CONTEXT_ITEMS],
         "tool_calls": tool_calls[-MAX_CONTEXT_ITEMS:],
@@ -169,7 +169,7 @@ def _context(trace: Trace, span: Span) -> tuple[dict[str, Any], list[str]]:
     return {k: v for k, v in context.items() if v}, textless
 
 
-def _recorded_tool(tool: ToolUse) -> dict[str, Any]:
+def recorded_tool(tool: ToolUse) -> dict[str, Any]:
     arguments = tool.arguments
     if not isinstance(arguments, (dict, str)):
         arguments = json.dumps(arguments, default=str)

@@ -103,6 +103,7 @@ def _promote(
         label=wanted.label,
         out_dir=root / wanted.out_dir,
         golden=wanted.golden,
+        session=wanted.session,
         checks=list(wanted.checks),
         expected=wanted.expected,
         suggested=wanted.suggested,

@@ -25,6 +25,7 @@ from llm_regressions.promote.appcode import AppCode, attach
 from llm_regressions.promote.build import NOT_CARRIED, build_case
 from llm_regressions.promote.errors import USAGE, PromoteError
 from llm_regressions.promote.limits import check_depth, check_size
+from llm_regressions.promote.session import as_session, first_llm_span
 from llm_regressions.run.failure import render_failure
 from llm_regressions.run.verdict import recorded_verdict
 from llm_regressions.traces import Trace, TraceError, otlp, read_trace
@@ -43,6 +44,8 @@ class PromoteRequest:
     label: str | None
     out_dir: Path
     golden: bool = False
+    #: --promote-session: the whole agent run, as a session case
+    session: bool = False
     checks: list[str] = field(default_factory=list)
     expected: str | None = None
     suggested: bool = False
@@ -85,8 +88,15 @@ def _prepared(
     for value, what in ((req.span_id, "--promote-span"), (req.trace_id, "--promote-trace-id")):
         if value is not None and not _ID.match(value):
             raise PromoteError(f"{what} {value!r} is not a span/trace id", USAGE)
+    if req.session and (req.span_id or req.app.target):
+        what = "--promote-span" if req.span_id else "--promote-target"
+        raise PromoteError(f"--promote-session promotes the whole run: drop {what}", USAGE)
     trace, signals, span, lines = _select(req)
+    if req.session:
+        span = first_llm_span(trace)
     data, notes = build_case(trace, span, req.trace.name, label, req.golden)
+    if req.session:
+        lines += as_session(trace, data)
     lines += [n if n.startswith(NOT_CARRIED) else f"note: {n}" for n in notes]
     if req.app.wanted:
         lines += attach(trace, span, data, req.app)
@@ -102,7 +112,7 @@ def _prepared(
     check_depth(data)
     data, findings = redactor.data(data)
     lines += [f"redacted {line}" for line in summary(findings)] or ["redacted: nothing found"]
-    suggestions = [s.check for s in signals if s.span is span and s.check]
+    suggestions = [s.check for s in signals if (s.span is span or req.session) and s.check]
     checks = user_checks + (suggestions if req.suggested else [])
     if not checks:
         raise PromoteError(_no_checks_message(suggestions, req), USAGE)

@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
-from llm_regressions.report import html_charts, html_diff, text
+from llm_regressions.report import html_charts, html_diff, text, trajectory
 from llm_regressions.report.html_diff import escape, escape_name
 
 Record = dict[str, Any]
@@ -183,7 +183,8 @@ def _run(run: dict[str, Any], expected: str | None, seen: dict[str | None, str])
     called = f"<p class=tools>tools called: {escape(', '.join(tools))}</p>" if tools else ""
     return (
         f'<div class="run {"pass" if passed else "fail"}"><h4>{head}</h4>'
-        f"<ul class=checks>{checks}</ul>{called}{_output(run, expected, seen)}</div>"
+        f"<ul class=checks>{checks}</ul>{called}{_output(run, expected, seen)}"
+        f"{trajectory.html(run.get('session'))}</div>"
     )
 
 

@@ -93,6 +93,9 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
         if isinstance(record, dict):
             for key, value in RECORD_DEFAULTS.items():
                 record.setdefault(key, value)
+            for run in record.get("runs") if isinstance(record.get("runs"), list) else []:
+                if isinstance(run, dict):
+                    run.setdefault("session", None)
     aggregates = data.get("aggregates")
     if isinstance(aggregates, dict):
         aggregates.setdefault("not_counted", {"open": 0, "skipped": 0, "inconclusive": 0})

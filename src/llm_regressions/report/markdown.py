@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from llm_regressions.diagnose.render import markdown as diagnosis_rows
-from llm_regressions.report import text
+from llm_regressions.report import text, trajectory
 
 MAX_ROWS = 25
 
@@ -48,6 +48,20 @@ def _rate(record: dict[str, Any]) -> str:
     return f"{record['pass_rate']:.0%}{spread}"
 
 
+def _parted(records: Any) -> list[str]:
+    """For session cases: where the first failing run left the recording."""
+    lines = []
+    for record in records:
+        run = next((r for r in record["runs"] if not r["passed"] and r.get("session")), None)
+        session = run and run["session"]
+        if session and session["first_difference"] is not None:
+            n = session["first_difference"]
+            replayed, recorded = next(row[1:3] for row in trajectory.rows(session) if row[0] == n)
+            why = f"step {n}: {replayed} (recorded: {recorded})"
+            lines.append(f"- `{record['id']}` left its recording at {_line(why)}")
+    return lines + [""] if lines else []
+
+
 def render(report: dict[str, Any]) -> str:
     agg, gate = report["aggregates"], report["gate"]
     gate = gate or {"passed": True, "decides": False, "failures": [], "baseline": None}
@@ -65,6 +79,7 @@ def render(report: dict[str, Any]) -> str:
         if len(rows) > MAX_ROWS:
             lines.append(f"| | … {len(rows) - MAX_ROWS} more | | | |")
         lines.append("")
+        lines += _parted(record for _, record in rows[:MAX_ROWS])
     lines += diagnosis_rows(report["cases"], _cell)
     lines += [f"- {_line(line)}" for line in text.metric_lines(agg)]
     ref = (report.get("run") or {}).get("changed_since")

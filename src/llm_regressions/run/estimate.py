@@ -92,6 +92,12 @@ def _usage(loaded: LoadedCase) -> tuple[float, float, bool]:
     return float(tokens_in), float(tokens_out or guess), True
 
 
+def _calls_per_run(loaded: LoadedCase) -> int:
+    """Model calls one run makes: a session case replays each recorded model turn."""
+    session = loaded.case.session
+    return sum(step.model is not None for step in session.steps) if session else 1
+
+
 def _judges(loaded: LoadedCase, settings: Settings, answer: float) -> list[tuple[str, float]]:
     """(judge model, input tokens per judge call) of each llm_judge check; ``answer``:
     the tokens of the answer it judges."""
@@ -124,6 +130,7 @@ def estimate_case(
     case = loaded.case
     cost = CaseCost(key, case.golden)
     tokens_in, tokens_out, cost.guessed = _usage(loaded)
+    calls = _calls_per_run(loaded)
     fewest, most = settings.runs_for(case) if settings.calls_models else (0, 0)
     model = settings.model_for(case)
     if requests is not None and cache is not None:
@@ -132,8 +139,8 @@ def estimate_case(
         sent, extra = fewest - cost.cached, (most - fewest) - sum(hits[fewest:])
     else:
         sent, extra = fewest, most - fewest
-    _charge(cost, model, sent, extra, tokens_in, tokens_out)
-    if settings.diagnose and requests:
+    _charge(cost, model, sent * calls, extra * calls, tokens_in, tokens_out)
+    if settings.diagnose and requests and case.session is None:
         cost.diagnose_calls = _diagnosis_calls(loaded, settings, requests[0])
         cost.diagnose_usd = _price(model, cost.diagnose_calls, tokens_in, tokens_out) or 0.0
     scored = (fewest, most) if settings.calls_models else _recorded_runs(loaded)

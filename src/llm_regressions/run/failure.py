@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 
 from llm_regressions.casefile.loader import LoadedCase
+from llm_regressions.casefile.session import recorded_steps
+from llm_regressions.replay.session import SessionResult
+from llm_regressions.report.trajectory import text_lines
+from llm_regressions.run.trajectory import session_record
 from llm_regressions.run.verdict import Verdict
 
 EXCERPT_CHARS = 300
@@ -45,4 +49,6 @@ def render_failure(loaded: LoadedCase, verdict: Verdict, notes: tuple[str, ...] 
                 for c in run.result.tool_calls[:8]
             )
             lines.append(f"  tool calls: {calls}")
+        if isinstance(run.result, SessionResult) and case.session is not None:
+            lines += text_lines(session_record(run.result, recorded_steps(case.session)))
     return "\n".join(lines)

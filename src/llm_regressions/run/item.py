@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from llm_regressions.casefile.loader import LoadedCase
+from llm_regressions.casefile.session import recorded_steps
 from llm_regressions.checks import CheckError
 from llm_regressions.fsutil import display_path
 from llm_regressions.options import get_gate_settings, get_settings
@@ -31,7 +32,7 @@ from llm_regressions.run.record import (
     CaseRecord,
     run_record,
 )
-from llm_regressions.run.replay import ReplayQueue, queue_of, requests_for
+from llm_regressions.run.replay import ReplayQueue, queue_of, recording_for, requests_for
 from llm_regressions.run.verdict import (
     Verdict,
     live_verdict,
@@ -204,10 +205,12 @@ class CaseItem(pytest.Item):
         verdict, case = self.verdict, self.loaded.case
         if verdict is None or (verdict.ok and case.status != "open"):
             return
-        if case.target is not None or not self.results:
+        if case.target is not None or case.session is not None or not self.results:
             why = f"no answer to vary ({verdict.problem})"
             if case.target is not None:
                 why = "a target case: the app builds its own request, there is none to vary"
+            elif case.session is not None:
+                why = "a session case: diagnosis varies one call, not a whole agent run"
             queue.diagnoser.not_applicable(self.nodeid, why)
             return
         from llm_regressions.diagnose.running import Subject
@@ -240,9 +243,9 @@ class CaseItem(pytest.Item):
             )
             self.target_spans += spans
         elif runs.start == 0:
-            results = queue.results(self.nodeid, self._requests(settings))
+            results = queue.results(self.nodeid, self._requests(settings), recording_for(case))
         else:
-            results = queue.more(self._requests(settings, runs))
+            results = queue.more(self._requests(settings, runs), recording_for(case))
         self.results += results
         return results
 
@@ -320,7 +323,8 @@ class CaseItem(pytest.Item):
         """What this process knows of the case once it is scored (or failed to be)."""
         loaded, verdict = self.loaded, self.verdict
         case = loaded.case
-        runs = [run_record(run) for run in verdict.runs] if verdict is not None else []
+        recorded = recorded_steps(case.session) if case.session is not None else None
+        runs = [run_record(run, recorded) for run in verdict.runs] if verdict is not None else []
         live = get_settings(self.config).calls_models  # recorded runs are not samples
         passed = sum(run["passed"] for run in runs)
         return {
@@ -376,4 +380,4 @@ def queue_calls(items: list[pytest.Item], queue: ReplayQueue, settings: Settings
         if not queue.queued(item.nodeid):
             requests = item.requests(settings)
             if requests is not None:
-                queue.submit(item.nodeid, requests)
+                queue.submit(item.nodeid, requests, recording_for(item.loaded.case))

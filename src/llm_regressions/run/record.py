@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from llm_regressions.replay.session import SessionResult, Step
 from llm_regressions.run.failure import excerpt
+from llm_regressions.run.trajectory import session_record
 from llm_regressions.run.verdict import ScoredRun
 
 #: ``user_properties`` key carrying the record from the worker to the controller; the
@@ -44,6 +46,8 @@ class RunRecord(TypedDict):
     tokens_in: int | None
     tokens_out: int | None
     cost_usd: float | None
+    #: Session cases only: the replayed steps beside the recorded ones.
+    session: dict[str, Any] | None
 
 
 class CaseRecord(TypedDict, total=False):
@@ -86,7 +90,8 @@ class CaseRecord(TypedDict, total=False):
     duration_s: float
 
 
-def run_record(run: ScoredRun) -> RunRecord:
+def run_record(run: ScoredRun, recorded: list[Step] | None = None) -> RunRecord:
+    """``recorded``: a session case's recorded steps, shown beside the replayed ones."""
     result = run.result
     usage = result.usage or {}
     tokens_in = usage.get("prompt_tokens", usage.get("input_tokens"))
@@ -111,6 +116,11 @@ def run_record(run: ScoredRun) -> RunRecord:
         "tokens_in": int(tokens_in) if tokens_in is not None else None,
         "tokens_out": result.output_tokens,
         "cost_usd": result.cost_usd,
+        "session": (
+            session_record(result, recorded)
+            if isinstance(result, SessionResult) and recorded is not None
+            else None
+        ),
     }
 
 

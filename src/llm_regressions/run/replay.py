@@ -10,6 +10,7 @@ engine is told to send nothing new. The queue knows node ids and requests, never
 from __future__ import annotations
 
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from llm_regressions.settings import Settings
 if TYPE_CHECKING:
     from llm_regressions.casefile.model import Case
     from llm_regressions.diagnose.running import Diagnoser
+    from llm_regressions.replay.session import Recording
 
 QUEUE_KEY = pytest.StashKey["ReplayQueue"]()
 
@@ -54,6 +56,18 @@ def requests_for(
         )
         for run in (runs if runs is not None else range(settings.runs_for(case)[0]))
     ]
+
+
+def recording_for(case: Case) -> Recording | None:
+    """What a ``session:`` case's runs replay against (None for a single-call case)."""
+    if case.session is None:
+        return None
+    from llm_regressions.casefile.session import recording_of
+    from llm_regressions.usercode import resolve_callable
+
+    reference = case.session.tool_stub
+    stub = resolve_callable(reference) if reference else None  # checked at collection
+    return recording_of(case, stub)
 
 
 class ReplayQueue:
@@ -106,11 +120,16 @@ class ReplayQueue:
     def queued(self, nodeid: str) -> bool:
         return nodeid in self._pending
 
-    def submit(self, nodeid: str, requests: list[ProviderRequest]) -> None:
-        """Start sending ``requests`` for the case ``nodeid``."""
-        self._pending[nodeid] = self.engine.submit(requests)
+    def submit(
+        self, nodeid: str, requests: list[ProviderRequest], session: Recording | None = None
+    ) -> None:
+        """Start sending ``requests`` for the case ``nodeid`` (with ``session``: each
+        run's later steps too, as its answers arrive)."""
+        self._pending[nodeid] = self._send(requests, session)
 
-    def results(self, nodeid: str, requests: list[ProviderRequest]) -> list[ReplayResult]:
+    def results(
+        self, nodeid: str, requests: list[ProviderRequest], session: Recording | None = None
+    ) -> list[ReplayResult]:
         """The case's answers, in run order; raises ProviderTrouble or NotSent. Sends
         ``requests`` now when nothing was queued for it.
 
@@ -118,13 +137,29 @@ class ReplayQueue:
         asks the model again."""
         futures = self._pending.pop(nodeid, None)
         if futures is None:
-            futures = self.engine.submit(requests)
+            futures = self._send(requests, session)
         return self._collect(futures)
 
-    def more(self, requests: list[ProviderRequest]) -> list[ReplayResult]:
+    def more(
+        self, requests: list[ProviderRequest], session: Recording | None = None
+    ) -> list[ReplayResult]:
         """Answers to further runs of a case whose item is waiting on them (adaptive
         repeats): sent ahead of the calls queued for later cases."""
-        return self._collect(self.engine.submit(requests, urgent=True))
+        return self._collect(self._send(requests, session, urgent=True))
+
+    def _send(
+        self, requests: list[ProviderRequest], session: Recording | None, urgent: bool = False
+    ) -> list[Future[ReplayResult]]:
+        """Queue the first calls; a session's later steps go ahead of queued first calls
+        (a case is under way: finishing it frees its item sooner)."""
+        engine = self.engine
+        first = engine.submit(requests, urgent=urgent)
+        if session is None:
+            return first
+        from llm_regressions.replay.session import replay_sessions
+
+        later = partial(engine.submit, urgent=True)
+        return list(replay_sessions(session, requests, first, later))
 
     def _collect(self, futures: list[Future[ReplayResult]]) -> list[ReplayResult]:
         """Wait for the answers; then the cache's problems so far become warnings of

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from llm_regressions.casefile.loader import LoadedCase
 from llm_regressions.casefile.model import Case, Expected, Observed, RecordedToolCall
+from llm_regressions.casefile.session import recorded_session
 from llm_regressions.checks import Check, CheckResult, run_checks
 from llm_regressions.replay import ReplayResult, ToolCall
 from llm_regressions.replay.result import parse_arguments
@@ -93,12 +94,16 @@ def recorded_verdict(loaded: LoadedCase) -> Verdict:
     """Offline verification: the checks must FAIL on ``observed`` (the case reproduces
     its bug) and PASS on ``expected`` when there is one."""
     case: Case = loaded.case
-    if case.observed is None:
+    if case.session is not None:  # its recorded steps are what production did
+        observed = recorded_session(case)
+    elif case.observed is None:
         return Verdict(
             False,
             "case has no 'observed' section: recorded mode cannot show that it catches a bug",
         )
-    runs = [score("observed", loaded, result_from_observed(case.observed))]
+    else:
+        observed = result_from_observed(case.observed)
+    runs = [score("observed", loaded, observed)]
     if case.expected is not None:
         runs.append(score("expected", loaded, result_from_expected(case.expected)))
     if runs[0].passed:
