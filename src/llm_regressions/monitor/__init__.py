@@ -1,0 +1,2 @@
+"""Production-trace evals and alerts: ``pytest --llm-monitor`` scores recorded spans
+with the rules of monitors.yaml."""
