@@ -643,7 +643,7 @@ def _all_flags() -> tuple[Flag, ...]:
     # the reports also go with --llm-monitor (additively: the gate's other flags do not)
     gate = tuple(
         replace(f, needs=(*f.needs, "llm_monitor"))
-        if f.name in ("--llm-report", "--llm-report-md")
+        if f.name in ("--llm-report", "--llm-report-md", "--llm-report-html")
         else f
         for f in GATE_FLAGS
     )
@@ -905,6 +905,7 @@ def monitor_settings(config: pytest.Config) -> MonitorSettings:
             history=opt("llm_monitor_history"),
             report=opt("llm_report"),
             report_md=opt("llm_report_md"),
+            report_html=opt("llm_report_html"),
         )
 
 

@@ -121,10 +121,16 @@ class MonitorSession:
         settings = self.settings
         if settings.history:
             append_history(Path(settings.history), settings.window_s, self.section["windows"])
+        built = _json_report(self.section) if settings.report or settings.report_html else {}
         if settings.report:
             from llm_regressions.report import json_report
 
-            json_report.write(Path(settings.report), _json_report(self.section))
+            json_report.write(Path(settings.report), built)
+        if settings.report_html:
+            from llm_regressions.fsutil import atomic_write
+            from llm_regressions.report import html
+
+            atomic_write(Path(settings.report_html), html.render(built), overwrite=True)
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
         markdown = report.markdown(self.section) if settings.report_md or step_summary else ""
         if settings.report_md:
