@@ -9,7 +9,7 @@ from llm_regressions.monitor.alerts import Alert
 from llm_regressions.monitor.listing import failing_clusters
 from llm_regressions.monitor.run import MonitorRun
 from llm_regressions.replay.result import usd
-from llm_regressions.report.text import WINDOW_METRICS
+from llm_regressions.report.text import WINDOW_METRICS, judge_line
 
 #: Unreadable lines and failing spans shown in the terminal (the report has them all).
 SHOWN = 10
@@ -60,6 +60,7 @@ def markdown(monitor: dict[str, Any]) -> str:
         f"{monitor['spans_read']} spans read from {monitor['files']} file(s), "
         f"{len(windows)} window(s); {len(monitor['unreadable'])} unreadable.",
         "",
+        *([judge_line(monitor.get("judge")), ""] if monitor.get("judge") else []),
         "| alert | status | why |",
         "| --- | --- | --- |",
     ]
@@ -89,6 +90,8 @@ def terminal_lines(monitor: dict[str, Any]) -> list[str]:
         f"{len(windows)} window(s) of {monitor['window_s']:g}s"
     ]
     lines += monitor["notes"]
+    if monitor.get("judge"):
+        lines.append(judge_line(monitor["judge"]))
     if monitor["unreadable"]:
         lines.append(f"{len(monitor['unreadable'])} unreadable (skipped):")
         lines += [

@@ -23,6 +23,8 @@ def headline(monitor: dict[str, Any]) -> str:
     """``monitor: 1 of 6 alerts failed`` (a run that read no span fails too)."""
     if not monitor["spans_read"]:
         return "monitor FAILED: no span read"
+    if (monitor.get("judge") or {}).get("unjudged"):
+        return f"monitor FAILED: {monitor['judge']['unjudged']} span(s) not judged (budget spent)"
     alerts = monitor["alerts"]
     failed = sum(a["status"] == "failed" for a in alerts)
     if failed:
@@ -47,7 +49,7 @@ def body(monitor: dict[str, Any]) -> str:
 
 def _summary(monitor: dict[str, Any]) -> str:
     """The headline, the alerts (status and one-line reason) and what was read."""
-    failed = not monitor["spans_read"] or any(a["status"] == "failed" for a in monitor["alerts"])
+    failed = headline(monitor).startswith("monitor FAILED")
     rows = "".join(
         f"<tr><td>{escape(a['name'])}</td><td class={escape(a['status'])}>"
         f"{escape(a['status'])}</td><td>{escape(a['reason'])}</td></tr>"
@@ -62,6 +64,7 @@ def _summary(monitor: dict[str, Any]) -> str:
         ("sample", f"{monitor['sample']:g} ({monitor['sampled_out']:,} spans sampled out)"),
         ("without timestamps", f"{monitor['untimed']:,}" if monitor["untimed"] else ""),
         ("unreadable", f"{len(monitor['unreadable'])}" if monitor["unreadable"] else ""),
+        ("llm_judge", text.judge_line(monitor.get("judge"))),
     ]
     facts += [("note", note) for note in monitor.get("notes") or []]
     return (

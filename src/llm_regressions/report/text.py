@@ -50,6 +50,18 @@ WINDOW_METRICS: tuple[tuple[str, Callable[[dict[str, Any]], Any], Callable[[Any]
 )
 
 
+def judge_line(judge: dict[str, Any] | None) -> str:
+    """The monitor's llm_judge spend in one line ('' when no rule judges)."""
+    if not judge:
+        return ""
+    line = (
+        f"llm_judge calls cost {usd(judge['spent_usd'])} of the {usd(judge['budget_usd'])} budget"
+    )
+    if judge["unjudged"]:
+        line += f"; {judge['unjudged']} span(s) not judged once it was spent (in no rate)"
+    return line
+
+
 def metric_lines(agg: dict[str, Any], regressed: bool = True) -> list[str]:
     """The production metrics, one short line each (``regressed``: with the ids of the
     fixed cases failing again, for summaries that do not list them elsewhere)."""
