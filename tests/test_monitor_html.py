@@ -64,6 +64,10 @@ def test_a_monitor_session_writes_the_html_report(pytester) -> None:
     # the report command renders the same page from the JSON report
     assert main(["report", "html", str(pytester.path / "r.json"), "-o", "again.html"]) == 0
     assert Path("again.html").read_text(encoding="utf-8") == page
+    # a monitor report written before llm_judge was allowed (no "judge") still renders
+    del report["monitor"]["judge"]
+    (pytester.path / "old.json").write_text(json.dumps(report), encoding="utf-8")
+    assert main(["report", "html", str(pytester.path / "old.json"), "-o", "old.html"]) == 0
 
 
 def test_the_html_report_needs_a_monitor_or_case_run(pytester) -> None:
