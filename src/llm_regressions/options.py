@@ -639,15 +639,28 @@ def add_options(parser: pytest.Parser) -> None:
         parser.addini(name, help=help_text, **options)
 
 
+#: Companions of --llm-regressions that also go with --llm-monitor: the reports, and the
+#: budget and call settings of its llm_judge rules (the other replay flags do not).
+MONITOR_COMPANIONS = (
+    "--llm-report",
+    "--llm-report-md",
+    "--llm-report-html",
+    "--llm-max-cost",
+    "--llm-api-base",
+    "--llm-judge-repeat",
+    "--llm-timeout",
+    "--llm-retries",
+    "--llm-concurrency",
+)
+
+
 def _all_flags() -> tuple[Flag, ...]:
-    # the reports also go with --llm-monitor (additively: the gate's other flags do not)
-    gate = tuple(
-        replace(f, needs=(*f.needs, "llm_monitor"))
-        if f.name in ("--llm-report", "--llm-report-md")
-        else f
-        for f in GATE_FLAGS
+    flags = (*RUN_FLAGS, *REPLAY_FLAGS, *DIAGNOSE_FLAGS, *GATE_FLAGS)
+    shared = tuple(
+        replace(f, needs=(*f.needs, "llm_monitor")) if f.name in MONITOR_COMPANIONS else f
+        for f in flags
     )
-    return (*RUN_FLAGS, *REPLAY_FLAGS, *DIAGNOSE_FLAGS, *gate, *TRACE_FLAGS, *MONITOR_FLAGS)
+    return (*shared, *TRACE_FLAGS, *MONITOR_FLAGS)
 
 
 def check_companions(config: pytest.Config) -> None:
@@ -905,6 +918,7 @@ def monitor_settings(config: pytest.Config) -> MonitorSettings:
             history=opt("llm_monitor_history"),
             report=opt("llm_report"),
             report_md=opt("llm_report_md"),
+            report_html=opt("llm_report_html"),
         )
 
 

@@ -180,6 +180,7 @@ class MonitorSettings:
     history: str | None = None
     report: str | None = None
     report_md: str | None = None
+    report_html: str | None = None
 
     @property
     def wanted(self) -> bool:

@@ -9,6 +9,7 @@ does not is an error ("unstable judge"), never a regression of the model under t
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -100,8 +101,8 @@ class LlmJudge(Check):
 
 
 def _question(criteria: str, result, case) -> str:
-    messages = case.request.messages if case.request else []
-    asked = next((m.content for m in reversed(messages) if m.role == "user"), None)
+    messages = [_said(m) for m in (case.request.messages if case.request else [])]
+    asked = next((content for role, content in reversed(messages) if role == "user"), None)
     parts = [f"Criterion: {criteria}"]
     if isinstance(asked, str):
         parts.append(f"User's last message:\n{asked}")
@@ -112,6 +113,13 @@ def _question(criteria: str, result, case) -> str:
         calls = [{"name": c.name, "arguments": c.arguments} for c in result.tool_calls]
         parts.append(f"Assistant's tool calls:\n{json.dumps(calls, ensure_ascii=False)}")
     return "\n\n".join(parts)
+
+
+def _said(message: Any) -> tuple[str | None, Any]:
+    """(role, content) of a case's message, or of a production span's (a plain dict)."""
+    if isinstance(message, dict):
+        return message.get("role"), message.get("content")
+    return message.role, message.content
 
 
 def _parse(model: str, output: str | None) -> tuple[bool, str]:

@@ -55,8 +55,9 @@ class Monitors:
     path: Path
 
 
-def load_monitors(path: Path, display: str | None = None) -> Monitors:
-    """Load and validate ``path``. Raises :class:`CaseFormatError` (located problems)."""
+def load_monitors(path: Path, display: str | None = None, budget: bool = False) -> Monitors:
+    """Load and validate ``path``; ``budget``: a spending limit is set, so ``llm_judge``
+    may call a model. Raises :class:`CaseFormatError` (located problems)."""
     display = display or str(path)
     text = read_case_text(path, display)
     data, lines = load_mapping(text, display, "rules:", "version and rules")
@@ -79,7 +80,7 @@ def load_monitors(path: Path, display: str | None = None) -> Monitors:
                 )
             )
         seen[rule.name] = line
-        checks = _checks(rule, prefix, lines, problems)
+        checks = _checks(rule, prefix, lines, problems, budget)
         rules.append(LoadedRule(rule, checks, line))
     if problems:
         raise CaseFormatError(display, problems)
@@ -87,7 +88,7 @@ def load_monitors(path: Path, display: str | None = None) -> Monitors:
 
 
 def _checks(
-    rule: Rule, prefix: tuple, lines: yamlio.LineMap, problems: list[Problem]
+    rule: Rule, prefix: tuple, lines: yamlio.LineMap, problems: list[Problem], budget: bool
 ) -> list[Check]:
     checks = []
     for index, entry in enumerate(rule.checks):
@@ -101,7 +102,7 @@ def _checks(
         where = (*where, name)
         try:
             check = build_check(name, arg)
-            _usable(check)
+            _usable(check, budget)
         except CheckArgsError as exc:
             located = (*where, *exc.path)
             problems.append(Problem(lines.line_of(located), format_path(located), exc.message))
@@ -110,12 +111,13 @@ def _checks(
     return checks
 
 
-def _usable(check: Check) -> None:
-    """Refuse checks a monitor cannot run on a recorded span."""
-    if check.needs_model:
+def _usable(check: Check, budget: bool) -> None:
+    """Refuse checks a monitor cannot run on a recorded span, and model checks without a
+    budget (a judge call for every matched production span adds up)."""
+    if check.needs_model and not budget:
         raise CheckArgsError(
-            f"{check.name} calls a model for every span: monitors do not run model checks "
-            "yet (use deterministic checks; promote the failing spans to cases to judge them)"
+            f"{check.name} calls a model for every matched span: give the run a budget "
+            "(--llm-max-cost USD, or ini llm_regressions_max_cost) to allow it"
         )
     if check.name in NEEDS_CASE:
         raise CheckArgsError(f"{check.name} {NEEDS_CASE[check.name]}")

@@ -9,6 +9,7 @@ from llm_regressions.monitor.alerts import Alert
 from llm_regressions.monitor.listing import failing_clusters
 from llm_regressions.monitor.run import MonitorRun
 from llm_regressions.replay.result import usd
+from llm_regressions.report.text import WINDOW_METRICS, judge_line
 
 #: Unreadable lines and failing spans shown in the terminal (the report has them all).
 SHOWN = 10
@@ -51,18 +52,6 @@ def spark(values: list[float | None]) -> str:
     )
 
 
-_METRICS = (
-    ("eval pass rate", lambda w: w["eval_pass_rate"], lambda v: f"{v:.1%}"),
-    ("p95 latency", lambda w: w["latency_ms"]["p95"], lambda v: f"{v:.0f} ms"),
-    ("p99 latency", lambda w: w["latency_ms"]["p99"], lambda v: f"{v:.0f} ms"),
-    ("tool-call success", lambda w: w["tool_success_rate"], lambda v: f"{v:.1%}"),
-    ("schema pass rate", lambda w: w["schema_pass_rate"], lambda v: f"{v:.1%}"),
-    ("tokens / request", lambda w: w["tokens"]["per_request"], lambda v: f"{v:.0f}"),
-    ("cost / request", lambda w: w["cost_usd"]["per_request"], usd),
-    ("cost", lambda w: w["cost_usd"]["total"], usd),
-)
-
-
 def markdown(monitor: dict[str, Any]) -> str:
     """The Markdown summary: alerts, each metric's last value and chart, failing spans."""
     windows = monitor["windows"]
@@ -71,12 +60,13 @@ def markdown(monitor: dict[str, Any]) -> str:
         f"{monitor['spans_read']} spans read from {monitor['files']} file(s), "
         f"{len(windows)} window(s); {len(monitor['unreadable'])} unreadable.",
         "",
+        *([judge_line(monitor.get("judge")), ""] if monitor.get("judge") else []),
         "| alert | status | why |",
         "| --- | --- | --- |",
     ]
     lines += [f"| {a['name']} | {a['status']} | {a['reason']} |" for a in monitor["alerts"]]
     lines += ["", "| metric | last window | over the windows |", "| --- | --- | --- |"]
-    for name, read, shown in _METRICS:
+    for name, read, shown in WINDOW_METRICS:
         values = [read(w) for w in windows]
         last = values[-1] if values else None
         lines.append(
@@ -100,6 +90,8 @@ def terminal_lines(monitor: dict[str, Any]) -> list[str]:
         f"{len(windows)} window(s) of {monitor['window_s']:g}s"
     ]
     lines += monitor["notes"]
+    if monitor.get("judge"):
+        lines.append(judge_line(monitor["judge"]))
     if monitor["unreadable"]:
         lines.append(f"{len(monitor['unreadable'])} unreadable (skipped):")
         lines += [

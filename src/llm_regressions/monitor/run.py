@@ -58,6 +58,7 @@ class MonitorRun:
     failing: list[Failing] = field(default_factory=list)
     failing_total: int = 0
     notes: list[str] = field(default_factory=list)
+    unjudged: int = 0  # spans left unscored: their llm_judge call was over the budget
 
 
 def empty_result(value: Any) -> bool:
@@ -119,6 +120,9 @@ def _llm_span(run: MonitorRun, monitors: Monitors, span: Span, file: str) -> Non
     )  # fmt: skip
     verdicts = [score_span(r, span, result) for r in monitors.rules if matches(r, span, tenant)]
     if not verdicts:
+        return
+    if any(v.unjudged for v in verdicts):
+        run.unjudged += 1
         return
     window.scored += 1
     for verdict in verdicts:

@@ -50,6 +50,8 @@ class Scored:
 
     rule: LoadedRule
     outcomes: list[tuple[Any, CheckResult]] = field(default_factory=list)
+    #: Why an llm_judge check could not be sent (the budget is spent): not scored at all.
+    unjudged: str | None = None
 
     @property
     def failing(self) -> list[tuple[Any, CheckResult]]:
@@ -133,5 +135,9 @@ def score_span(rule: LoadedRule, span: Span, result: ReplayResult) -> Scored:
     try:
         return Scored(rule, run_checks(rule.checks, result, case))  # type: ignore[arg-type]
     except Exception as exc:  # a check's error is this span's failure, not the run's
+        from llm_regressions.replay.engine import NotSent
+
+        if isinstance(exc, NotSent):  # the judge's budget is spent: counted, not scored
+            return Scored(rule, unjudged=str(exc))
         reason = f"check error: {type(exc).__name__}: {exc}"
         return Scored(rule, [(rule.checks[0], CheckResult(False, reason))])

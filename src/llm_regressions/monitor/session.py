@@ -23,8 +23,10 @@ from llm_regressions.monitor.history import (
     load_history,
     merged,
 )
+from llm_regressions.monitor.judge import judge_calls, judge_item, judge_section
 from llm_regressions.monitor.load import Monitors, load_monitors
 from llm_regressions.monitor.run import monitor
+from llm_regressions.options import get_settings
 from llm_regressions.settings import MonitorSettings
 
 
@@ -72,7 +74,7 @@ class MonitorSession:
                 "docs/monitor.md, or name one with --llm-monitor-rules)"
             )
         try:
-            return load_monitors(path)
+            return load_monitors(path, budget=get_settings(self.config).max_cost is not None)
         except CaseFormatError as exc:
             raise pytest.UsageError(f"monitor rules file is invalid:\n{exc}") from None
 
@@ -91,9 +93,10 @@ class MonitorSession:
         return True
 
     def _run(self) -> list[Alert]:
-        settings = self.settings
-        run = monitor([Path(p) for p in settings.paths], self.monitors, settings.sample,
-                      settings.window_s)  # fmt: skip
+        settings, replay = self.settings, get_settings(self.config)
+        with judge_calls(self.monitors, replay) as access:
+            run = monitor([Path(p) for p in settings.paths], self.monitors, settings.sample,
+                          settings.window_s)  # fmt: skip
         earlier: list[dict[str, Any]] = []
         notes: list[str] = []
         if settings.history:
@@ -112,8 +115,10 @@ class MonitorSession:
             "notes": [*run.notes, *notes],
         }
         self.section = report.section(run, alerts, rules, described)
+        self.section["judge"] = judge_section(access, run.unjudged, replay.max_cost)
         rule_items = [_rule_item(r) for r in self.section["rules"]]
-        return [_input_item(self.section), *alerts, *rule_items]
+        judge = judge_item(self.section["judge"])
+        return [_input_item(self.section), *alerts, *judge, *rule_items]
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if not self.section:
@@ -121,10 +126,16 @@ class MonitorSession:
         settings = self.settings
         if settings.history:
             append_history(Path(settings.history), settings.window_s, self.section["windows"])
+        built = _json_report(self.section) if settings.report or settings.report_html else {}
         if settings.report:
             from llm_regressions.report import json_report
 
-            json_report.write(Path(settings.report), _json_report(self.section))
+            json_report.write(Path(settings.report), built)
+        if settings.report_html:
+            from llm_regressions.fsutil import atomic_write
+            from llm_regressions.report import html
+
+            atomic_write(Path(settings.report_html), html.render(built), overwrite=True)
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
         markdown = report.markdown(self.section) if settings.report_md or step_summary else ""
         if settings.report_md:

@@ -95,7 +95,8 @@ def _html(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot write {args.output}: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {args.output} ({len(report['cases'])} cases)")
+    what = "a monitor run" if report.get("monitor") else f"{len(report['cases'])} cases"
+    print(f"wrote {args.output} ({what})")
     return 0
 
 

@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from llm_regressions.report import html_cases, html_charts, metrics, text
+from llm_regressions.report import html_cases, html_charts, html_monitor, metrics, text
 from llm_regressions.report.html_diff import escape
 from llm_regressions.report.terminal import rate_limit_lines
 
@@ -50,19 +50,18 @@ def _sha256(source: str) -> str:
 
 
 def render(report: dict[str, Any]) -> str:
-    """The page: header, summary and gate, charts, the run-to-run diff, every case."""
-    records = report["cases"]
-    agg = report.get("aggregates") or metrics.aggregate(records)
-    gate = report.get("gate")
-    comparison = (gate or {}).get("baseline")
-    buckets = case_buckets(comparison)
-    causes = comparison["causes"] if comparison else {}
+    """The page: header, summary and gate, charts, the run-to-run diff, every case (or,
+    for a ``--llm-monitor`` run, the monitor's alerts, charts and failing spans)."""
     style, script = _asset("report.css"), _asset("report.js")
     policy = (
         f"default-src 'none'; script-src {_sha256(script)}; style-src {_sha256(style)}; "
         "base-uri 'none'; form-action 'none'"
     )
-    title = "LLM regressions: " + (text.headline(gate, agg) if gate else "report")
+    monitor = report.get("monitor")
+    if monitor:
+        title, body = "LLM " + html_monitor.headline(monitor), html_monitor.body(monitor)
+    else:
+        title, body = _case_page(report)
     return "".join(
         (
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
@@ -70,13 +69,30 @@ def render(report: dict[str, Any]) -> str:
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{escape(title)}</title><style>{style}</style></head><body>",
             _header(report),
+            body,
+            f"<script>{script}</script></body></html>\n",
+        )
+    )
+
+
+def _case_page(report: dict[str, Any]) -> tuple[str, str]:
+    """The title and body of a case run's page."""
+    records = report["cases"]
+    agg = report.get("aggregates") or metrics.aggregate(records)
+    gate = report.get("gate")
+    comparison = (gate or {}).get("baseline")
+    buckets = case_buckets(comparison)
+    causes = comparison["causes"] if comparison else {}
+    title = "LLM regressions: " + (text.headline(gate, agg) if gate else "report")
+    body = "".join(
+        (
             _summary(records, agg, gate, (report.get("run") or {}).get("rate_limits") or []),
             _charts(records, agg),
             _comparison(comparison, causes) if comparison else "",
             _cases(records, buckets, causes),
-            f"<script>{script}</script></body></html>\n",
         )
     )
+    return title, body
 
 
 def case_buckets(comparison: dict[str, Any] | None) -> dict[str, str]:
@@ -92,7 +108,9 @@ def _header(report: dict[str, Any]) -> str:
     parts = [f"written {report.get('created_at', '?')}", f"plugin {report.get('plugin_version')}"]
     if git:
         parts.append(f"commit {git['commit'][:12]}" + (" (dirty)" if git["dirty"] else ""))
-    parts.append(f"replay {run.get('replay', '?')}")
+    monitor = bool(report.get("monitor"))
+    if not monitor:
+        parts.append(f"replay {run.get('replay', '?')}")
     if run.get("model_override"):
         parts.append(f"model override {run['model_override']}")
     if run.get("golden"):
@@ -101,7 +119,8 @@ def _header(report: dict[str, Any]) -> str:
         parts.append(f"shard {run['shard']}")
     if run.get("merged_from"):
         parts.append(f"merged from {run['merged_from']} reports")
-    out = f"<header><h1>LLM regressions</h1><p class=meta>{escape(' · '.join(parts))}</p>"
+    h1 = "LLM monitor" if monitor else "LLM regressions"
+    out = f"<header><h1>{h1}</h1><p class=meta>{escape(' · '.join(parts))}</p>"
     if report.get("complete") is False:
         why = report.get("incomplete") or "incomplete run"
         out += f"<p class=alarm>incomplete run ({escape(why)}): no gate passes on it</p>"

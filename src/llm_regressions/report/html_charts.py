@@ -95,3 +95,34 @@ def interval(rate: float, bounds: list[float], need: float | None) -> str:
         f'<rect x="{low + 1:.1f}" y="3" width="{max(high - low, 1):.1f}" height="6" class=band>'
         f'</rect>{tick}<circle cx="{rate * 80 + 1:.1f}" cy="6" r="2.5" class=dot></circle></svg>'
     )
+
+
+_SERIES_H, _COLUMN_W, _SERIES_W = 32, 12.0, 360.0
+
+
+def series(title: str, points: list[tuple[str, float | None, str]]) -> str:
+    """A metric over its windows, oldest first: one column per window (``(when, value,
+    shown)``), scaled from 0 to the largest value, its value as the column's tooltip; a
+    window without the metric is a gap. The newest column (the one alerts judge) stands out."""
+    top = max((v for _, v, _ in points if v is not None), default=None)
+    if top is None:
+        return "<span class=muted>no data</span>"
+    step = min(_COLUMN_W, _SERIES_W / len(points))
+    width = step * len(points)
+    out = [
+        f'<svg class=series width="{width:.0f}" height="{_SERIES_H}" '
+        f'viewBox="0 0 {width:.1f} {_SERIES_H}" role="img" aria-label="{escape(title)}">'
+        f'<line x1="0" x2="{width:.1f}" y1="{_SERIES_H - 0.5}" y2="{_SERIES_H - 0.5}" '
+        "class=base></line>"
+    ]
+    for i, (when, value, shown) in enumerate(points):
+        if value is None:
+            continue
+        height = max(1.0, (value / top if top else 0.0) * (_SERIES_H - 2))
+        kind = "col last" if i == len(points) - 1 else "col"
+        out.append(
+            f'<rect x="{i * step:.1f}" y="{_SERIES_H - height:.1f}" '
+            f'width="{max(step - 1.0, 0.5):.1f}" height="{height:.1f}" class="{kind}">'
+            f"<title>{escape(when)}: {escape(shown)}</title></rect>"
+        )
+    return "".join(out) + "</svg>"

@@ -85,6 +85,8 @@ def _upgrade(data: dict[str, Any]) -> dict[str, Any]:
     data.setdefault("complete", True)
     data.setdefault("incomplete", None)
     data.setdefault("monitor", None)
+    if isinstance(data["monitor"], dict):
+        data["monitor"].setdefault("judge", None)  # no rule judged before llm_judge was allowed
     if isinstance(data.get("run"), dict):
         data["run"].setdefault("prompt", "current")
         data["run"].setdefault("changed_since", None)

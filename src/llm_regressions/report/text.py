@@ -6,6 +6,7 @@ human lines; the renderers only decorate them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from llm_regressions.replay import result
@@ -34,6 +35,31 @@ def ms(value: float | None) -> str:
 
 
 usd = result.usd
+
+#: The monitor's metrics of one window (a ``monitor.windows`` summary): name, how to
+#: read it, how to show it. The Markdown and HTML reports chart each over the windows.
+WINDOW_METRICS: tuple[tuple[str, Callable[[dict[str, Any]], Any], Callable[[Any], str]], ...] = (
+    ("eval pass rate", lambda w: w["eval_pass_rate"], lambda v: f"{v:.1%}"),
+    ("p95 latency", lambda w: w["latency_ms"]["p95"], lambda v: f"{v:.0f} ms"),
+    ("p99 latency", lambda w: w["latency_ms"]["p99"], lambda v: f"{v:.0f} ms"),
+    ("tool-call success", lambda w: w["tool_success_rate"], lambda v: f"{v:.1%}"),
+    ("schema pass rate", lambda w: w["schema_pass_rate"], lambda v: f"{v:.1%}"),
+    ("tokens / request", lambda w: w["tokens"]["per_request"], lambda v: f"{v:.0f}"),
+    ("cost / request", lambda w: w["cost_usd"]["per_request"], usd),
+    ("cost", lambda w: w["cost_usd"]["total"], usd),
+)
+
+
+def judge_line(judge: dict[str, Any] | None) -> str:
+    """The monitor's llm_judge spend in one line ('' when no rule judges)."""
+    if not judge:
+        return ""
+    line = (
+        f"llm_judge calls cost {usd(judge['spent_usd'])} of the {usd(judge['budget_usd'])} budget"
+    )
+    if judge["unjudged"]:
+        line += f"; {judge['unjudged']} span(s) not judged once it was spent (in no rate)"
+    return line
 
 
 def metric_lines(agg: dict[str, Any], regressed: bool = True) -> list[str]:
