@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import time
 
 import yaml
@@ -22,6 +23,13 @@ from stub_support import Reply, last_message, tool_call
 from trace_support import TRACES, promote, promoted, written_cases
 
 RECORDED = ("--llm-regressions", "--llm-replay", "recorded")
+#: The example case promoted from the captured wrong-tool trace (tests/data/traces/captured/).
+WRONG_TOOL = next((TRACES.parents[2] / "regressions" / "wrong_tool_selected").glob("wrong-tool-*"))
+WRONG_TOOL_CHECKS = (
+    "tool_called: get_order_status",
+    "tool_called_before: {first: get_order_status, then: search_help_center}",
+)
+WRONG_QUERY = {"query": "where is my order"}
 
 
 def test_the_stuck_loop_fails_on_the_old_prompt_and_passes_on_the_fixed_one(
@@ -223,6 +231,70 @@ def test_a_promoted_agent_run_fails_on_its_loop_and_passes_once_fixed(pytester, 
     result.stdout.fnmatch_lines(["*get_order_status(order_id='A-1042') called 8x*"])
     looping["now"] = False
     pytester.runpytest(*llm_stub.args()).assert_outcomes(passed=1)
+
+
+def test_the_captured_wrong_tool_trace_promotes_into_the_example_case(pytester):
+    trace = pytester.path / "wrong_tool_selected.json"
+    shutil.copyfile(TRACES / "captured" / trace.name, trace)
+    checks = [arg for check in WRONG_TOOL_CHECKS for arg in ("--promote-check", check)]
+    case, output = promoted(pytester, trace, "--promote-session", *checks)
+    assert "session: 2 model turn(s), 1 tool result(s), 0 more user turn(s)" in output
+    assert "verified: fails on observed: tool_called: 'get_order_status'" in output
+    example = yaml.safe_load(WRONG_TOOL.read_text(encoding="utf-8"))
+    assert case["session"] == example["session"] and case["checks"] == example["checks"]
+    assert case["request"] == example["request"]
+
+
+def test_the_wrong_tool_case_fails_as_recorded_and_passes_once_the_agent_looks_up_the_order(
+    pytester, llm_stub
+):
+    path = pytester.path / "regressions" / WRONG_TOOL.name
+    path.parent.mkdir()
+    path.write_text(WRONG_TOOL.read_text().replace("status: open", "status: fixed"))
+    # offline, the item passes because its checks catch the recorded run's wrong tool
+    pytester.runpytest(*RECORDED, "--llm-report=recorded.json").assert_outcomes(passed=1)
+    [recorded] = json.loads((pytester.path / "recorded.json").read_text())["cases"][0]["runs"]
+    assert not recorded["passed"] and recorded["tool_calls"] == ["search_help_center"]
+    assert [check["reason"] for check in recorded["checks"]] == [
+        "'get_order_status' not called (calls: search_help_center)",
+        "'search_help_center' called before 'get_order_status' (calls: search_help_center)",
+    ]
+
+    right_tool = {"now": False}
+
+    def support_agent(body):  # the captured agent, or one that looks the order up
+        last = last_message(body)
+        if last["role"] == "tool":
+            status = json.loads(last["content"]).get("status")
+            if status is None:  # a help article: the captured vague answer
+                return Reply("Orders usually ship within 1-2 business days.")
+            return Reply(f"Order A-1042 is {status.replace('_', ' ')}.")
+        if right_tool["now"]:
+            return Reply(None, tool_calls=[tool_call("get_order_status", {"order_id": "A-1042"})])
+        return Reply(None, tool_calls=[tool_call("search_help_center", WRONG_QUERY)])
+
+    llm_stub.respond(support_agent)
+    pytester.runpytest(*llm_stub.args()).assert_outcomes(failed=1)
+    assert len(llm_stub.requests) == 2  # the recorded run replayed: search, then answer
+    right_tool["now"] = True
+    pytester.runpytest(*llm_stub.args("--llm-report=live.json")).assert_outcomes(passed=1)
+    [live] = json.loads((pytester.path / "live.json").read_text())["cases"][0]["runs"]
+    # the recording has no get_order_status result: the run ends there, judged on that call
+    assert live["session"]["divergence"] == (
+        "step 1: called get_order_status(order_id='A-1042') where the recording called "
+        "search_help_center(query='where is my order')"
+    )
+    # with a tool stub for the new route, the fixed agent gets to its answer
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        order_tools="def stub(name, arguments):\n    return {'status': 'in_transit'}\n"
+    )
+    case = yaml.safe_load(path.read_text())
+    case["session"]["tool_stub"] = "order_tools:stub"
+    case["checks"].append({"final_answer": {"contains": "in transit"}})
+    path.write_text(yaml.safe_dump(case, sort_keys=False))
+    pytester.runpytest(*llm_stub.args()).assert_outcomes(passed=1)
+    assert llm_stub.requests[-1]["messages"][-1]["content"] == '{"status": "in_transit"}'
 
 
 def test_a_multi_turn_trace_promotes_its_user_turns(pytester):
