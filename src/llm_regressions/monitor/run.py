@@ -18,7 +18,13 @@ from typing import Any
 from llm_regressions.casefile.yamlio import dump_line
 from llm_regressions.diagnose.trace_clusters import TRACE_SUFFIXES, trace_files
 from llm_regressions.monitor.load import Monitors
-from llm_regressions.monitor.score import matches, score_span, span_result, tenant_of
+from llm_regressions.monitor.score import (
+    matches,
+    score_span,
+    span_case,
+    span_result,
+    tenant_of,
+)
 from llm_regressions.monitor.stream import Unreadable, read_spans
 from llm_regressions.monitor.windows import Windows
 from llm_regressions.traces.model import TOOL, Span
@@ -117,9 +123,11 @@ def _llm_span(run: MonitorRun, monitors: Monitors, span: Span, file: str) -> Non
         tenant, result.model or "unknown", result.output, result.latency_ms, result.usage,
         result.cost_usd,
     )  # fmt: skip
-    verdicts = [score_span(r, span, result) for r in monitors.rules if matches(r, span, tenant)]
-    if not verdicts:
+    rules = [r for r in monitors.rules if matches(r, span, tenant)]
+    if not rules:
         return
+    case = span_case(span)
+    verdicts = [score_span(rule, case, result) for rule in rules]
     window.scored += 1
     for verdict in verdicts:
         name = verdict.rule.rule.name
