@@ -13,6 +13,11 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+#: What str.strip() removes (no character above U+3000 is whitespace), and what a JSON
+#: object, array or quoted string starts with.
+_SPACES = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
+_OPENERS = frozenset('{["')
+
 
 def maybe_json(value: Any) -> Any:
     """Parse ``value`` when it is a string holding a JSON object, array or quoted string
@@ -21,9 +26,9 @@ def maybe_json(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     first = value[:1]
-    if first.isspace():  # only then strip: it copies the text (spans hold 100,000s)
+    if first in _SPACES:  # only then strip: it copies the text (spans hold 100,000s)
         first = value.lstrip()[:1]
-    if first not in ("{", "[", '"'):
+    if first not in _OPENERS:
         return value
     try:
         return json.loads(value)
