@@ -141,7 +141,7 @@ def _iso(ns: int) -> str:
     )
 
 
-def _templates() -> dict[str, Any]:
+def _templates(compact: bool = False) -> dict[str, Any]:
     llm, tool = _otlp_templates()
     litellm = json.loads(
         (DATA / "litellm-standard-logging-payload" / "rag_stale_retrieval.json").read_text()
@@ -150,13 +150,21 @@ def _templates() -> dict[str, Any]:
         (DATA / "langfuse" / "openai-agents-api-v2-observations.json").read_text()
     )["data"]
     generation = next(o for o in observations if o["type"] == "GENERATION")
+    if compact:  # the optional bulk left out: litellm's price-map copy and null metadata,
+        # the OTel attributes Langfuse's OTel ingestion copies into an observation
+        litellm.pop("model_map_information", None)
+        litellm["metadata"] = {k: v for k, v in litellm["metadata"].items() if v}
+        generation = {**generation, "metadata": {}}
     return {"llm": llm, "tool": tool, "litellm": litellm, "langfuse": generation}
 
 
-def write_logs(folder: Path, incident: str | None = None, per_day: int = 30) -> Path:
-    """Eight days of logs in three files under ``folder``; returns ``folder``."""
+def write_logs(
+    folder: Path, incident: str | None = None, per_day: int = 30, compact: bool = False
+) -> Path:
+    """Eight days of logs in three files under ``folder``; returns ``folder``.
+    ``compact``: records without their optional bulk (about half the bytes)."""
     folder.mkdir(parents=True, exist_ok=True)
-    t = _templates()
+    t = _templates(compact)
     files = {
         name: (folder / name).open("w")
         for name in ("otlp.jsonl", "litellm.jsonl", "langfuse.jsonl")

@@ -127,11 +127,15 @@ def matches(rule: LoadedRule, span: Span, tenant: str) -> bool:
     )
 
 
-def score_span(rule: LoadedRule, span: Span, result: ReplayResult) -> Scored:
-    """Run the rule's checks on the span's answer; a check that cannot score fails."""
+def span_case(span: Span) -> SpanCase:
+    """The case the checks read, built once per span and shared by its rules."""
     call = span.llm
     assert call is not None
-    case = SpanCase(_Request(list(call.tools), list(call.messages)))
+    return SpanCase(_Request(list(call.tools), list(call.messages)))
+
+
+def score_span(rule: LoadedRule, case: SpanCase, result: ReplayResult) -> Scored:
+    """Run the rule's checks on the span's answer; a check that cannot score fails."""
     try:
         return Scored(rule, run_checks(rule.checks, result, case))  # type: ignore[arg-type]
     except Exception as exc:  # a check's error is this span's failure, not the run's

@@ -68,7 +68,7 @@ def _json_lines(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
     order = list(_WAYS)
     with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
         for number, line in enumerate(handle, 1):
-            if not line.strip():
+            if line.isspace():  # no copy of the line, unlike strip()
                 continue
             try:
                 document = json.loads(line)

@@ -115,9 +115,12 @@ class Found:
         self.meta, self.attributes, self.params = meta, attributes, params
 
     def first(self, keys: tuple[str, ...]) -> Any:
+        sources = (self.meta, self.attributes, self.params)
         for key in keys:
-            for source in (self.meta, self.attributes, self.params):
+            for source in sources:
                 value = source.get(key)
+                if value is None:
+                    continue
                 value = decoded_json(value) if isinstance(value, str) else value
                 if value not in (None, "", [], {}):
                     return value

@@ -23,7 +23,7 @@ def any_value(value: Any) -> Any:
     """Decode one OTLP AnyValue into a plain Python value."""
     if not isinstance(value, dict) or not value:
         return None
-    ((kind, inner),) = list(value.items())[:1]
+    kind, inner = next(iter(value.items()))  # the first entry, without a list of all
     if kind == "stringValue":
         return inner
     if kind == "intValue":

@@ -156,12 +156,21 @@ def _record(cls: type) -> Check:
     checks = [(name, check, needed) for name, check, needed in checks if check is not _anything]
 
     def check_record(value: Any) -> Problem | None:
-        plain = isinstance(value, dict)
+        if isinstance(value, dict):
+            return check_plain(value)
+        for name, check, _ in checks:  # an instance: every field is there
+            problem = check(getattr(value, name))
+            if problem:
+                problem[0].append(f".{name}")
+                return problem
+        return None
+
+    def check_plain(value: dict) -> Problem | None:
         for name, check, needed in checks:
-            if plain and name not in value:
+            if name not in value:
                 problem = ([], "missing") if needed else None
             else:
-                problem = check(value[name] if plain else getattr(value, name))
+                problem = check(value[name])
             if problem:
                 problem[0].append(f".{name}")
                 return problem

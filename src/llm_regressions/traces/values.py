@@ -13,19 +13,34 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+#: What str.strip() removes (no character above U+3000 is whitespace), and what a JSON
+#: object, array or quoted string starts with.
+_SPACES = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
+_OPENERS = frozenset('{["')
+
 
 def maybe_json(value: Any) -> Any:
     """Parse ``value`` when it is a string holding a JSON object, array or quoted string
     (Langfuse JSON-quotes its metadata values), else return it unchanged (also when it
     nests too deeply to parse)."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text[:1] in ("{", "[") or text[:1] == '"':
-            try:
-                return json.loads(text)
-            except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
-                return value
-    return value
+    if not isinstance(value, str):
+        return value
+    first = value[:1]
+    if first in _SPACES:  # only then strip: it copies the text (spans hold 100,000s)
+        first = value.lstrip()[:1]
+    if first not in _OPENERS:
+        return value
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
+        pass
+    text = value.strip()  # whitespace JSON does not skip (a no-break space...)
+    if text == value:
+        return value
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return value
 
 
 def objects_of(documents: list[Any]) -> list[Any]:
@@ -40,6 +55,8 @@ def decoded_json(value: Any, limit: int = 8) -> Any:
     """:func:`maybe_json` until the value is no longer JSON text: some exports encode a
     value twice or more (Langfuse's tRPC and v2 API return input/output as JSON strings,
     UI downloads hold JSON strings of JSON strings)."""
+    if not isinstance(value, str):
+        return value
     for _ in range(limit):
         parsed = maybe_json(value)
         if parsed is value or not isinstance(value, str):
