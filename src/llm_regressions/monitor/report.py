@@ -9,7 +9,7 @@ from llm_regressions.monitor.alerts import Alert
 from llm_regressions.monitor.listing import failing_clusters
 from llm_regressions.monitor.run import MonitorRun
 from llm_regressions.replay.result import usd
-from llm_regressions.report.text import WINDOW_METRICS, judge_line
+from llm_regressions.report.text import WINDOW_METRICS, judge_line, ms
 
 #: Unreadable lines and failing spans shown in the terminal (the report has them all).
 SHOWN = 10
@@ -105,7 +105,7 @@ def terminal_lines(monitor: dict[str, Any]) -> list[str]:
         last = windows[-1]
         lines.append(
             f"last window {last['start']}: {last['spans']} LLM spans, eval pass rate "
-            f"{_pct(last['eval_pass_rate'])}, p95 {last['latency_ms']['p95']} ms, "
+            f"{_pct(last['eval_pass_rate'])}, p95 {ms(last['latency_ms']['p95'])}, "
             f"cost {usd(last['cost_usd']['total'])}"
         )
     if monitor["failing"]:

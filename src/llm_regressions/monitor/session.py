@@ -35,15 +35,18 @@ class AlertFailed(Exception):
 
 
 class MonitorItem(pytest.Item):
-    """One alert or rule of the monitor run."""
+    """One alert or rule of the monitor run; reported at the rules file that set it up
+    (a skip reads ``monitors.yaml:1: spend_per_tenant: too few spans ...``)."""
 
-    def __init__(self, *, alert: Alert, **kwargs: Any) -> None:
+    def __init__(self, *, alert: Alert, rules_file: Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.alert = alert
+        self.rules_file = rules_file
 
     def runtest(self) -> None:
         if self.alert.status == SKIP:
-            raise pytest.skip.Exception(self.alert.reason, _use_item_location=True)
+            why = f"{self.alert.name}: {self.alert.reason}"
+            raise pytest.skip.Exception(why, _use_item_location=True)
         if self.alert.status == FAIL:
             raise AlertFailed(self.alert.reason)
 
@@ -53,7 +56,7 @@ class MonitorItem(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, 0, f"llm-monitor: {self.alert.name}"
+        return self.rules_file, 0, f"llm-monitor: {self.alert.name}"
 
 
 class MonitorSession:
@@ -62,12 +65,16 @@ class MonitorSession:
     def __init__(self, config: pytest.Config, settings: MonitorSettings) -> None:
         self.config = config
         self.settings = settings
+        self.rules_file = self._rules_file()
         self.monitors = self._load_rules()
         self.section: dict[str, Any] = {}
 
-    def _load_rules(self) -> Monitors:
+    def _rules_file(self) -> Path:
         given = self.config.getoption("llm_monitor_rules")
-        path = Path(given) if given else self.config.rootpath / self.settings.rules
+        return Path(given) if given else self.config.rootpath / self.settings.rules
+
+    def _load_rules(self) -> Monitors:
+        path = self.rules_file
         if not path.is_file():
             raise pytest.UsageError(
                 f"--llm-monitor: no rules file at {path} (write monitors.yaml, see "
@@ -82,7 +89,10 @@ class MonitorSession:
     def pytest_collection(self, session: pytest.Session) -> bool:
         alerts = self._run()
         session.items = [
-            MonitorItem.from_parent(session, name=f"llm-monitor::{a.name}", alert=a) for a in alerts
+            MonitorItem.from_parent(
+                session, name=f"llm-monitor::{a.name}", alert=a, rules_file=self.rules_file
+            )
+            for a in alerts
         ]
         hook = self.config.hook
         collected = pytest.CollectReport(session.nodeid, "passed", None, list(session.items))
