@@ -51,8 +51,7 @@ class ResponseCache:
             warnings.warn(message, CacheWarning, 3)
 
     def path_for(self, request: ProviderRequest) -> Path:
-        key = request.cache_key()
-        return self.root / key[:2] / f"{key}.json"
+        return entry_path(self.root, request.cache_key())
 
     def get(self, request: ProviderRequest) -> ReplayResult | None:
         """The stored answer, or None on a miss. An entry that cannot be read is a miss,
@@ -92,6 +91,12 @@ class ResponseCache:
                 f"cannot store the answer in the cache ({path}: {exc.strerror or exc}); "
                 "it is used for this run, not kept"
             )
+
+
+def entry_path(root: Path, digest: str) -> Path:
+    """Where the entry of a hex digest lives: one subfolder per first two characters, so
+    no folder holds more than a few thousand files."""
+    return root / digest[:2] / f"{digest}.json"
 
 
 def keep_out_of_git(root: Path) -> None:

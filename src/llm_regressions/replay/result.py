@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,3 +103,20 @@ class ReplayResult:
             "model": self.model,
             "system_fingerprint": self.system_fingerprint,
         }
+
+
+def summed_usage(results: Iterable[ReplayResult]) -> dict[str, int] | None:
+    """The token counts of several answers added up (an agent's calls, a session's
+    steps); values that are not plain numbers (providers' nested details) are left out."""
+    usage: dict[str, int] = {}
+    for result in results:
+        for key, value in (result.usage or {}).items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                usage[key] = usage.get(key, 0) + int(value)
+    return usage or None
+
+
+def summed(values: Iterable[float | None]) -> float | None:
+    """The sum of the known values (costs, latencies), or None when none is known."""
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None

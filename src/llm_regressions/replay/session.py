@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llm_regressions.replay.request import ProviderRequest
-from llm_regressions.replay.result import ReplayResult, ToolCall
+from llm_regressions.replay.result import ReplayResult, ToolCall, summed, summed_usage
 
 #: Queues calls (the engine's ``submit``); one future answer per request.
 Send = Callable[[list[ProviderRequest]], list[Future[ReplayResult]]]
@@ -99,29 +99,19 @@ def session_result(
     """Fold ``steps`` into one :class:`SessionResult` (token counts summed)."""
     answers = [step.answer for step in steps]
     last = answers[-1] if answers else ReplayResult()
-    usage: dict[str, int] = {}
-    for answer in answers:
-        for key, value in (answer.usage or {}).items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                usage[key] = usage.get(key, 0) + int(value)
     return SessionResult(
         output=last.output,
         tool_calls=[call for answer in answers for call in answer.tool_calls],
         finish_reason=last.finish_reason,
-        usage=usage or None,
-        latency_ms=_total(a.latency_ms for a in answers),
-        cost_usd=_total(a.cost_usd for a in answers),
+        usage=summed_usage(answers),
+        latency_ms=summed(a.latency_ms for a in answers),
+        cost_usd=summed(a.cost_usd for a in answers),
         model=last.model,
         system_fingerprint=last.system_fingerprint,
         steps=steps,
         divergence=divergence,
         stopped=stopped,
     )
-
-
-def _total(values: Any) -> float | None:
-    known = [v for v in values if v is not None]
-    return sum(known) if known else None
 
 
 # -- argument matching ----------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any
 
 from llm_regressions.fsutil import atomic_write
 from llm_regressions.replay import client
-from llm_regressions.replay.cache import keep_out_of_git
+from llm_regressions.replay.cache import entry_path, keep_out_of_git
 
 #: Where a target's answers are kept, under the ``--llm-replay cached`` directory.
 TARGETS_DIR = "targets"
@@ -43,8 +43,7 @@ class FileStore:
         self.root, self.on_hit = root, on_hit
 
     def _path(self, key: str) -> Path:
-        digest = hashlib.sha256(str(key).encode()).hexdigest()
-        return self.root / digest[:2] / f"{digest}.json"
+        return entry_path(self.root, hashlib.sha256(str(key).encode()).hexdigest())
 
     def set_cache(self, key: str, value: Any, **kwargs: Any) -> None:
         entry = {"format": STORE_FORMAT, "key": str(key), "value": value}

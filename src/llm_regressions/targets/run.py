@@ -24,7 +24,7 @@ from llm_regressions import usercode
 from llm_regressions.replay.cache import CacheWarning
 from llm_regressions.replay.classify import classify
 from llm_regressions.replay.pins import drift
-from llm_regressions.replay.result import ReplayResult
+from llm_regressions.replay.result import ReplayResult, summed, summed_usage
 from llm_regressions.settings import Settings
 from llm_regressions.targets.capture import (
     ACTIVE,
@@ -216,20 +216,15 @@ def target_result(
     """One run: the return value as output; every captured call's tool calls (for tool
     and loop checks), summed usage and cost; the served model of the first call that
     drifted from the pinned one (so drift is reported), else of the last call."""
-    usage: dict[str, int] = {}
-    for call in calls:
-        for key, count in (call.result.usage or {}).items():
-            usage[key] = usage.get(key, 0) + int(count)
-    costs = [c.result.cost_usd for c in calls if c.result.cost_usd is not None]
     served = [c.result.model or c.model for c in calls]
     drifted = next((s for s in served if drift(model, s)), None)
     return ReplayResult(
         output=output_text(value),
         tool_calls=[t for c in calls for t in c.result.tool_calls],
         finish_reason=calls[-1].result.finish_reason if calls else None,
-        usage=usage or None,
+        usage=summed_usage(c.result for c in calls),
         latency_ms=round(latency_ms, 1),
-        cost_usd=sum(costs) if costs else None,
+        cost_usd=summed(c.result.cost_usd for c in calls),
         model=drifted or (served[-1] if served else None),
         system_fingerprint=calls[-1].result.system_fingerprint if calls else None,
     )
