@@ -6,9 +6,18 @@ of the machine's speed hits every figure alike; min / median / max of --repeats)
   py-files   pytest --collect-only on N trivial test files (the collection baseline)
   collect    pytest --llm-regressions --collect-only on N case files
   recorded   pytest --llm-regressions --llm-replay recorded on N case files
-and the ratios run by run (collect / py-files, recorded / floor), of wall time and of CPU
-time (user + system: on a shared machine the steadier of the two).
+  cold       the same, with the store of parsed case files removed first (a first run,
+             or a CI job that does not keep the cache folder): every file is parsed
+and the ratios run by run (collect / py-files, recorded / floor, cold / floor), of wall
+time and of CPU time (user + system: on a shared machine the steadier of the two).
 Targets (issues 2 and 14): recorded <= 2x floor; collect <= 2x py-files.
+
+Every process runs as pytest runs on a developer's machine or a CI runner: Python
+caches bytecode (and pytest its assertion-rewritten modules, this plugin's among them)
+in ``__pycache__``, so after the warm-up round nothing is compiled again. Where
+PYTHONDONTWRITEBYTECODE is set (as on the machines this project is built on), the
+children run without it; ``--no-bytecode`` keeps it set, so that every process compiles
+every module it imports, which costs this plugin (~100 modules) about a second.
 
 The cases are copies of the example set in regressions/ (tool definitions, long system
 prompts, ~100 YAML lines each) under new ids, or with ``--shape small`` a 25-line case.
@@ -16,11 +25,13 @@ prompts, ~100 YAML lines each) under new ids, or with ``--shape small`` a 25-lin
     python bench/collect.py                  # N=10000, 3 repeats, example-shaped cases
     python bench/collect.py --n 2000         # quicker
     python bench/collect.py --shape small    # the short case of issue 2
+    python bench/collect.py --no-bytecode    # every process compiles what it imports
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import resource
 import shutil
@@ -102,7 +113,18 @@ def generate(root: Path, n: int, shape: str) -> float:
     return lines / n
 
 
-def timed(args: list[str], cwd: Path) -> tuple[float, float]:
+def child_env(bytecode: bool) -> dict[str, str]:
+    """The environment of every measured process: with Python's bytecode caches, or
+    (``bytecode=False``) without, whatever this process was started with."""
+    env = dict(os.environ)
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
     """One whole pytest process: its wall and CPU (user + system) seconds; it must pass.
     CPU time is what other sessions on a shared machine disturb least."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -112,6 +134,7 @@ def timed(args: list[str], cwd: Path) -> tuple[float, float]:
         cwd=cwd,
         capture_output=True,
         text=True,
+        env=env,
     )
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -132,21 +155,26 @@ COMMANDS = {
     "py-files": (["--collect-only"], "pyfiles"),
     "collect": (["--llm-regressions", "--collect-only"], "cases"),
     "recorded": (["--llm-regressions", "--llm-replay", "recorded"], "cases"),
+    "cold": (["--llm-regressions", "--llm-replay", "recorded"], "cases"),
 }
 WHAT = {
     "floor": "pytest running {n} trivial parametrized tests",
     "py-files": "pytest --collect-only on {n} trivial test files",
     "collect": "--llm-regressions --collect-only on {n} case files",
     "recorded": "--llm-regressions --llm-replay recorded on {n} case files",
+    "cold": "the same, every case file parsed (no store of parsed files)",
 }
 
 
-def measure(root: Path, repeats: int) -> dict[str, list[tuple[float, float]]]:
+def measure(root: Path, repeats: int, bytecode: bool) -> dict[str, list[tuple[float, float]]]:
     """Each command ``repeats`` times, in turn, after one warm-up round."""
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
+    env = child_env(bytecode)
     for counted in [False] + [True] * repeats:
         for name, (argv, folder) in COMMANDS.items():
-            figures = timed(argv, root / folder)
+            if name == "cold":
+                shutil.rmtree(root / folder / ".llm_regressions_cache", ignore_errors=True)
+            figures = timed(argv, root / folder, env)
             if counted:
                 runs[name].append(figures)
     return runs
@@ -157,23 +185,29 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000, help="number of cases (default 10000)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure")
     parser.add_argument("--shape", choices=("example", "small"), default="example")
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="run every process with PYTHONDONTWRITEBYTECODE=1 (no bytecode caches)",
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="llmreg-bench-"))
     try:
         lines = generate(root, args.n, args.shape)
-        runs = measure(root, args.repeats)
+        runs = measure(root, args.repeats, bytecode=not args.no_bytecode)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     print(
         f"N = {args.n} {args.shape} cases ({lines:.0f} YAML lines each on average), "
-        f"{args.repeats} whole-process runs each, taken in turn: median (min, max)"
+        f"{args.repeats} whole-process runs each, taken in turn: median (min, max); "
+        + ("no bytecode caches" if args.no_bytecode else "bytecode cached after the warm-up")
     )
     for column, kind in enumerate(("wall", "cpu")):
         for name, samples in runs.items():
             figures = [sample[column] for sample in samples]
             print(f"{name:9} {kind:4} {spread(figures, ' s')}   {WHAT[name].format(n=args.n)}")
     for column, kind in enumerate(("wall", "cpu")):
-        for name, base in (("collect", "py-files"), ("recorded", "floor")):
+        for name, base in (("collect", "py-files"), ("recorded", "floor"), ("cold", "floor")):
             ratios = [a[column] / b[column] for a, b in zip(runs[name], runs[base], strict=True)]
             print(f"{name + ' / ' + base:19} {kind:4} {spread(ratios, 'x')}   (target <= 2x)")
 

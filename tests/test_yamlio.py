@@ -115,6 +115,7 @@ UNUSUAL = [
     "a: !!binary aGk=\n",  # a tag outside plain data
     "a: !!set {x}\n",  # a mapping tag outside plain data
     "~: 1\n",  # a null key
+    "1: one\n2: two\n",  # keys that are not text (not JSON keys: see parsed_cache.py)
 ]
 
 

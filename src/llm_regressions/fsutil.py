@@ -12,11 +12,12 @@ class FileExistsRefused(FileExistsError):
     """The target exists and the caller did not ask to overwrite it."""
 
 
-def atomic_write(path: Path, text: str, *, overwrite: bool = False) -> None:
+def atomic_write(path: Path, text: str, *, overwrite: bool = False, sync: bool = True) -> None:
     """Write ``text`` to ``path`` through a temp file in the same folder.
 
     Readers see either the old file or the whole new one. Without ``overwrite`` an
     existing file is refused, atomically (``os.link`` fails if the name is taken).
+    ``sync=False`` skips the fsync, for files a crash may lose (caches).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -25,8 +26,9 @@ def atomic_write(path: Path, text: str, *, overwrite: bool = False) -> None:
         os.chmod(tmp_name, _mode_for(path))  # mkstemp makes it 0600: not what an editor does
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         if overwrite:
             os.replace(tmp_name, path)
             return
@@ -43,6 +45,13 @@ def atomic_write(path: Path, text: str, *, overwrite: bool = False) -> None:
     finally:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
+
+
+def keep_out_of_git(folder: Path) -> None:
+    """A ``.gitignore`` that ignores everything in a cache folder (answers, parsed case
+    files: local data, never part of the repository). Raises OSError."""
+    if not (folder / ".gitignore").exists():
+        atomic_write(folder / ".gitignore", "*\n", overwrite=True)
 
 
 def _read_umask() -> int:

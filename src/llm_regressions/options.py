@@ -598,7 +598,8 @@ INI_KEYS = (
     ),
     (
         "llm_regressions_cache_dir",
-        "Folder of the --llm-replay cached response store, relative to the rootdir.",
+        "Folder of the --llm-replay cached response store and of the parsed case files "
+        "kept between runs, relative to the rootdir.",
         {"default": DEFAULT_CACHE_DIR},
     ),
     (
@@ -709,12 +710,18 @@ def _usage_errors() -> Iterator[None]:
         raise pytest.UsageError(str(exc)) from None
 
 
+#: What a config that never went through ``pytest_configure`` gets (built once: every
+#: hook asks, once per test, so a new default each time showed up in profiles).
+_DEFAULT_SETTINGS = Settings()
+_DEFAULT_GATE_SETTINGS = GateSettings()
+
+
 def get_settings(config: pytest.Config) -> Settings:
-    return config.stash.get(SETTINGS_KEY, Settings())
+    return config.stash.get(SETTINGS_KEY, _DEFAULT_SETTINGS)
 
 
 def get_gate_settings(config: pytest.Config) -> GateSettings:
-    return config.stash.get(GATE_SETTINGS_KEY, GateSettings())
+    return config.stash.get(GATE_SETTINGS_KEY, _DEFAULT_GATE_SETTINGS)
 
 
 def _choice(config: pytest.Config, dest: str, ini: str, choices: tuple[str, ...]) -> str:

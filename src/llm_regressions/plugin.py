@@ -91,6 +91,14 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return collect_file(file_path, parent)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Keep the parsed case files for the next run (only what changed is parsed again)."""
+    if _session(session.config) is not None:
+        from llm_regressions.run.collect import save_parsed_cache
+
+        save_parsed_cache(session.config)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Keep the golden cases / this shard's cases; warn about unpinned model names."""
     if llm := _session(config):

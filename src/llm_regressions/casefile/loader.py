@@ -114,11 +114,17 @@ def read_case_text(path: Path, display: str) -> str:
         ) from None
 
 
-def load_case_file(path: Path, display: str | None = None) -> list[LoadedCase]:
+#: Text -> (data, line map): :func:`yamlio.load`, or a cache's ``load`` in front of it.
+Parse = Callable[[str], tuple[Any, yamlio.LineMap]]
+
+
+def load_case_file(
+    path: Path, display: str | None = None, parse: Parse = yamlio.load
+) -> list[LoadedCase]:
     """Load every case in ``path``. Raises :class:`CaseFormatError`."""
     display = display or str(path)
     text = read_case_text(path, display)
-    loaded = load_case_text(text, path, display)
+    loaded = load_case_text(text, path, display, parse)
     digest = text_hash(text)
     for case in loaded:
         case.file_hash = digest
@@ -131,7 +137,7 @@ def text_hash(text: str) -> str:
 
 
 def load_mapping(
-    text: str, display: str, expected: str, fields: str
+    text: str, display: str, expected: str, fields: str, parse: Parse = yamlio.load
 ) -> tuple[dict[str, Any], yamlio.LineMap]:
     """The YAML mapping in ``text`` and its line map (case files, monitors.yaml); an
     empty file, bad YAML or another top-level type is a located :class:`CaseFormatError`
@@ -139,7 +145,7 @@ def load_mapping(
     if not text.strip():
         raise CaseFormatError(display, [Problem(1, "", f"file is empty; expected {expected}")])
     try:
-        data, lines = yamlio.load(text)
+        data, lines = parse(text)
     except yamlio.YamlSyntaxError as exc:
         raise CaseFormatError(
             display, [Problem(exc.line, "", f"invalid YAML: {exc.message}")]
@@ -152,10 +158,12 @@ def load_mapping(
     return data, lines
 
 
-def load_case_text(text: str, path: Path, display: str) -> list[LoadedCase]:
+def load_case_text(
+    text: str, path: Path, display: str, parse: Parse = yamlio.load
+) -> list[LoadedCase]:
     """Load every case in ``text`` (the contents of ``path``), e.g. before it is written.
     Raises :class:`CaseFormatError`."""
-    data, lines = load_mapping(text, display, "a case", "the case's fields")
+    data, lines = load_mapping(text, display, "a case", "the case's fields", parse)
     if "cases" in data:
         return _load_list(data, lines, path, display)
     return [_load_one(data, lines, (), path, display)]

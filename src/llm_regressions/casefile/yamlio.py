@@ -47,6 +47,10 @@ class LineMap:
         self._lines = lines
         self._text = text  # None once every line is known
 
+    def lean_lines(self) -> dict[Path, int] | None:
+        """What a clean load knows (see above), or None once every line is known."""
+        return None if self._text is None else dict(self._lines)
+
     def line_of(self, path: Path) -> int:
         """The line of ``path``, or of its nearest ancestor that has one."""
         path = tuple(path)
@@ -235,8 +239,9 @@ class _Unusual(Exception):
 
 
 class _PlainBuilder(_Builder):
-    """The full builder's data for a plain document, without tracking lines below the
-    top level; gives up (:class:`_Unusual`) wherever the two could differ."""
+    """The full builder's data for a plain document (no aliases or merge keys, every key
+    a string), without tracking lines below the top level; gives up (:class:`_Unusual`)
+    wherever the two could differ."""
 
     def build(self, node: yaml.Node, path: Path) -> Any:
         data = self._value(node, 0)
@@ -268,9 +273,9 @@ class _PlainBuilder(_Builder):
         for key_node, value_node in node.value:
             if type(key_node) is not ScalarNode or key_node.tag == _MERGE:
                 raise _Unusual
-            key = key_node.value if key_node.tag == _STR else self._scalar(key_node)
-            if key is None or key in result:
-                raise _Unusual
+            if key_node.tag != _STR or key_node.value in result:
+                raise _Unusual  # a key that is not text (``1:``, ``true:``), or a duplicate
+            key = key_node.value
             result[key] = self._value(value_node, depth + 1)
         return result
 

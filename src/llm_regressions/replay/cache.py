@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from llm_regressions.fsutil import atomic_write
+from llm_regressions.fsutil import atomic_write, keep_out_of_git
 from llm_regressions.replay.request import ProviderRequest
 from llm_regressions.replay.result import ReplayResult
 
@@ -97,13 +97,6 @@ def entry_path(root: Path, digest: str) -> Path:
     """Where the entry of a hex digest lives: one subfolder per first two characters, so
     no folder holds more than a few thousand files."""
     return root / digest[:2] / f"{digest}.json"
-
-
-def keep_out_of_git(root: Path) -> None:
-    """A ``.gitignore`` that ignores everything in the cache directory (answers are
-    local data, never part of the repository). Raises OSError."""
-    if not (root / ".gitignore").exists():
-        atomic_write(root / ".gitignore", "*\n", overwrite=True)
 
 
 def _checked(result: Any) -> dict[str, Any]:

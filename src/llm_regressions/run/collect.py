@@ -20,6 +20,7 @@ from llm_regressions.options import get_settings
 
 if TYPE_CHECKING:
     from llm_regressions.casefile.loader import LoadedCase
+    from llm_regressions.casefile.parsed_cache import ParsedCache
     from llm_regressions.prompts.current import CurrentPrompt
     from llm_regressions.prompts.template import Template
 
@@ -39,6 +40,25 @@ def broken_case_files(config: pytest.Config) -> int:
 _ROOTS = pytest.StashKey[tuple[str, ...]]()
 # Prompt template files parsed this session, by path (many cases share one).
 _TEMPLATES = pytest.StashKey[dict[Path, "Template"]]()
+
+
+_PARSED = pytest.StashKey["ParsedCache"]()
+
+
+def parsed_cache(config: pytest.Config) -> ParsedCache:
+    """This session's store of parsed case files (in the cache folder), made once."""
+    if _PARSED not in config.stash:
+        from llm_regressions.casefile.parsed_cache import ParsedCache
+
+        folder = Path(config.rootpath) / get_settings(config).cache_dir
+        config.stash[_PARSED] = ParsedCache(folder)
+    return config.stash[_PARSED]
+
+
+def save_parsed_cache(config: pytest.Config) -> None:
+    """Keep what this session's collection parsed for the next one."""
+    if _PARSED in config.stash:
+        config.stash[_PARSED].save()
 
 
 def case_roots(config: pytest.Config) -> tuple[str, ...]:
@@ -94,7 +114,7 @@ class CaseFile(pytest.File):
 
         display = self.nodeid or str(self.path)  # relative to the rootdir
         try:
-            loaded = load_case_file(self.path, display)
+            loaded = load_case_file(self.path, display, parsed_cache(self.config).load)
         except CaseFormatError as exc:
             self._broken(str(exc))
         except OSError as exc:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from llm_regressions.gcutil import settle
 from llm_regressions.options import get_gate_settings
 from llm_regressions.replay.result import usd
 from llm_regressions.report import outputs, terminal
@@ -279,10 +280,12 @@ class LlmSession:
             queue_calls(upcoming, self.queue, self.settings)
 
     def after_test(self, item: pytest.Item) -> None:
-        """Send nothing new once pytest is stopping (``-x``, ``--maxfail``)."""
+        """Send nothing new once pytest is stopping (``-x``, ``--maxfail``); keep the
+        garbage collector off the finished tests (gcutil)."""
         reason = item.session.shouldfail or item.session.shouldstop
         if reason:
             self.queue.stop(str(reason))
+        settle()
 
     # -- where the summary is written -----------------------------------------------
 

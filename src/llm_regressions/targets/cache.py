@@ -21,9 +21,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from llm_regressions.fsutil import atomic_write
+from llm_regressions.fsutil import atomic_write, keep_out_of_git
 from llm_regressions.replay import client
-from llm_regressions.replay.cache import entry_path, keep_out_of_git
+from llm_regressions.replay.cache import entry_path
 
 #: Where a target's answers are kept, under the ``--llm-replay cached`` directory.
 TARGETS_DIR = "targets"
