@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llm_regressions.diagnose.trace_clusters import TRACE_SUFFIXES, trace_files
+from llm_regressions.monitor import parallel
 from llm_regressions.monitor.facts import Failing, apply, fact_of
 from llm_regressions.monitor.load import Monitors
 from llm_regressions.monitor.stream import Unreadable, read_spans
@@ -41,6 +42,7 @@ class MonitorRun:
     failing_total: int = 0
     notes: list[str] = field(default_factory=list)
     unjudged: int = 0  # spans left unscored: their llm_judge call was over the budget
+    workers: int = 1  # processes that read the input
 
 
 @contextmanager
@@ -56,12 +58,22 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-def monitor(paths: list[Path], monitors: Monitors, sample: float, window_s: float) -> MonitorRun:
+def monitor(
+    paths: list[Path],
+    monitors: Monitors,
+    sample: float,
+    window_s: float,
+    workers: int | None = None,
+) -> MonitorRun:
+    """One pass over ``paths``; ``workers``: processes reading them (None: as many as
+    the input's size and the machine's cores make worth it, see monitor/parallel.py)."""
     with _fewer_collections():
-        return _monitor(paths, monitors, sample, window_s)
+        return _monitor(paths, monitors, sample, window_s, workers)
 
 
-def _monitor(paths: list[Path], monitors: Monitors, sample: float, window_s: float) -> MonitorRun:
+def _monitor(
+    paths: list[Path], monitors: Monitors, sample: float, window_s: float, workers: int | None
+) -> MonitorRun:
     run = MonitorRun(Windows(window_s))
     files, skipped = trace_files([(path, str(path)) for path in paths])
     if skipped:
@@ -69,7 +81,12 @@ def _monitor(paths: list[Path], monitors: Monitors, sample: float, window_s: flo
             f"skipped {len(skipped)} file(s) in the folders not ending in "
             f"{'/'.join(TRACE_SUFFIXES)}: {', '.join(skipped[:5])}"
         )
-    for path, _ in files:
+    found = [path for path, _ in files]
+    run.workers = parallel.workers_for(found, monitors) if workers is None else workers
+    if run.workers > 1:
+        parallel.read_into(run, found, monitors, sample, run.workers)
+        return run
+    for path in found:
         run.files += 1
         file = str(path)
         for span in read_spans(path, run.unreadable):

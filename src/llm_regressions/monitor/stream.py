@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -43,7 +43,7 @@ def read_spans(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
     try:
         with path.open("rb") as handle:
             first = handle.readline()
-            lines = _is_json_lines(first, handle)
+            lines = is_json_lines(first, handle)
     except OSError as exc:
         unreadable.append(Unreadable(str(path), "", f"cannot read: {exc.strerror or exc}"))
         return
@@ -57,7 +57,7 @@ def read_spans(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
         unreadable.append(Unreadable(str(path), "", reason))
 
 
-def _is_json_lines(first: bytes, handle: Any) -> bool:
+def is_json_lines(first: bytes, handle: Any) -> bool:
     """The first line is a whole JSON value and more follows."""
     try:
         json.loads(first)
@@ -76,11 +76,13 @@ def _json_lines(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
 
 def read_lines(
     path: Path, order: list, start: int = 0, end: int | None = None, skip: int = 0
-) -> Iterator[tuple[int, int | None, Any]]:
+) -> Generator[tuple[int, int | None, Any], None, int]:
     """Each JSON line of ``path`` (or of bytes ``start:end``, cut at line ends; numbers
     count from ``start``) after the first ``skip``: (number, index in :data:`WAYS` of the
     way that read it, its spans), or (number, None, why it is unreadable). The way that
-    read a line moves to the front of ``order``, tried first on the next line."""
+    read a line moves to the front of ``order``, tried first on the next line. Returns
+    the number of lines."""
+    number = 0
     with _text(path, start, end) as handle:
         for number, line in enumerate(handle, 1):
             if number <= skip or line.isspace():  # isspace: no copy, unlike strip()
@@ -95,6 +97,7 @@ def read_lines(
                 order.remove(used)
                 order.insert(0, used)
             yield number, WAY_INDEX[used], spans
+    return number
 
 
 def _text(path: Path, start: int, end: int | None) -> IO[str]:
