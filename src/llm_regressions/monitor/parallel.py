@@ -188,7 +188,7 @@ _WORKER: dict[str, Any] = {}
 def _pool(workers: int, monitors: Monitors, sample: float) -> Iterator[ProcessPoolExecutor]:
     """Worker processes: forked (nothing to import or pickle) where that is safe, Linux
     with no other thread running; else spawned, loading the rules file again."""
-    fork = sys.platform == "linux" and threading.active_count() == 1
+    fork = fork_safe()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     rules: Monitors | Path = monitors if fork else monitors.path
     pool = ProcessPoolExecutor(workers, context, initializer=_start, initargs=(rules, sample))
@@ -196,6 +196,12 @@ def _pool(workers: int, monitors: Monitors, sample: float) -> Iterator[ProcessPo
         yield pool
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+def fork_safe() -> bool:
+    """Forking copies only the calling thread: safe with no other thread (on Linux;
+    macOS frameworks do not survive a fork)."""
+    return sys.platform == "linux" and threading.active_count() == 1
 
 
 def _start(rules: Monitors | Path, sample: float, threshold: int = 50_000) -> None:

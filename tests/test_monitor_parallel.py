@@ -1,0 +1,72 @@
+"""--llm-monitor in several processes gives the report of one: the planted-incident logs,
+and a file mixing every format with unreadable lines (where the reader order decides the
+reasons given), cut into small chunks read by forked and by spawned workers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llm_regressions.monitor import parallel
+from llm_regressions.monitor import report as monitor_report
+from llm_regressions.monitor.alerts import evaluate
+from llm_regressions.monitor.load import load_monitors
+from llm_regressions.monitor.run import monitor
+from monitor_support import MONITORS_YAML, write_logs
+
+
+def _section(folder: Path, workers: int, sample: float = 1.0) -> dict[str, Any]:
+    monitors = load_monitors(folder / "monitors.yaml")
+    run = monitor([folder / "logs"], monitors, sample, 86400.0, workers=workers)
+    assert run.workers == workers
+    alerts = evaluate(run.windows.summaries(), monitors.config.alerts)
+    names = [r.rule.name for r in monitors.rules]
+    return monitor_report.section(run, alerts, names, {})
+
+
+def _mixed(logs: Path) -> None:
+    """One file with the three formats' lines interleaved, unreadable lines among them,
+    Windows line ends and a byte-order mark."""
+    files = [logs / name for name in ("otlp.jsonl", "litellm.jsonl", "langfuse.jsonl")]
+    otlp, litellm, langfuse = (f.read_text(encoding="utf-8").splitlines() for f in files)
+    lines = []
+    for i, observation in enumerate(langfuse):
+        lines += [*otlp[2 * i : 2 * i + 2], litellm[i]]
+        lines += [observation] if i % 7 else ["not json", '{"a": 1}', "", observation, "[2]"]
+    for file in files:
+        file.unlink()
+    (logs / "mixed.jsonl").write_bytes(("\ufeff" + "\r\n".join(lines)).encode("utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("incident", "fork"), [("pass_rate", True), ("tool_empty", False), ("mixed", True)]
+)
+def test_workers_give_the_report_of_one_process(tmp_path, monkeypatch, incident, fork) -> None:
+    write_logs(tmp_path / "logs", None if incident == "mixed" else incident)
+    if incident == "mixed":
+        _mixed(tmp_path / "logs")
+    (tmp_path / "monitors.yaml").write_text(MONITORS_YAML, encoding="utf-8")
+    one = _section(tmp_path, 1)
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 40_000)  # dozens of chunks a file
+    monkeypatch.setattr(parallel, "fork_safe", lambda: fork)
+    assert json.dumps(_section(tmp_path, 2)) == json.dumps(one)
+    if incident == "mixed":
+        assert len(one["unreadable"]) == 3 * 35 and one["spans_read"] == 960
+        assert _section(tmp_path, 2, 0.3) == _section(tmp_path, 1, 0.3)
+
+
+def test_small_or_judged_runs_stay_in_one_process(tmp_path, monkeypatch) -> None:
+    logs = write_logs(tmp_path / "logs")
+    (tmp_path / "monitors.yaml").write_text(MONITORS_YAML, encoding="utf-8")
+    monitors = load_monitors(tmp_path / "monitors.yaml")
+    files = sorted(logs.iterdir())
+    assert parallel.workers_for(files, monitors) == 1  # 4.6 MB
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+    assert parallel.workers_for(files, monitors) == 2
+    judged = MONITORS_YAML + "  - name: polite\n    checks:\n      - llm_judge: Polite?\n"
+    (tmp_path / "judged.yaml").write_text(judged, encoding="utf-8")
+    assert parallel.workers_for(files, load_monitors(tmp_path / "judged.yaml", budget=True)) == 1
