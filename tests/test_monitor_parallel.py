@@ -1,6 +1,7 @@
-"""--llm-monitor in several processes gives the report of one: the planted-incident logs,
-and a file mixing every format with unreadable lines (where the reader order decides the
-reasons given), cut into small chunks read by forked and by spawned workers."""
+"""--llm-monitor's fast paths give the report of the plain one: several processes (the
+planted-incident logs, and a file mixing every format with unreadable lines, where the
+reader order decides the reasons given, cut into small chunks read by forked and spawned
+workers), and spans read without their requests when no rule's check reads them."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import Any
 
 import pytest
 
-from llm_regressions.monitor import parallel
+from llm_regressions.monitor import parallel, score
 from llm_regressions.monitor import report as monitor_report
+from llm_regressions.monitor import run as monitor_run
 from llm_regressions.monitor.alerts import evaluate
 from llm_regressions.monitor.load import load_monitors
 from llm_regressions.monitor.run import monitor
+from llm_regressions.traces.reading import request_wanted
 from monitor_support import MONITORS_YAML, write_logs
 
 
@@ -70,3 +73,27 @@ def test_small_or_judged_runs_stay_in_one_process(tmp_path, monkeypatch) -> None
     judged = MONITORS_YAML + "  - name: polite\n    checks:\n      - llm_judge: Polite?\n"
     (tmp_path / "judged.yaml").write_text(judged, encoding="utf-8")
     assert parallel.workers_for(files, load_monitors(tmp_path / "judged.yaml", budget=True)) == 1
+
+
+@pytest.mark.parametrize("incident", [None, "spend", "non_ascii"])
+def test_reading_answers_only_gives_the_report_of_whole_spans(
+    tmp_path, monkeypatch, incident
+) -> None:
+    write_logs(tmp_path / "logs", incident)
+    (tmp_path / "monitors.yaml").write_text(MONITORS_YAML, encoding="utf-8")
+    assert score.answers_only(load_monitors(tmp_path / "monitors.yaml"))
+    lean = _section(tmp_path, 1)
+    assert request_wanted()  # only while a line is read
+    monkeypatch.setattr(monitor_run, "answers_only", lambda monitors: False)
+    assert json.dumps(_section(tmp_path, 1)) == json.dumps(lean)
+
+
+@pytest.mark.parametrize(
+    ("check", "lean"),
+    [("ascii_only: true", True), ("tool_args_valid: true", False),
+     ("python: operator:is_not", False)],
+)  # fmt: skip
+def test_spans_are_read_whole_when_a_check_reads_the_request(tmp_path, check, lean) -> None:
+    rules = tmp_path / "monitors.yaml"
+    rules.write_text(f"version: 1\nrules:\n  - name: a\n    checks:\n      - {check}\n")
+    assert score.answers_only(load_monitors(rules)) is lean

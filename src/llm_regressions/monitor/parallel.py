@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from llm_regressions.monitor.facts import Fact, apply, fact_of
 from llm_regressions.monitor.judge import judged
 from llm_regressions.monitor.load import Monitors, load_monitors
+from llm_regressions.monitor.score import answers_only
 from llm_regressions.monitor.stream import WAYS, Unreadable, is_json_lines, read_lines, read_spans
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def read_into(
                 run.files += 1
                 place = _File()
             if future is None:
-                for span in read_spans(unit.path, run.unreadable):
+                for span in read_spans(unit.path, run.unreadable, answers_only(monitors)):
                     apply(run, fact_of(span, monitors, sample, str(unit.path)))
             else:
                 _merge(run, unit, future.result(), place, (monitors, sample))
@@ -168,7 +169,8 @@ def _to_front(order: list, way: Any) -> None:
 def _read_again(run: MonitorRun, unit: Unit, place: _File, number: int, how: tuple) -> None:
     """The parent reads line ``number`` of the chunk under the order of one process."""
     assert unit.span is not None
-    reading = read_lines(unit.path, place.order, *unit.span, skip=number - 1)
+    lean = answers_only(how[0])
+    reading = read_lines(unit.path, place.order, *unit.span, skip=number - 1, answers_only=lean)
     _, way, read = next(reading)  # the worker sent only lines with a value: this is one
     reading.close()
     if way is None:
@@ -207,6 +209,7 @@ def fork_safe() -> bool:
 def _start(rules: Monitors | Path, sample: float, threshold: int = 50_000) -> None:
     _WORKER["monitors"] = load_monitors(rules) if isinstance(rules, Path) else rules
     _WORKER["sample"] = sample
+    _WORKER["lean"] = answers_only(_WORKER["monitors"])
     gc.set_threshold(threshold, *gc.get_threshold()[1:])  # as in the parent's pass
 
 
@@ -214,7 +217,7 @@ def _chunk(path: Path, start: int, end: int) -> tuple[int, list[Line]]:
     """A chunk's lines, each with its spans' facts (or why it is unreadable), and how
     many lines it has."""
     monitors, sample, file = _WORKER["monitors"], _WORKER["sample"], str(path)
-    reading = read_lines(path, list(WAYS), start, end)
+    reading = read_lines(path, list(WAYS), start, end, answers_only=_WORKER["lean"])
     lines: list[Line] = []
     while True:
         try:

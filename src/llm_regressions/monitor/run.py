@@ -19,6 +19,7 @@ from llm_regressions.diagnose.trace_clusters import TRACE_SUFFIXES, trace_files
 from llm_regressions.monitor import parallel
 from llm_regressions.monitor.facts import Failing, apply, fact_of
 from llm_regressions.monitor.load import Monitors
+from llm_regressions.monitor.score import answers_only
 from llm_regressions.monitor.stream import Unreadable, read_spans
 from llm_regressions.monitor.windows import Windows
 
@@ -86,9 +87,10 @@ def _monitor(
     if run.workers > 1:
         parallel.read_into(run, found, monitors, sample, run.workers)
         return run
+    lean = answers_only(monitors)
     for path in found:
         run.files += 1
         file = str(path)
-        for span in read_spans(path, run.unreadable):
+        for span in read_spans(path, run.unreadable, lean):
             apply(run, fact_of(span, monitors, sample, file))
     return run

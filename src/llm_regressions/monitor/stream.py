@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from llm_regressions.traces import detect
+from llm_regressions.traces import detect, reading
 from llm_regressions.traces.errors import Declined, TraceError
 from llm_regressions.traces.model import Span
 from llm_regressions.traces.typecheck import check_spans
@@ -38,8 +38,11 @@ class Unreadable:
     reason: str
 
 
-def read_spans(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
-    """The spans of one file; problems go to ``unreadable``."""
+def read_spans(
+    path: Path, unreadable: list[Unreadable], answers_only: bool = False
+) -> Iterator[Span]:
+    """The spans of one file; problems go to ``unreadable``. ``answers_only``: model
+    calls without their request's messages, tools and parameters (traces/reading.py)."""
     try:
         with path.open("rb") as handle:
             first = handle.readline()
@@ -48,10 +51,12 @@ def read_spans(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
         unreadable.append(Unreadable(str(path), "", f"cannot read: {exc.strerror or exc}"))
         return
     if lines:
-        yield from _json_lines(path, unreadable)
+        yield from _json_lines(path, unreadable, answers_only)
         return
     try:
-        yield from detect.read_trace(path).spans
+        with reading.answers_only(answers_only):
+            spans = detect.read_trace(path).spans
+        yield from spans
     except TraceError as exc:
         reason = str(exc).removeprefix(f"{path}: ").splitlines()[0]
         unreadable.append(Unreadable(str(path), "", reason))
@@ -66,8 +71,8 @@ def is_json_lines(first: bytes, handle: Any) -> bool:
     return bool(handle.read(1))
 
 
-def _json_lines(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
-    for number, way, read in read_lines(path, list(WAYS)):
+def _json_lines(path: Path, unreadable: list[Unreadable], answers_only: bool) -> Iterator[Span]:
+    for number, way, read in read_lines(path, list(WAYS), answers_only=answers_only):
         if way is None:
             unreadable.append(Unreadable(str(path), f"line {number}", read))
         else:
@@ -75,7 +80,12 @@ def _json_lines(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
 
 
 def read_lines(
-    path: Path, order: list, start: int = 0, end: int | None = None, skip: int = 0
+    path: Path,
+    order: list,
+    start: int = 0,
+    end: int | None = None,
+    skip: int = 0,
+    answers_only: bool = False,
 ) -> Generator[tuple[int, int | None, Any], None, int]:
     """Each JSON line of ``path`` (or of bytes ``start:end``, cut at line ends; numbers
     count from ``start``) after the first ``skip``: (number, index in :data:`WAYS` of the
@@ -89,7 +99,8 @@ def read_lines(
                 continue
             try:
                 document = json.loads(line)
-                spans, used = _read_line(document, order)
+                with reading.answers_only(answers_only):  # per line: never left set
+                    spans, used = _read_line(document, order)
             except _READ_ERRORS as exc:
                 yield number, None, _short(exc)
                 continue
