@@ -125,23 +125,28 @@ def _llm_fact(span: Span, monitors: Monitors, file: str) -> LlmFact:
     tenant = tenant_of(span, monitors.config.tenant_keys)
     output = result.output
     chars = (non_ascii(output), len(output)) if output else None
-    fact = LlmFact(span.start_ns, tenant, result.model or "unknown", chars, result.latency_ms,
-                   result.usage, result.cost_usd, None)  # fmt: skip
+    figures = (span.start_ns, tenant, result.model or "unknown", chars, result.latency_ms,
+               result.usage, result.cost_usd)  # fmt: skip
+    return LlmFact(*figures, _verdict(span, monitors, tenant, result, file))
+
+
+def _verdict(span: Span, monitors: Monitors, tenant: str, result: Any, file: str) -> Any:
+    """The matching rules' verdict (None: no rule matched; text: not judged, why)."""
     rules = [r for r in monitors.rules if matches(r, span, tenant)]
     if not rules:
-        return fact
+        return None
     case = span_case(span)
     verdicts = [score_span(rule, case, result) for rule in rules]
     unjudged = next((v.unjudged for v in verdicts if v.unjudged), None)
     if unjudged:
-        return fact._replace(verdict=unjudged)
+        return unjudged
     figures = []
     for verdict in verdicts:
         schema = [o.passed for c, o in verdict.outcomes if o.applicable and c.family == "schema"]
         figures.append((verdict.rule.rule.name, verdict.passed, len(schema), sum(schema)))
     failed = [v for v in verdicts if not v.passed]
-    first = _failing(span, failed[0], file, output) if failed else None
-    return fact._replace(verdict=Verdict(figures, [v.rule.label for v in failed], first))
+    first = _failing(span, failed[0], file, result.output) if failed else None
+    return Verdict(figures, [v.rule.label for v in failed], first)
 
 
 def _failing(span: Span, verdict: Any, file: str, output: str | None) -> Failing:

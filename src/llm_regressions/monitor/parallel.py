@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 #: Bytes of JSON lines a worker reads at a time.
 CHUNK_BYTES = 4 * 1024 * 1024
+#: The parent adds up about 80,000 spans' facts a second (bench/monitor.py), a worker
+#: reads about 4,000: beyond some 8 workers the parent would not keep up.
+MAX_WORKERS = 8
 
 #: One line a worker read: (number in its chunk, index of the way that read it or None,
 #: the facts of its spans, or why it is unreadable).
@@ -68,12 +71,22 @@ class _File:
 
 
 def workers_for(files: list[Path], monitors: Monitors) -> int:
-    """How many processes should read ``files``: 1 for small input or a judged run."""
+    """How many processes should read ``files``: 1 for small input or a judged run,
+    else one per core, at most :data:`MAX_WORKERS`."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if (cores or 1) < 2 or judged(monitors):
         return 1
-    size = sum(path.stat().st_size for path in files if path.is_file())
-    return min(cores or 1, 4) if size >= PARALLEL_MIN_BYTES else 1
+    return min(cores or 1, MAX_WORKERS) if _size(files) >= PARALLEL_MIN_BYTES else 1
+
+
+def _size(files: list[Path]) -> int:
+    total = 0
+    for path in files:
+        try:
+            total += path.stat().st_size
+        except OSError:  # reported when the file is read
+            pass
+    return total
 
 
 def read_into(

@@ -5,8 +5,6 @@ messages, tools and parameters would be work it never reads, a third of a reader
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 _REQUEST = ContextVar("llm_regressions_read_request", default=True)
@@ -17,11 +15,14 @@ def request_wanted() -> bool:
     return _REQUEST.get()
 
 
-@contextmanager
-def answers_only(active: bool = True) -> Iterator[None]:
+class answers_only:  # a class, not @contextmanager: entered once per line read
     """Calls read inside leave their messages, tools and parameters empty (``active``)."""
-    token = _REQUEST.set(not active)
-    try:
-        yield
-    finally:
-        _REQUEST.reset(token)
+
+    def __init__(self, active: bool = True) -> None:
+        self.active = active
+
+    def __enter__(self) -> None:
+        self.token = _REQUEST.set(not self.active)
+
+    def __exit__(self, *exc: object) -> None:
+        _REQUEST.reset(self.token)
