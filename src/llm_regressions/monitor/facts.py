@@ -4,15 +4,17 @@ Reading and scoring a span is nearly all of a monitor run's time, and needs only
 and the rules; adding up needs the run (windows, counters, the failing list) and the
 input order (float sums, the first failing spans). So a span becomes a small picklable
 :data:`Fact` (a worker process can compute it), and :func:`apply` adds facts to the run
-in input order: a run reads the same whether its facts came from one process or several.
+(:class:`MonitorRun`) in input order: a run reads the same whether its facts came from
+one process or several.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from llm_regressions.casefile.yamlio import dump_line
 from llm_regressions.monitor.load import Monitors
@@ -23,11 +25,9 @@ from llm_regressions.monitor.score import (
     span_result,
     tenant_of,
 )
-from llm_regressions.monitor.windows import non_ascii
+from llm_regressions.monitor.stream import Unreadable
+from llm_regressions.monitor.windows import Windows, non_ascii
 from llm_regressions.traces.model import TOOL, Span
-
-if TYPE_CHECKING:
-    from llm_regressions.monitor.run import MonitorRun
 
 #: Failing spans kept for the list (all are counted).
 MAX_LISTED = 500
@@ -49,6 +49,25 @@ class Failing:
     start_ns: int
     checks: list[dict[str, str]]
     excerpt: str
+
+
+@dataclass
+class MonitorRun:
+    """Everything one pass over the input found."""
+
+    windows: Windows
+    unreadable: list[Unreadable] = field(default_factory=list)
+    files: int = 0
+    spans_read: int = 0
+    sampled_out: int = 0
+    untimed: int = 0
+    matched: Counter = field(default_factory=Counter)
+    passed: Counter = field(default_factory=Counter)
+    failing: list[Failing] = field(default_factory=list)
+    failing_total: int = 0
+    notes: list[str] = field(default_factory=list)
+    unjudged: int = 0  # spans left unscored: their llm_judge call was over the budget
+    workers: int = 1  # processes that read the input
 
 
 class ToolFact(NamedTuple):

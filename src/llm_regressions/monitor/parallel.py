@@ -30,16 +30,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from llm_regressions.monitor.facts import Fact, apply, fact_of
+from llm_regressions.monitor.facts import Fact, MonitorRun, apply, fact_of
 from llm_regressions.monitor.judge import judged
 from llm_regressions.monitor.load import Monitors, load_monitors
 from llm_regressions.monitor.score import answers_only
 from llm_regressions.monitor.stream import WAYS, Unreadable, is_json_lines, read_lines, read_spans
-
-if TYPE_CHECKING:
-    from llm_regressions.monitor.run import MonitorRun
 
 #: Input below this size is read by one process (starting workers would not pay).
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
@@ -206,7 +203,8 @@ def _pool(workers: int, monitors: Monitors, sample: float) -> Iterator[ProcessPo
     fork = fork_safe()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     rules: Monitors | Path = monitors if fork else monitors.path
-    pool = ProcessPoolExecutor(workers, context, initializer=_start, initargs=(rules, sample))
+    start = (rules, sample, gc.get_threshold())  # the pass's fewer collections
+    pool = ProcessPoolExecutor(workers, context, initializer=_start, initargs=start)
     try:
         yield pool
     finally:
@@ -219,11 +217,11 @@ def fork_safe() -> bool:
     return sys.platform == "linux" and threading.active_count() == 1
 
 
-def _start(rules: Monitors | Path, sample: float, threshold: int = 50_000) -> None:
+def _start(rules: Monitors | Path, sample: float, thresholds: tuple[int, ...]) -> None:
     _WORKER["monitors"] = load_monitors(rules) if isinstance(rules, Path) else rules
     _WORKER["sample"] = sample
     _WORKER["lean"] = answers_only(_WORKER["monitors"])
-    gc.set_threshold(threshold, *gc.get_threshold()[1:])  # as in the parent's pass
+    gc.set_threshold(*thresholds)
 
 
 def _chunk(path: Path, start: int, end: int) -> tuple[int, list[Line]]:

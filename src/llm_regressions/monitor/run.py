@@ -3,47 +3,27 @@ spans each rule matches, and add everything up per window.
 
 Sampling hashes the trace id, so ``--llm-monitor-sample 0.1`` keeps the same traces on
 every run and a trace's spans stay together. Failing spans are kept (up to
-:data:`MAX_LISTED`) with what promoting them needs.
+:data:`~llm_regressions.monitor.facts.MAX_LISTED`) with what promoting them needs.
+Big inputs are read by worker processes (:mod:`llm_regressions.monitor.parallel`).
 """
 
 from __future__ import annotations
 
 import gc
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from llm_regressions.diagnose.trace_clusters import TRACE_SUFFIXES, trace_files
 from llm_regressions.monitor import parallel
-from llm_regressions.monitor.facts import Failing, apply, fact_of
+from llm_regressions.monitor.facts import MonitorRun, apply, fact_of
 from llm_regressions.monitor.load import Monitors
 from llm_regressions.monitor.score import answers_only
-from llm_regressions.monitor.stream import Unreadable, read_spans
+from llm_regressions.monitor.stream import read_spans
 from llm_regressions.monitor.windows import Windows
 
 #: Allocations between two young-generation collections during the pass.
 GC_THRESHOLD = 50_000
-
-
-@dataclass
-class MonitorRun:
-    """Everything one pass over the input found."""
-
-    windows: Windows
-    unreadable: list[Unreadable] = field(default_factory=list)
-    files: int = 0
-    spans_read: int = 0
-    sampled_out: int = 0
-    untimed: int = 0
-    matched: Counter = field(default_factory=Counter)
-    passed: Counter = field(default_factory=Counter)
-    failing: list[Failing] = field(default_factory=list)
-    failing_total: int = 0
-    notes: list[str] = field(default_factory=list)
-    unjudged: int = 0  # spans left unscored: their llm_judge call was over the budget
-    workers: int = 1  # processes that read the input
 
 
 @contextmanager
