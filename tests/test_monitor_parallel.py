@@ -97,3 +97,21 @@ def test_spans_are_read_whole_when_a_check_reads_the_request(tmp_path, check, le
     rules = tmp_path / "monitors.yaml"
     rules.write_text(f"version: 1\nrules:\n  - name: a\n    checks:\n      - {check}\n")
     assert score.answers_only(load_monitors(rules)) is lean
+
+
+def test_without_worker_processes_the_run_is_read_in_one(tmp_path, monkeypatch) -> None:
+    write_logs(tmp_path / "logs", "spend")
+    (tmp_path / "monitors.yaml").write_text(MONITORS_YAML, encoding="utf-8")
+    monitors = load_monitors(tmp_path / "monitors.yaml")
+    one = monitor([tmp_path / "logs"], monitors, 1.0, 86400.0, workers=1)
+
+    def no_semaphores(*args: Any, **kwargs: Any) -> None:
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", no_semaphores)
+    run = monitor([tmp_path / "logs"], monitors, 1.0, 86400.0, workers=2)
+    assert run.workers == 1 and run.notes == [
+        "read in one process: no worker process could start "
+        "(OSError: [Errno 38] Function not implemented)"
+    ]
+    assert run.windows.summaries() == one.windows.summaries() and run.files == 3

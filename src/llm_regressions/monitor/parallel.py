@@ -27,7 +27,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,10 +88,15 @@ def _size(files: list[Path]) -> int:
 
 def read_into(
     run: MonitorRun, files: list[Path], monitors: Monitors, sample: float, workers: int
-) -> None:
-    """Read and score ``files`` in ``workers`` processes into ``run``."""
+) -> str | None:
+    """Read and score ``files`` in ``workers`` processes into ``run``; or, reading
+    nothing, say why no worker process could start (no semaphores in a sandbox...)."""
+    try:
+        pool = _pool(workers, monitors, sample)
+    except (OSError, NotImplementedError, ImportError, BrokenProcessPool) as exc:
+        return f"{type(exc).__name__}: {exc}"
     units = [unit for path in files for unit in _units(path)]
-    with _pool(workers, monitors, sample) as pool:
+    try:
         place = _File()
         for unit, future in _ahead(pool, units, 3 * workers):
             if unit.span is None or unit.span[0] == 0:
@@ -102,6 +107,9 @@ def read_into(
                     apply(run, fact_of(span, monitors, sample, str(unit.path)))
             else:
                 _merge(run, unit, future.result(), place, (monitors, sample))
+    finally:
+        pool.shutdown(cancel_futures=True)
+    return None
 
 
 def _units(path: Path) -> list[Unit]:
@@ -196,19 +204,21 @@ def _read_again(run: MonitorRun, unit: Unit, place: _File, number: int, how: tup
 _WORKER: dict[str, Any] = {}
 
 
-@contextmanager
-def _pool(workers: int, monitors: Monitors, sample: float) -> Iterator[ProcessPoolExecutor]:
-    """Worker processes: forked (nothing to import or pickle) where that is safe, Linux
-    with no other thread running; else spawned, loading the rules file again."""
+def _pool(workers: int, monitors: Monitors, sample: float) -> ProcessPoolExecutor:
+    """Worker processes, one of them started and answering: forked (nothing to import or
+    pickle) where that is safe, Linux with no other thread running; else spawned,
+    loading the rules file again."""
     fork = fork_safe()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     rules: Monitors | Path = monitors if fork else monitors.path
     start = (rules, sample, gc.get_threshold())  # the pass's fewer collections
     pool = ProcessPoolExecutor(workers, context, initializer=_start, initargs=start)
     try:
-        yield pool
-    finally:
+        pool.submit(os.getpid).result()
+    except BaseException:
         pool.shutdown(cancel_futures=True)
+        raise
+    return pool
 
 
 def fork_safe() -> bool:

@@ -65,8 +65,11 @@ def _monitor(
     found = [path for path, _ in files]
     run.workers = parallel.workers_for(found, monitors) if workers is None else workers
     if run.workers > 1:
-        parallel.read_into(run, found, monitors, sample, run.workers)
-        return run
+        problem = parallel.read_into(run, found, monitors, sample, run.workers)
+        if problem is None:
+            return run
+        run.notes.append(f"read in one process: no worker process could start ({problem})")
+        run.workers = 1
     lean = answers_only(monitors)
     for path in found:
         run.files += 1
