@@ -3,17 +3,20 @@
 For each size, logs in the real formats (tests/monitor_support.py: OTLP JSON lines with
 LLM and tool spans, litellm payloads, Langfuse observations) are written, then scored in
 a fresh process (time and peak RSS), next to a baseline process that only parses every
-line with ``json.loads`` (the least any JSON-lines reader can do). Targets: 100,000 spans
-under 10 s and 300 MB. Prints figures (``x parse``: wall time over the baseline's;
-``cpu x``: the same with CPU time, steadier on a shared machine); asserts nothing.
+line with ``json.loads`` in one process (the least any JSON-lines reader can do). Targets:
+100,000 spans under 10 s and 300 MB. Prints figures (``x parse``: wall time over the
+baseline's; ``cpu x``: CPU time of every process over the baseline's, steadier on a
+shared machine; ``us/span``: wall time per span, flat when time grows linearly) and
+asserts nothing. From 32 MB of input the monitor reads in one worker process per core
+(``workers``); ``peak MB`` is then the parent's peak plus each worker's (an upper bound:
+pages a forked worker shares with the parent count twice).
 
 The records are copies of real exports (about 4.8 KB a span). ``--compact`` writes the
 same records without their optional bulk (litellm's price-map copy and null metadata, the
-OTel attributes Langfuse copies into an observation: about 2.8 KB a span), a second,
-clearly labelled line; it is also the cheap way to a 1,000,000-span figure (2.8 GB).
+OTel attributes Langfuse copies into an observation: about 2.8 KB a span), clearly
+labelled; it is the cheaper way to a 1,000,000-span figure (2.8 GB instead of 4.8 GB).
 
-Run: ``python bench/monitor.py [--compact] [SPANS ...]`` (default: 10000 100000, then
-100000 compact).
+Run: ``python bench/monitor.py [--compact] [SPANS ...]`` (default: 10000 100000 1000000).
 """
 
 from __future__ import annotations
@@ -39,7 +42,12 @@ def _score(folder: Path) -> dict:
     monitors = load_monitors(folder / "monitors.yaml")
     run = monitor([folder / "logs"], monitors, 1.0, 86400.0)
     evaluate(run.windows.summaries(), monitors.config.alerts)
-    return _figures(started, cpu, run.spans_read)
+    figures = _figures(started, cpu, run.spans_read)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    figures["cpu"] += workers.ru_utime + workers.ru_stime
+    figures["workers"] = run.workers
+    figures["worker_mb"] = workers.ru_maxrss / 1024 * run.workers if run.workers > 1 else 0
+    return figures
 
 
 def _figures(started: float, cpu: float, spans: int) -> dict:
@@ -87,21 +95,23 @@ def _generate(folder: Path, spans: int, compact: bool) -> float:
 
 def main(runs: list[tuple[int, bool]]) -> None:
     print(f"{'spans':>9} {'KB/span':>7} {'MB of logs':>10} {'score s':>8} {'parse s':>8} "
-          f"{'x parse':>8} {'cpu x':>6} {'peak MB':>8} {'parse MB':>9}")  # fmt: skip
+          f"{'x parse':>8} {'cpu x':>6} {'us/span':>8} {'workers':>7} {'peak MB':>8} "
+          f"{'parse MB':>9}")  # fmt: skip
     for size, compact in runs:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             megabytes = _generate(folder, size, compact)
             score, parse = _run("score", folder), _run("parse", folder)
-            kilobytes = megabytes * 1024 / score["spans"]
-            print(
-                f"{score['spans']:>9,} {kilobytes:>7.1f} {megabytes:>10.0f} "
-                f"{score['seconds']:>8.2f} {parse['seconds']:>8.2f} "
-                f"{score['seconds'] / parse['seconds']:>8.1f} "
-                f"{score['cpu'] / parse['cpu']:>6.1f} {score['peak_mb']:>8.0f} "
-                f"{parse['peak_mb']:>9.0f}" + ("  compact records" if compact else ""),
-                flush=True,
-            )
+        kilobytes = megabytes * 1024 / score["spans"]
+        print(
+            f"{score['spans']:>9,} {kilobytes:>7.1f} {megabytes:>10.0f} "
+            f"{score['seconds']:>8.2f} {parse['seconds']:>8.2f} "
+            f"{score['seconds'] / parse['seconds']:>8.1f} "
+            f"{score['cpu'] / parse['cpu']:>6.1f} {score['seconds'] / score['spans'] * 1e6:>8.0f} "
+            f"{score['workers']:>7} {score['peak_mb'] + score['worker_mb']:>8.0f} "
+            f"{parse['peak_mb']:>9.0f}" + ("  compact records" if compact else ""),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
@@ -110,7 +120,4 @@ if __name__ == "__main__":
     else:
         compact = "--compact" in sys.argv[1:]
         sizes = [int(a) for a in sys.argv[1:] if a != "--compact"]
-        if sizes:
-            main([(size, compact) for size in sizes])
-        else:
-            main([(10_000, False), (100_000, False), (100_000, True)])
+        main([(size, compact) for size in sizes or (10_000, 100_000, 1_000_000)])

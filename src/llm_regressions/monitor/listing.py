@@ -7,7 +7,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from llm_regressions.monitor.run import Failing
+from llm_regressions.monitor.facts import Failing
 from llm_regressions.report.clusters import clusters
 
 

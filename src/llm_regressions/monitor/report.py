@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from llm_regressions.monitor.alerts import Alert
+from llm_regressions.monitor.facts import MonitorRun
 from llm_regressions.monitor.listing import failing_clusters
-from llm_regressions.monitor.run import MonitorRun
 from llm_regressions.replay.result import usd
 from llm_regressions.report.text import WINDOW_METRICS, judge_line, ms
 

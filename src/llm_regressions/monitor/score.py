@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llm_regressions.checks import CheckResult, run_checks
-from llm_regressions.monitor.load import LoadedRule
+from llm_regressions.monitor.load import LoadedRule, Monitors
 from llm_regressions.replay import ReplayResult, ToolCall
 from llm_regressions.replay.prices import price_of
 from llm_regressions.traces.model import Span
 
+#: Built-in checks that read the case's request.
+REQUEST_CHECKS = frozenset(("tool_args_valid", "python", "llm_judge"))
 #: Attributes a span may record its prompt version under (conventions and habits).
 PROMPT_VERSION_KEYS = (
     "prompt_version",
@@ -124,6 +126,19 @@ def matches(rule: LoadedRule, span: Span, tenant: str) -> bool:
     return all(
         key in span.attributes and rule.pattern_ok(pattern, str(span.attributes[key]))
         for key, pattern in match.attributes.items()
+    )
+
+
+def answers_only(monitors: Monitors) -> bool:
+    """No rule's check reads the request (its messages, tools, parameters), so spans
+    can be read without it: the built-in checks but the judge (the conversation),
+    ``tool_args_valid`` (the tools' schemas) and ``python`` (the user's code)."""
+    return not any(
+        check.name in REQUEST_CHECKS
+        or check.needs_model
+        or not type(check).__module__.startswith("llm_regressions.checks.")
+        for rule in monitors.rules
+        for check in rule.checks
     )
 
 

@@ -9,13 +9,14 @@ same size). A line or file no reader takes is counted as unreadable, never fatal
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from llm_regressions.traces import detect
+from llm_regressions.traces import detect, reading
 from llm_regressions.traces.errors import Declined, TraceError
 from llm_regressions.traces.model import Span
 from llm_regressions.traces.typecheck import check_spans
@@ -23,8 +24,9 @@ from llm_regressions.traces.typecheck import check_spans
 _READ_ERRORS = (Declined, TraceError, TypeError, KeyError, AttributeError, ValueError)
 #: Ways to read one line: each reader on the line's value, then on a list of it (a bare
 #: Langfuse observation is a list of one observation to its reader).
-_WAYS = [(name, reader, False) for name, reader in detect.READERS]
-_WAYS += [(name, reader, True) for name, reader in detect.READERS]
+WAYS = [(name, reader, False) for name, reader in detect.READERS]
+WAYS += [(name, reader, True) for name, reader in detect.READERS]
+WAY_INDEX = {way: index for index, way in enumerate(WAYS)}
 
 
 @dataclass(frozen=True)
@@ -36,26 +38,31 @@ class Unreadable:
     reason: str
 
 
-def read_spans(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
-    """The spans of one file; problems go to ``unreadable``."""
+def read_spans(
+    path: Path, unreadable: list[Unreadable], answers_only: bool = False
+) -> Iterator[Span]:
+    """The spans of one file; problems go to ``unreadable``. ``answers_only``: model
+    calls without their request's messages, tools and parameters (traces/reading.py)."""
     try:
         with path.open("rb") as handle:
             first = handle.readline()
-            lines = _is_json_lines(first, handle)
+            lines = is_json_lines(first, handle)
     except OSError as exc:
         unreadable.append(Unreadable(str(path), "", f"cannot read: {exc.strerror or exc}"))
         return
     if lines:
-        yield from _json_lines(path, unreadable)
+        yield from _json_lines(path, unreadable, answers_only)
         return
     try:
-        yield from detect.read_trace(path).spans
+        with reading.answers_only(answers_only):
+            spans = detect.read_trace(path).spans
+        yield from spans
     except TraceError as exc:
         reason = str(exc).removeprefix(f"{path}: ").splitlines()[0]
         unreadable.append(Unreadable(str(path), "", reason))
 
 
-def _is_json_lines(first: bytes, handle: Any) -> bool:
+def is_json_lines(first: bytes, handle: Any) -> bool:
     """The first line is a whole JSON value and more follows."""
     try:
         json.loads(first)
@@ -64,22 +71,56 @@ def _is_json_lines(first: bytes, handle: Any) -> bool:
     return bool(handle.read(1))
 
 
-def _json_lines(path: Path, unreadable: list[Unreadable]) -> Iterator[Span]:
-    order = list(_WAYS)
-    with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
+def _json_lines(path: Path, unreadable: list[Unreadable], answers_only: bool) -> Iterator[Span]:
+    for number, way, read in read_lines(path, list(WAYS), answers_only=answers_only):
+        if way is None:
+            unreadable.append(Unreadable(str(path), f"line {number}", read))
+        else:
+            yield from read
+
+
+def read_lines(
+    path: Path,
+    order: list,
+    start: int = 0,
+    end: int | None = None,
+    skip: int = 0,
+    answers_only: bool = False,
+) -> Generator[tuple[int, int | None, Any], None, int]:
+    """Each JSON line of ``path`` (or of bytes ``start:end``, cut at line ends; numbers
+    count from ``start``) after the first ``skip``: (number, index in :data:`WAYS` of the
+    way that read it, its spans), or (number, None, why it is unreadable). The way that
+    read a line moves to the front of ``order``, tried first on the next line. Returns
+    the number of lines."""
+    number = 0
+    with _text(path, start, end) as handle:
         for number, line in enumerate(handle, 1):
-            if line.isspace():  # no copy of the line, unlike strip()
+            if number <= skip or line.isspace():  # isspace: no copy, unlike strip()
                 continue
             try:
                 document = json.loads(line)
-                spans, used = _read_line(document, order)
+                with reading.answers_only(answers_only):  # per line: never left set
+                    spans, used = _read_line(document, order)
             except _READ_ERRORS as exc:
-                unreadable.append(Unreadable(str(path), f"line {number}", _short(exc)))
+                yield number, None, _short(exc)
                 continue
-            if used is not order[0]:  # the way that read this line is tried first next time
+            if used is not order[0]:
                 order.remove(used)
                 order.insert(0, used)
-            yield from spans
+            yield number, WAY_INDEX[used], spans
+    return number
+
+
+def _text(path: Path, start: int, end: int | None) -> IO[str]:
+    """The file as text, or its bytes ``start:end`` (a chunk ends after a newline, so
+    universal newlines split it as they split the whole file)."""
+    if end is None:
+        return path.open("r", encoding="utf-8-sig", errors="replace")
+    with path.open("rb") as raw:
+        raw.seek(start)
+        data = raw.read(end - start)
+    encoding = "utf-8-sig" if start == 0 else "utf-8"
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace")
 
 
 def _read_line(document: Any, order: list) -> tuple[list[Span], Any]:

@@ -51,8 +51,11 @@ class Window:
     )
     chars: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
 
-    def add_llm(self, tenant: str, model: str, output: str | None, latency, usage, cost) -> None:
-        """One LLM span's operational figures (whether or not a rule scored it)."""
+    def add_llm(
+        self, tenant: str, model: str, chars: tuple[int, int] | None, latency, usage, cost
+    ) -> None:
+        """One LLM span's operational figures (whether or not a rule scored it); ``chars``:
+        its answer's non-ASCII characters and length (None: no answer)."""
         self.spans += 1
         if latency is not None:
             self.latencies.append(latency)
@@ -63,11 +66,11 @@ class Window:
         totals[0] += 1
         totals[1] += tokens
         totals[2] += cost or 0.0
-        if output:
+        if chars:
             counts = self.chars[model]
             counts[0] += 1
-            counts[1] += non_ascii(output)
-            counts[2] += len(output)
+            counts[1] += chars[0]
+            counts[2] += chars[1]
 
     def add_tool(self, name: str, ok: bool) -> None:
         self.tool_calls[name] += 1

@@ -20,6 +20,7 @@ from typing import Any
 from llm_regressions.traces import chat
 from llm_regressions.traces.model import LlmCall
 from llm_regressions.traces.providers import litellm_prefix
+from llm_regressions.traces.reading import request_wanted
 from llm_regressions.traces.shapes import (
     normalise_finish_reason,
     openai_tool,
@@ -93,17 +94,20 @@ def llm_call(obs: Mapping, failed: bool) -> LlmCall:
     meta = mapping(obs.get("metadata"))
     found = Found(meta, mapping(meta.get("attributes")), parameters(obs.get("modelParameters")))
     call = LlmCall()
-    given = chat.messages(obs.get("input"), call.lose)
+    request = request_wanted()
+    given = chat.messages(obs.get("input"), call.lose) if request else None
     output = decoded_json(obs.get("output"))
     answer = chat.answer(output, call.lose)
-    call.messages = _with_instructions(given.messages, found, output)
-    call.tools = _tools(given.tools, obs, found, output)
+    if given is not None:
+        call.messages = _with_instructions(given.messages, found, output)
+        call.tools = _tools(given.tools, obs, found, output)
     call.output, call.tool_calls = answer.text, answer.tool_calls
     call.finish_reason = answer.finish_reason or _finish(found)
     call.usage = _usage(obs, answer.usage)
     call.cost_usd = _cost(obs)
     _models(call, obs, found, answer.model, failed)
-    _request(call, found)
+    if request:
+        _request(call, found)
     return call
 
 

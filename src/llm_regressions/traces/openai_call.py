@@ -10,6 +10,7 @@ from typing import Any
 
 from llm_regressions.traces import chat
 from llm_regressions.traces.model import LlmCall
+from llm_regressions.traces.reading import request_wanted
 from llm_regressions.traces.shapes import param_values
 from llm_regressions.traces.values import as_float
 
@@ -32,9 +33,10 @@ def llm_call(request: dict[str, Any], response: Any, model: str | None) -> LlmCa
     if request.get("max_output_tokens") is not None:  # the Responses API's name
         request = {"max_tokens": request["max_output_tokens"], **request}
         request.pop("max_output_tokens")
-    call.params = sampling_params(request, call.lose)
-    given = chat.messages(_body(request), call.lose)
-    call.messages, call.tools = given.messages, given.tools
+    if request_wanted():
+        call.params = sampling_params(request, call.lose)
+        given = chat.messages(_body(request), call.lose)
+        call.messages, call.tools = given.messages, given.tools
     if isinstance(response.get("choices"), list) or response.get("object") == "response":
         found = chat.answer(response, call.lose)
         call.output, call.tool_calls = found.text, found.tool_calls

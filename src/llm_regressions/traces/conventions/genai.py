@@ -11,6 +11,7 @@ from typing import Any
 
 from llm_regressions.traces import chat, model
 from llm_regressions.traces.chat import clean, spoken
+from llm_regressions.traces.reading import request_wanted
 from llm_regressions.traces.shapes import (
     documents,
     first_text,
@@ -99,10 +100,6 @@ def _llm(a: dict[str, Any]) -> model.LlmCall:
         request_model=a.get("gen_ai.request.model"),
         response_model=a.get("gen_ai.response.model"),
         provider=a.get("gen_ai.provider.name") or a.get("gen_ai.system"),
-        params=param_values((name, a.get(key)) for key, name in _PARAMS.items()),
-        messages=_input_messages(a),
-        tools=openai_tools(a.get("gen_ai.tool.definitions")) or _legacy_tools(a),
-        response_format=_response_format(a),
         usage=usage(
             a.get("gen_ai.usage.input_tokens", a.get("gen_ai.usage.prompt_tokens")),
             a.get("gen_ai.usage.output_tokens", a.get("gen_ai.usage.completion_tokens")),
@@ -116,6 +113,11 @@ def _llm(a: dict[str, Any]) -> model.LlmCall:
         cost_usd=as_float(a.get("gen_ai.cost.total_cost", a.get("gen_ai.usage.cost"))),
         streaming=a.get("gen_ai.is_streaming", a.get("llm.is_streaming")),
     )
+    if request_wanted():
+        call.params = param_values((name, a.get(key)) for key, name in _PARAMS.items())
+        call.messages = _input_messages(a)
+        call.tools = openai_tools(a.get("gen_ai.tool.definitions")) or _legacy_tools(a)
+        call.response_format = _response_format(a)
     _responses_api_losses(a, call)
     outputs, finish = _output_messages(a)
     call.output, call.tool_calls = spoken(outputs)

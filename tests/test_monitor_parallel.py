@@ -1,0 +1,117 @@
+"""--llm-monitor's fast paths give the report of the plain one: several processes (the
+planted-incident logs, and a file mixing every format with unreadable lines, where the
+reader order decides the reasons given, cut into small chunks read by forked and spawned
+workers), and spans read without their requests when no rule's check reads them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llm_regressions.monitor import parallel, score
+from llm_regressions.monitor import report as monitor_report
+from llm_regressions.monitor import run as monitor_run
+from llm_regressions.monitor.alerts import evaluate
+from llm_regressions.monitor.load import load_monitors
+from llm_regressions.monitor.run import monitor
+from llm_regressions.traces.reading import request_wanted
+from monitor_support import MONITORS_YAML, write_logs
+
+
+def _section(folder: Path, workers: int, sample: float = 1.0) -> dict[str, Any]:
+    monitors = load_monitors(folder / "monitors.yaml")
+    run = monitor([folder / "logs"], monitors, sample, 86400.0, workers=workers)
+    assert run.workers == workers
+    alerts = evaluate(run.windows.summaries(), monitors.config.alerts)
+    names = [r.rule.name for r in monitors.rules]
+    return monitor_report.section(run, alerts, names, {})
+
+
+def _mixed(logs: Path) -> None:
+    """One file with the three formats' lines interleaved, unreadable lines among them,
+    Windows line ends and a byte-order mark."""
+    files = [logs / name for name in ("otlp.jsonl", "litellm.jsonl", "langfuse.jsonl")]
+    otlp, litellm, langfuse = (f.read_text(encoding="utf-8").splitlines() for f in files)
+    lines = []
+    for i, observation in enumerate(langfuse):
+        lines += [*otlp[2 * i : 2 * i + 2], litellm[i]]
+        lines += [observation] if i % 7 else ["not json", '{"a": 1}', "", observation, "[2]"]
+    for file in files:
+        file.unlink()
+    (logs / "mixed.jsonl").write_bytes(("\ufeff" + "\r\n".join(lines)).encode("utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("incident", "fork"), [("pass_rate", True), ("tool_empty", False), ("mixed", True)]
+)
+def test_workers_give_the_report_of_one_process(tmp_path, monkeypatch, incident, fork) -> None:
+    write_logs(tmp_path / "logs", None if incident == "mixed" else incident)
+    if incident == "mixed":
+        _mixed(tmp_path / "logs")
+    (tmp_path / "monitors.yaml").write_text(MONITORS_YAML, encoding="utf-8")
+    one = _section(tmp_path, 1)
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 40_000)  # dozens of chunks a file
+    monkeypatch.setattr(parallel, "fork_safe", lambda: fork)
+    assert json.dumps(_section(tmp_path, 2)) == json.dumps(one)
+    if incident == "mixed":
+        assert len(one["unreadable"]) == 3 * 35 and one["spans_read"] == 960
+        assert _section(tmp_path, 2, 0.3) == _section(tmp_path, 1, 0.3)
+
+
+def test_small_or_judged_runs_stay_in_one_process(tmp_path, monkeypatch) -> None:
+    logs = write_logs(tmp_path / "logs")
+    (tmp_path / "monitors.yaml").write_text(MONITORS_YAML, encoding="utf-8")
+    monitors = load_monitors(tmp_path / "monitors.yaml")
+    files = sorted(logs.iterdir())
+    assert parallel.workers_for(files, monitors) == 1  # 4.6 MB
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+    assert parallel.workers_for(files, monitors) == 2
+    judged = MONITORS_YAML + "  - name: polite\n    checks:\n      - llm_judge: Polite?\n"
+    (tmp_path / "judged.yaml").write_text(judged, encoding="utf-8")
+    assert parallel.workers_for(files, load_monitors(tmp_path / "judged.yaml", budget=True)) == 1
+
+
+@pytest.mark.parametrize("incident", [None, "spend", "non_ascii"])
+def test_reading_answers_only_gives_the_report_of_whole_spans(
+    tmp_path, monkeypatch, incident
+) -> None:
+    write_logs(tmp_path / "logs", incident)
+    (tmp_path / "monitors.yaml").write_text(MONITORS_YAML, encoding="utf-8")
+    assert score.answers_only(load_monitors(tmp_path / "monitors.yaml"))
+    lean = _section(tmp_path, 1)
+    assert request_wanted()  # only while a line is read
+    monkeypatch.setattr(monitor_run, "answers_only", lambda monitors: False)
+    assert json.dumps(_section(tmp_path, 1)) == json.dumps(lean)
+
+
+@pytest.mark.parametrize(
+    ("check", "lean"),
+    [("ascii_only: true", True), ("tool_args_valid: true", False),
+     ("python: operator:is_not", False)],
+)  # fmt: skip
+def test_spans_are_read_whole_when_a_check_reads_the_request(tmp_path, check, lean) -> None:
+    rules = tmp_path / "monitors.yaml"
+    rules.write_text(f"version: 1\nrules:\n  - name: a\n    checks:\n      - {check}\n")
+    assert score.answers_only(load_monitors(rules)) is lean
+
+
+def test_without_worker_processes_the_run_is_read_in_one(tmp_path, monkeypatch) -> None:
+    write_logs(tmp_path / "logs", "spend")
+    (tmp_path / "monitors.yaml").write_text(MONITORS_YAML, encoding="utf-8")
+    monitors = load_monitors(tmp_path / "monitors.yaml")
+    one = monitor([tmp_path / "logs"], monitors, 1.0, 86400.0, workers=1)
+
+    def no_semaphores(*args: Any, **kwargs: Any) -> None:
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", no_semaphores)
+    run = monitor([tmp_path / "logs"], monitors, 1.0, 86400.0, workers=2)
+    assert run.workers == 1 and run.notes == [
+        "read in one process: no worker process could start "
+        "(OSError: [Errno 38] Function not implemented)"
+    ]
+    assert run.windows.summaries() == one.windows.summaries() and run.files == 3
