@@ -166,7 +166,7 @@ class CaseFile(pytest.File):
                 self._broken(f"{display}:{loaded.line_of(('target',))}: target: {exc}")
         templates = self.config.stash.setdefault(_TEMPLATES, {})
         try:
-            return prepare(loaded, display, Path(self.config.rootpath), live, templates)
+            return prepare(loaded, display, self.config.rootpath, live, templates)
         except PromptError as exc:
             self._broken(str(exc))
 

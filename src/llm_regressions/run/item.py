@@ -64,6 +64,11 @@ class CaseError(pytest.fail.Exception):
         super().__init__(message, pytrace=False)
 
 
+# Made once: looking a marker up by name for each of 10,000 items showed in profiles.
+_REGRESSION_MARK = pytest.mark.llm_regression
+_GOLDEN_MARK = pytest.mark.golden
+
+
 class CaseItem(pytest.Item):
     """A regression case. Markers: ``llm_regression``, plus ``golden`` on golden cases;
     the label and tags are keywords, so ``-k stale_policy_retrieval`` selects by label."""
@@ -91,9 +96,9 @@ class CaseItem(pytest.Item):
         #: Why --llm-changed-since selected the case (None without the flag).
         self.selected_because: list[str] | None = None
         case = loaded.case
-        self.add_marker("llm_regression")
+        self.add_marker(_REGRESSION_MARK)
         if case.golden:
-            self.add_marker("golden")
+            self.add_marker(_GOLDEN_MARK)
         self.extra_keyword_matches.update({case.label, *case.tags})
         self.user_properties.append((LABEL_PROPERTY, case.label))
 
