@@ -40,6 +40,10 @@ MORE_SECRETS = [
         "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjdXN0XzQ4MjEifQ.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk",
         "dBjftJeZ4CVPmB92K27uhbUJU1p1r",
     ),
+    ("url-query-secret", "https://api.example/v1?q=1&api_key=Zq81kPw3xR", "Zq81kPw3xR"),
+    ("url-query-secret", "https://h.example/cb?state=y&access_token=ya29.a0AfH6S", "ya29.a0AfH6S"),
+    ("url-query-secret", "https://b.example/f?sv=2021&sig=AbC%2Bd3f%3D&se=2", "AbC%2Bd3f"),
+    ("url-query-secret", "https://s3.example/o?X-Amz-Signature=9f86d081884c", "9f86d081884c"),
     ("openai-key", "sk-test-SECRET123", "SECRET123"),
     ("openai-key", "sk-proj-abc123", "abc123"),
     (
@@ -57,6 +61,8 @@ NOT_SECRETS = [
     "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A\n-----END PUBLIC KEY-----",
     "eyJhbGciOiJIUzI1NiJ9 alone is only a header",
     "xoxb- and xoxp-123",
+    "https://shop.example/search?q=shoes&page=2&design=blue",
+    "a key=value pair and token= at the start of a line",
 ]
 
 
@@ -99,18 +105,9 @@ def test_secret_named_fields_and_custom_patterns():
 
 def test_promotion_redacts_before_writing_and_reports_without_the_secret(pytester):
     key = SECRETS["openai-key"]
-    span = chat_span("00000000000000a1", f"Your key is {key}; use it at postgres://u:pw12345@db/x")
-    path = pytester.path / "leak.json"
-    path.write_text(json.dumps(otlp(span)), encoding="utf-8")
-    result = promote(
-        pytester,
-        path,
-        "--promote-check",
-        "not_contains: Your key",
-        "--promote-redact-pattern",
-        r"db/\w+",
-    )
-    assert result.ret == 0, result.stdout.str()
+    output = f"Your key is {key}; use it at postgres://u:pw12345@db/x"
+    args = ("--promote-check", "not_contains: Your key", "--promote-redact-pattern", r"db/\w+")
+    result, text = _promote_leak(pytester, output, *args)
     result.stdout.fnmatch_lines(
         [
             "redacted observed.output: openai-key",
@@ -118,9 +115,42 @@ def test_promotion_redacts_before_writing_and_reports_without_the_secret(pyteste
             "redacted observed.output: custom-pattern-1",
         ]
     )
-    (case,) = written_cases(pytester)
-    text = case.read_text(encoding="utf-8")
     assert key not in text and "pw12345" not in text and "db/x" not in text
+    assert key not in result.stdout.str()
+
+
+def _promote_leak(pytester, output: str, *args: str) -> tuple[pytest.RunResult, str]:
+    """Promote a one-span trace answering ``output``: the run and the written case."""
+    path = pytester.path / "leak.json"
+    path.write_text(json.dumps(otlp(chat_span("00000000000000a1", output))), encoding="utf-8")
+    result = promote(pytester, path, *args)
+    assert result.ret == 0, result.stdout.str()
+    (case,) = written_cases(pytester)
+    return result, case.read_text(encoding="utf-8")
+
+
+def test_checks_and_the_expected_answer_are_redacted_too(pytester):
+    """What the command line adds (a check, the expected answer) reaches the case file
+    as well: it is redacted like the trace's content, and said so."""
+    key = SECRETS["openai-key"]
+    result, text = _promote_leak(
+        pytester,
+        "Here is the link: https://files.example/r?token=Q7x9Lm2P",
+        "--promote-check",
+        "not_contains: Here is the link",
+        "--promote-check",
+        "not_contains: postgres://app:hunter2hunter2@db",
+        "--promote-expected",
+        f"Your key {key} is in the dashboard.",
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "redacted observed.output: url-query-secret",
+            "redacted expected.output: openai-key",
+            "redacted checks[[]1[]].not_contains: url-password",
+        ]
+    )
+    assert key not in text and "Q7x9Lm2P" not in text and "hunter2" not in text
     assert key not in result.stdout.str()
 
 

@@ -110,8 +110,6 @@ def _prepared(
     if not routable(data["model"]["name"]):
         raise PromoteError(unroutable(data["model"]["name"], span.llm.provider))
     check_depth(data)
-    data, findings = redactor.data(data)
-    lines += [f"redacted {line}" for line in summary(findings)] or ["redacted: nothing found"]
     suggestions = [s.check for s in signals if (s.span is span or req.session) and s.check]
     checks = user_checks + (suggestions if req.suggested else [])
     if not checks:
@@ -119,6 +117,10 @@ def _prepared(
     if expected is not None:
         data["expected"] = {"output": expected}
     data["checks"] = _unique(checks)
+    # last, so that checks and the expected answer (typed, suggested from the trace, or
+    # read from a file) are redacted as well as what the trace recorded
+    data, findings = redactor.data(data)
+    lines += [f"redacted {line}" for line in summary(findings)] or ["redacted: nothing found"]
     if req.force:
         lines += _keep_review(req, label, data)
     return lines, data, _verified(data, req, lines)

@@ -57,6 +57,14 @@ PATTERNS: tuple[tuple[str, str, int, tuple[str, ...]], ...] = (
         ("authorization", "api-key"),
     ),
     ("url-password", r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@", 1, ("://",)),
+    # a credential in a URL's query string: ?api_key=..., &access_token=..., &sig=...
+    (
+        "url-query-secret",
+        r"(?i)[?&][a-z0-9_.-]*(?:key|token|secret|password|passwd|auth|sig|signature)"
+        r"=([^&#\s\"'<>]+)",
+        1,
+        ("key=", "token=", "secret", "password=", "passwd=", "auth=", "sig=", "signature="),
+    ),
 )
 _SECRET_NAME = re.compile(
     r"(?i)(?:^|[_.-])(?:api[_-]?key|apikey|secret|secret[_-]?key|client[_-]?secret|password|"
