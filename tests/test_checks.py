@@ -255,6 +255,17 @@ def test_bad_arguments_are_rejected(name, arg, message) -> None:
     assert message.lower() in info.value.message.lower()
 
 
+def test_a_bad_field_of_a_mapping_argument_is_named() -> None:
+    """``str | RegexArgs``: the mapping's field, not "should be a valid string"."""
+    with pytest.raises(CheckArgsError) as info:
+        build_check("regex", {"pattern": "x", "ignore_case": "perhaps"})
+    assert info.value.path == ("ignore_case",)
+    assert "valid boolean" in info.value.message
+    with pytest.raises(CheckArgsError) as info:
+        build_check("regex", 5)
+    assert info.value.path == () and "valid string" in info.value.message
+
+
 def test_matches_expected_tells_1_from_1_0_and_true() -> None:
     """Equal in Python, not the same JSON: DeepDiff's verdict, not a shortcut's."""
     for output in ('{"n": 1.0}', '{"n": true}'):

@@ -120,9 +120,14 @@ def _validate(check_class: type[Check], arg: Any) -> Any:
     try:
         return _adapter(check_class).validate_python(arg)
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        path = tuple(p for p in first["loc"] if isinstance(p, int) or not _is_union_tag(p))
-        raise CheckArgsError(first["msg"], path) from None
+        located = [
+            (tuple(p for p in e["loc"] if isinstance(p, int) or not _is_union_tag(p)), e["msg"])
+            for e in exc.errors(include_url=False)
+        ]
+        # for a union (``str | RegexArgs``) pydantic reports every member; the one that
+        # got furthest into the argument is the one the user meant (a mapping's field)
+        path, message = max(located, key=lambda item: len(item[0]))
+        raise CheckArgsError(message, path) from None
 
 
 def _is_union_tag(part: str) -> bool:
