@@ -80,9 +80,12 @@ def test_a_context_caused_failure_is_attributed_to_the_context(pytester, llm_stu
     known.script(llm_stub)
     pytester.path.joinpath("regressions").mkdir()
     pytester.path.joinpath("regressions", "c.yaml").write_text(held_back_yaml(known))
-    result, cases = _diagnosed(pytester, llm_stub)
+    result, cases = _diagnosed(pytester, llm_stub, "--llm-report-html=r.html")
     case = cases["rag-doc"]
     assert case["outcome"] == "failed"  # diagnosis never changes a verdict
+    page = (pytester.path / "r.html").read_text()
+    assert "<h4>likely cause (--llm-diagnose)</h4><p>passes without the retrieved context" in page
+    assert "<li>without the system message: passes 0/3</li>" in page
     diagnosis = case["diagnosis"]
     assert diagnosis["stability"]["kind"] == "stable"
     assert diagnosis["stability"]["reproduced"] == 5

@@ -58,6 +58,7 @@ def test_untrusted_text_is_escaped_everywhere():
     bad["runs"][0]["tool_calls"] = [XSS]
     bad["prompt_run"] = {"mode": "current", "rendered": XSS, "changed": True, "diff": XSS}
     bad["target_runs"] = [{"run": 1, "calls": [{"model": XSS, "output": XSS}]}]
+    bad["diagnosis"] = {"applicable": False, "attribution": XSS}
     report = sample_report([bad], baseline=False)
     report["gate"]["failures"].append(XSS)
     page = html.render(report)

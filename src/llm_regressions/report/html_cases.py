@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
+from llm_regressions.diagnose import render as diagnosis_text
 from llm_regressions.report import html_charts, html_diff, text, trajectory
 from llm_regressions.report.html_diff import escape, escape_name
 
@@ -55,7 +56,7 @@ def _row(record: Record, bucket: str, causes: list[str] | None, opened: bool) ->
     return (
         f"<details {attrs}{' open' if opened else ''}><summary>{_headline(record, v, bucket)}"
         f"</summary><div class=body>{_facts(record, causes)}{_problem(record)}"
-        f"{_runs(record)}{_prompt(record)}{_targets(record)}</div></details>"
+        f"{_diagnosis(record)}{_runs(record)}{_prompt(record)}{_targets(record)}</div></details>"
     )
 
 
@@ -137,6 +138,20 @@ def _repeats(repeat: dict[str, Any] | None) -> str | None:
 def _problem(record: Record) -> str:
     problem = record.get("problem")
     return f"<pre class=problem>{escape(problem)}</pre>" if problem else ""
+
+
+def _diagnosis(record: Record) -> str:
+    """``--llm-diagnose``: the likely cause, then the facts behind it (the terminal's
+    lines: reruns, each variant, open vs closed book, the request's size)."""
+    diagnosis = record.get("diagnosis")
+    if not diagnosis:
+        return ""
+    facts = diagnosis_text.block(record["id"], diagnosis)[1:]
+    items = "".join(f"<li>{escape(line.strip())}</li>" for line in facts)
+    return (
+        f"<div class=diagnosis><h4>likely cause (--llm-diagnose)</h4>"
+        f"<p>{escape(diagnosis['attribution'])}</p>{f'<ul>{items}</ul>' if items else ''}</div>"
+    )
 
 
 def _expected(record: Record) -> str | None:
