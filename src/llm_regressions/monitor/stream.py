@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from llm_regressions.traces import detect, reading
+from llm_regressions.traces import detect, jsontext, reading
 from llm_regressions.traces.errors import Declined, TraceError
 from llm_regressions.traces.model import Span
 from llm_regressions.traces.typecheck import check_spans
@@ -98,7 +98,7 @@ def read_lines(
             if number <= skip or line.isspace():  # isspace: no copy, unlike strip()
                 continue
             try:
-                document = json.loads(line)
+                document = jsontext.loads(line)
                 with reading.answers_only(answers_only):  # per line: never left set
                     spans, used = _read_line(document, order)
             except _READ_ERRORS as exc:

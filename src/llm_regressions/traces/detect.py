@@ -16,6 +16,7 @@ from typing import Any
 
 from llm_regressions.traces import (
     console,
+    jsontext,
     langfuse,
     langsmith,
     litellm_payload,
@@ -148,7 +149,7 @@ def parse_documents(path: Path) -> list[Any]:
 
 def _parse(text: str) -> list[Any]:
     try:
-        return [json.loads(text)]
+        return [jsontext.loads(text)]
     except ValueError as exc:
         first_error = exc
     documents = _concatenated(text)

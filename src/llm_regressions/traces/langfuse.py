@@ -110,13 +110,15 @@ def _camelised(doc: Any) -> Any:
         return [_camelised(item) for item in doc]
     if not isinstance(doc, dict):
         return doc
-    doc = {
-        _SNAKE.sub(lambda m: m.group(1).upper(), k) if k.islower() else k: v for k, v in doc.items()
-    }
+    doc = {_SNAKE.sub(_upper, k) if "_" in k and k.islower() else k: v for k, v in doc.items()}
     for key in ("trace", "data", "observations"):
         if isinstance(doc.get(key), (dict, list)):
             doc[key] = _camelised(doc[key])
     return doc
+
+
+def _upper(match: re.Match) -> str:
+    return match.group(1).upper()
 
 
 def _envelope(doc: Any) -> tuple[str, list[Mapping], list[Mapping]]:

@@ -15,6 +15,7 @@ under ``metadata.attributes``, the provider in ``ls_provider``/``gen_ai.system``
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from typing import Any
 
 from llm_regressions.traces import chat
@@ -92,7 +93,7 @@ def llm_call(obs: Mapping, failed: bool) -> LlmCall:
     """``obs``: one GENERATION with its JSON-text fields decoded; ``failed``: its level is
     ERROR (then ``model`` is the requested model, not a served one)."""
     meta = mapping(obs.get("metadata"))
-    found = Found(meta, mapping(meta.get("attributes")), parameters(obs.get("modelParameters")))
+    found = Found(meta, mapping(meta.get("attributes")), obs.get("modelParameters"))
     call = LlmCall()
     request = request_wanted()
     given = chat.messages(obs.get("input"), call.lose) if request else None
@@ -115,16 +116,29 @@ class Found:
     """Where an integration may have put a fact: the metadata, its OTel attributes (the
     Langfuse OTel ingestion keeps them under ``metadata.attributes``), the parameters."""
 
-    def __init__(self, meta: Mapping, attributes: Mapping, params: Mapping) -> None:
-        self.meta, self.attributes, self.params = meta, attributes, params
+    def __init__(self, meta: Mapping, attributes: Mapping, model_parameters: Any) -> None:
+        self.meta, self.attributes = meta, attributes
+        self.recorded_params = mapping(model_parameters)
+
+    @cached_property
+    def params(self) -> Mapping:
+        """Every parameter, typed (reading the request needs them all; the answer side
+        asks for a few by name: :meth:`param`)."""
+        return {str(k): typed(v) for k, v in self.recorded_params.items()}
+
+    def param(self, key: str) -> Any:
+        """One parameter, typed (None when not recorded)."""
+        value = self.recorded_params.get(key)
+        return None if value is None else typed(value)
 
     def first(self, keys: tuple[str, ...]) -> Any:
-        sources = (self.meta, self.attributes, self.params)
+        sources = (self.meta, self.attributes, self.recorded_params)
         for key in keys:
             for source in sources:
                 value = source.get(key)
                 if value is None:
                     continue
+                value = typed(value) if source is self.recorded_params else value
                 value = decoded_json(value) if isinstance(value, str) else value
                 if value not in (None, "", [], {}):
                     return value
@@ -141,11 +155,6 @@ def mapping(value: Any) -> Mapping:
     """A dict from a dict or its JSON text; anything else (a plain string) is no mapping."""
     value = decoded_json(value)
     return value if isinstance(value, dict) else {}
-
-
-def parameters(value: Any) -> Mapping:
-    """``modelParameters`` with each value typed: Langfuse stores them as strings."""
-    return {str(k): typed(v) for k, v in mapping(value).items()}
 
 
 def typed(value: Any) -> Any:
@@ -326,7 +335,7 @@ def _models(call: LlmCall, obs: Mapping, found: Found, answered: str | None, fai
     the request or nothing else names a model, and as the request on error."""
     given = mapping(obs.get("input"))
     asked = found.first(("gen_ai.request.model", "ls_model_name")) or given.get("model")
-    asked = asked or found.params.get("model")
+    asked = asked or found.param("model")
     served = found.first(("gen_ai.response.model",)) or answered
     # v2 API: providedModelName; OpenInference: llm.model_name (when Langfuse set no model)
     recorded = obs.get("model") or obs.get("providedModelName") or found.first(("llm.model_name",))

@@ -40,7 +40,15 @@ def any_value(value: Any) -> Any:
 
 
 def key_values(items: Any) -> dict[str, Any]:
-    return {kv.get("key"): any_value(kv.get("value")) for kv in items or [] if isinstance(kv, dict)}
+    found = {}
+    for kv in items or []:
+        if isinstance(kv, dict):
+            value = kv.get("value")
+            if type(value) is dict and len(value) == 1 and "stringValue" in value:
+                found[kv.get("key")] = value["stringValue"]  # most are: no call for them
+            else:
+                found[kv.get("key")] = any_value(value)
+    return found
 
 
 def _batches(documents: list[Any], key: str) -> list[dict[str, Any]]:

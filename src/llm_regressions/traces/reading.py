@@ -1,6 +1,7 @@
 """How much of a model call the readers fill in: all of it (promotion, inspect,
 diagnosis), or only its answer side (the monitor scores recorded answers; the request's
 messages, tools and parameters would be work it never reads, a third of a reader's time).
+Reading answers only, a span's input may also stay as recorded (JSON text not decoded).
 """
 
 from __future__ import annotations

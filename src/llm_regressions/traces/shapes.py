@@ -197,7 +197,7 @@ def usage_from(counts: Any) -> dict[str, int] | None:
         return None
     flat = _flatten(counts)
     found = {
-        what: next((flat[n] for n in names if as_int(flat.get(n)) is not None), None)
+        what: next((flat[n] for n in names if n in flat and as_int(flat[n]) is not None), None)
         for what, names in USAGE_NAMES.items()
     }
     google = {"candidates_token_count", "candidatesTokenCount"} & flat.keys()

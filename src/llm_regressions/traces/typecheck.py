@@ -17,6 +17,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable
 from functools import cache
+from operator import attrgetter
 from typing import Any, Literal, Union
 
 from llm_regressions.traces.errors import BadTrace
@@ -80,6 +81,9 @@ def _compile(hint: Any) -> Check:
                 return inside(value) if inside else None
         return [], f"expected {expected}, got {describe(value)}"
 
+    # Types a value may have with nothing inside to check (read by _record)
+    settled = {typing.get_origin(o) or o for o in options if _inside(o) is None}
+    check.kinds = frozenset(t for t in settled if isinstance(t, type))  # type: ignore[attr-defined]
     return check
 
 
@@ -89,6 +93,7 @@ def _exact(kinds: frozenset[type], expected: str) -> Check:
             return None
         return [], f"expected {expected}, got {describe(value)}"
 
+    check_scalar.kinds = kinds  # type: ignore[attr-defined]  # read by _record
     return check_scalar
 
 
@@ -154,12 +159,19 @@ def _record(cls: type) -> Check:
         required, names = set(cls.__required_keys__), list(hints)
     checks = [(name, _compile(hints[name]), name in required) for name in names]
     checks = [(name, check, needed) for name, check, needed in checks if check is not _anything]
+    # An instance has every field: read them in one call, and take a value whose type
+    # needs no look inside (a scalar, a None where allowed) without calling its check.
+    names = [name for name, _, _ in checks]
+    values_of = attrgetter(*names) if len(names) > 1 else lambda v: [getattr(v, n) for n in names]
+    settled = [(name, check, getattr(check, "kinds", frozenset())) for name, check, _ in checks]
 
     def check_record(value: Any) -> Problem | None:
         if isinstance(value, dict):
             return check_plain(value)
-        for name, check, _ in checks:  # an instance: every field is there
-            problem = check(getattr(value, name))
+        for (name, check, kinds), item in zip(settled, values_of(value), strict=True):
+            if type(item) in kinds:
+                continue
+            problem = check(item)
             if problem:
                 problem[0].append(f".{name}")
                 return problem

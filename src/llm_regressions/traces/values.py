@@ -1,7 +1,7 @@
 """Scalar conversions shared by the readers: JSON in a string, flattened indexed
 attributes, numbers recorded as strings, and timestamps.
 
-Trace text is data: JSON is parsed with :func:`json.loads` only, never evaluated.
+Trace text is data: JSON is parsed (:func:`.jsontext.loads`), never evaluated.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import math
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
+
+from llm_regressions.traces.jsontext import loads
 
 #: What str.strip() removes (no character above U+3000 is whitespace), and what a JSON
 #: object, array or quoted string starts with.
@@ -31,14 +33,14 @@ def maybe_json(value: Any) -> Any:
     if first not in _OPENERS:
         return value
     try:
-        return json.loads(value)
+        return loads(value)
     except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         pass
     text = value.strip()  # whitespace JSON does not skip (a no-break space...)
     if text == value:
         return value
     try:
-        return json.loads(text)
+        return loads(text)
     except (ValueError, RecursionError):
         return value
 
@@ -118,6 +120,8 @@ def time_to_ns(value: Any) -> int | None:
     """An ISO 8601 string (``T`` or a space between date and time), or an epoch number
     (or its text) in seconds, milliseconds, microseconds or nanoseconds (told apart by
     magnitude: SDKs write all four) -> Unix nanoseconds."""
+    if isinstance(value, str) and value[4:5] == "-" and value[:4].isdigit():
+        return iso_to_ns(value)  # a date: no number starts so (and float() would raise)
     number = as_float(value)
     if isinstance(value, str) and number is None:
         return iso_to_ns(value)

@@ -53,13 +53,15 @@ _JSON_TEXT = ("gen_ai.input.messages", "gen_ai.output.messages")
 
 def apply(span: model.Span) -> None:
     a = span.attributes
-    for key in _JSON_TEXT:
+    request = request_wanted()  # else the input stays as recorded: nobody reads it
+    for key in _JSON_TEXT if request else _JSON_TEXT[1:]:
         if isinstance(a.get(key), str):
             a[key] = maybe_json(a[key])
     operation = a.get("gen_ai.operation.name")
     operation = operation if isinstance(operation, str) else None
     traceloop_kind = a.get("traceloop.span.kind")
-    span.input = maybe_json(a.get("traceloop.entity.input", a.get("gen_ai.input.messages")))
+    given = a.get("traceloop.entity.input", a.get("gen_ai.input.messages"))
+    span.input = maybe_json(given) if request else given
     span.output = maybe_json(a.get("traceloop.entity.output", a.get("gen_ai.output.messages")))
     if span.name == "raw_gen_ai_request":
         return
