@@ -115,15 +115,16 @@ def matches(rule: LoadedRule, span: Span, tenant: str) -> bool:
         rule.pattern_ok(match.model, m) for m in (call.request_model, call.response_model) if m
     ):
         return False
-    if not rule.pattern_ok(match.span_name, span.name):
+    # (a field left out matches everything: no call for it, this runs per span and rule)
+    if match.span_name is not None and not rule.pattern_ok(match.span_name, span.name):
         return False
-    if not rule.pattern_ok(match.tenant, tenant):
+    if match.tenant is not None and not rule.pattern_ok(match.tenant, tenant):
         return False
     if match.prompt_version is not None and not rule.pattern_ok(
         match.prompt_version, prompt_version_of(span)
     ):
         return False
-    return all(
+    return not match.attributes or all(
         key in span.attributes and rule.pattern_ok(pattern, str(span.attributes[key]))
         for key, pattern in match.attributes.items()
     )

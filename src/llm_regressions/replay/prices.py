@@ -41,6 +41,7 @@ def _table() -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+@functools.lru_cache(maxsize=4096)  # a monitor run asks for the same few models 100,000s of times
 def price_of(model: str) -> Price | None:
     """The price of a litellm model string (``openai/gpt-4o-mini-2024-07-18``), or None
     when litellm's table has none (a local model, a name it does not know)."""

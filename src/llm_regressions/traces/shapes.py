@@ -189,6 +189,12 @@ USAGE_NAMES = {
 }
 
 
+#: Each token-count name -> (what it counts, its place among the names for that).
+_USAGE_RANK = {
+    name: (what, rank) for what, names in USAGE_NAMES.items() for rank, name in enumerate(names)
+}
+
+
 def usage_from(counts: Any) -> dict[str, int] | None:
     """Token counts in any SDK's vocabulary (nested ``*_details`` objects or dotted
     keys) -> OpenAI-named counts (see :func:`usage`)."""
@@ -196,10 +202,15 @@ def usage_from(counts: Any) -> dict[str, int] | None:
     if not isinstance(counts, dict):
         return None
     flat = _flatten(counts)
-    found = {
-        what: next((flat[n] for n in names if n in flat and as_int(flat[n]) is not None), None)
-        for what, names in USAGE_NAMES.items()
-    }
+    found: dict[str, Any] = dict.fromkeys(USAGE_NAMES)
+    ranks: dict[str, int] = {}
+    for name, value in flat.items():  # a few keys, against dozens of names
+        known = _USAGE_RANK.get(name)
+        if known is None or as_int(value) is None:
+            continue
+        what, rank = known
+        if rank < ranks.get(what, len(_USAGE_RANK)):
+            found[what], ranks[what] = value, rank
     google = {"candidates_token_count", "candidatesTokenCount"} & flat.keys()
     if google and found["reasoning"] is not None and found["completion"] is not None:
         # Gemini counts thinking apart from the answer; OpenAI's completion includes it

@@ -177,7 +177,11 @@ def _record(cls: type) -> Check:
                 return problem
         return None
 
+    any_required = any(needed for _, _, needed in checks)
+
     def check_plain(value: dict) -> Problem | None:
+        if not value and not any_required:  # an empty Params, ...: nothing to look at
+            return None
         for name, check, needed in checks:
             if name not in value:
                 problem = ([], "missing") if needed else None

@@ -70,6 +70,8 @@ def decoded_json(value: Any, limit: int = 8) -> Any:
 def as_int(value: Any) -> int | None:
     """An integer from a number or numeric text; None when there is none (NaN and
     infinities included: they are no count)."""
+    if type(value) is int:  # the usual case, first
+        return value
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -80,6 +82,8 @@ def as_int(value: Any) -> int | None:
 
 def as_float(value: Any) -> float | None:
     """A finite float from a number or numeric text, else None."""
+    if type(value) is float:  # the usual case, first
+        return value if math.isfinite(value) else None
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -153,9 +157,10 @@ def ns_to_iso(nanos: int | None) -> str | None:
 def indexed(attributes: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
     """Group ``prefix.N.rest`` attributes into a list of ``{rest: value}`` ordered by N."""
     groups: dict[int, dict[str, Any]] = {}
-    cut = len(prefix) + 1
+    dotted = prefix + "."
+    cut = len(dotted)
     for key, value in attributes.items():
-        if not key.startswith(prefix) or key[cut - 1 : cut] != ".":
+        if not key.startswith(dotted):
             continue
         index, _, rest = key[cut:].partition(".")
         if index.isdigit():

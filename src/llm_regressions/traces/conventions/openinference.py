@@ -51,7 +51,7 @@ _USAGE_KEYS = (
 
 def matches(span: model.Span) -> bool:
     a = span.attributes
-    return KIND in a or (looks_like_llm(a) and not genai.matches(span))
+    return KIND in a or (not genai.matches(span) and looks_like_llm(a))  # genai's is quicker
 
 
 def looks_like_llm(a: dict[str, Any]) -> bool:
