@@ -81,10 +81,23 @@ def _compile(hint: Any) -> Check:
                 return inside(value) if inside else None
         return [], f"expected {expected}, got {describe(value)}"
 
-    # Types a value may have with nothing inside to check (read by _record)
+    # Read by _record, to take most values without a call: the types a value may have
+    # with nothing inside to check, and the containers that pass when empty
     settled = {typing.get_origin(o) or o for o in options if _inside(o) is None}
     check.kinds = frozenset(t for t in settled if isinstance(t, type))  # type: ignore[attr-defined]
+    check.empties = frozenset(_empty_passes(o) for o in options) - {None}  # type: ignore[attr-defined]
     return check
+
+
+def _empty_passes(hint: Any) -> type | None:
+    """``list`` or ``dict`` when an empty one is a valid ``hint`` (a list, a dict, a
+    TypedDict without required keys), else None."""
+    origin = typing.get_origin(hint) or hint
+    if origin in (list, dict):
+        return origin
+    if typing.is_typeddict(origin) and not origin.__required_keys__:
+        return dict
+    return None
 
 
 def _exact(kinds: frozenset[type], expected: str) -> Check:
@@ -163,13 +176,18 @@ def _record(cls: type) -> Check:
     # needs no look inside (a scalar, a None where allowed) without calling its check.
     names = [name for name, _, _ in checks]
     values_of = attrgetter(*names) if len(names) > 1 else lambda v: [getattr(v, n) for n in names]
-    settled = [(name, check, getattr(check, "kinds", frozenset())) for name, check, _ in checks]
+    nothing: frozenset[type] = frozenset()
+    settled = [
+        (name, check, getattr(check, "kinds", nothing), getattr(check, "empties", nothing))
+        for name, check, _ in checks
+    ]
 
     def check_record(value: Any) -> Problem | None:
         if isinstance(value, dict):
             return check_plain(value)
-        for (name, check, kinds), item in zip(settled, values_of(value), strict=True):
-            if type(item) in kinds:
+        for (name, check, kinds, empties), item in zip(settled, values_of(value), strict=True):
+            kind = type(item)
+            if kind in kinds or (kind in empties and not item):
                 continue
             problem = check(item)
             if problem:
