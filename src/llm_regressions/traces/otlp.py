@@ -41,13 +41,12 @@ def any_value(value: Any) -> Any:
 
 def key_values(items: Any) -> dict[str, Any]:
     found = {}
-    for kv in items or []:
-        if isinstance(kv, dict):
+    for kv in items or ():
+        if type(kv) is dict or isinstance(kv, dict):
             value = kv.get("value")
-            if type(value) is dict and len(value) == 1 and "stringValue" in value:
-                found[kv.get("key")] = value["stringValue"]  # most are: no call for them
-            else:
-                found[kv.get("key")] = any_value(value)
+            # most values are strings: taken without a call
+            text = value.get("stringValue") if type(value) is dict and len(value) == 1 else None
+            found[kv.get("key")] = any_value(value) if text is None else text
     return found
 
 

@@ -194,6 +194,10 @@ _USAGE_RANK = {
     name: (what, rank) for what, names in USAGE_NAMES.items() for rank, name in enumerate(names)
 }
 
+#: Objects that hold counts: the part before the dot of a dotted name (one dot at most).
+_USAGE_DETAILS = frozenset(name.split(".")[0] for name in _USAGE_RANK if "." in name)
+assert all(name.count(".") <= 1 for name in _USAGE_RANK)
+
 
 def usage_from(counts: Any) -> dict[str, int] | None:
     """Token counts in any SDK's vocabulary (nested ``*_details`` objects or dotted
@@ -201,7 +205,7 @@ def usage_from(counts: Any) -> dict[str, int] | None:
     counts = maybe_json(counts)
     if not isinstance(counts, dict):
         return None
-    flat = _flatten(counts)
+    flat = _named_counts(counts)
     found: dict[str, Any] = dict.fromkeys(USAGE_NAMES)
     ranks: dict[str, int] = {}
     for name, value in flat.items():  # a few keys, against dozens of names
@@ -218,14 +222,19 @@ def usage_from(counts: Any) -> dict[str, int] | None:
     return usage(**found)
 
 
-def _flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def _named_counts(counts: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``counts`` named in :data:`USAGE_NAMES`, a nested ``*_details``
+    object's as dotted names (which win over a dotted key of the same name). Only the
+    objects those names go into are looked into: usage objects carry dozens of others."""
     flat: dict[str, Any] = {}
-    for key, value in mapping.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, name + "."))
-        else:
-            flat.setdefault(name, value)
+    for key, value in counts.items():
+        if not isinstance(value, dict):
+            if key in _USAGE_RANK:
+                flat.setdefault(key, value)
+        elif key in _USAGE_DETAILS:
+            for inner, item in value.items():
+                if not isinstance(item, dict):
+                    flat[f"{key}.{inner}"] = item
     return flat
 
 
