@@ -287,6 +287,24 @@ def test_usage_vocabularies_and_finish_reasons():
         usage_from({"inputTokens": 1, "outputTokens": 2, "cachedInputTokens": 1})["cached_tokens"]
         == 1
     )
+    # nested details and dotted keys name the same counts; a nested one wins, whatever the
+    # order; the first name of a kind that holds a number wins; other objects are ignored
+    nested = {"prompt_tokens_details": {"cached_tokens": 3}, "completion_tokens": 9}
+    for counts in (
+        {"prompt_tokens_details.cached_tokens": 1, **nested},
+        {**nested, "prompt_tokens_details.cached_tokens": 1},
+    ):
+        assert usage_from(counts) == {"completion_tokens": 9, "cached_tokens": 3}
+    assert usage_from(
+        {
+            "output_tokens": "x",
+            "completionTokens": "4",
+            "completion_tokens": None,
+            "metadata": {"prompt_tokens": 8, "x": {"total_tokens": 1}},
+            "input_tokens_details": {"cached_tokens": {"n": 2}, "cache_read": 1},
+            "input_token_details": {"cache_read": 5},
+        }
+    ) == {"completion_tokens": 4, "cached_tokens": 5}
     for raw, name in (
         ("end_turn", "stop"),
         ("tool_use", "tool_calls"),
