@@ -2,14 +2,17 @@
 
 For each size, logs in the real formats (tests/monitor_support.py: OTLP JSON lines with
 LLM and tool spans, litellm payloads, Langfuse observations) are written, then scored in
-a fresh process (time and peak RSS), next to a baseline process that only parses every
-line with ``json.loads`` in one process (the least any JSON-lines reader can do). Targets:
+a fresh process (time and peak RSS), next to baseline processes that only parse every
+line in one process: with ``json.loads`` (``parse s``, the standard library) and with the
+parser the readers use (``fast parse s``: msgspec where installed, see
+llm_regressions/traces/jsontext.py), the least any JSON-lines reader can do. Targets:
 100,000 spans under 10 s and 300 MB. Prints figures (``x parse``: wall time over the
-baseline's; ``cpu x``: CPU time of every process over the baseline's, steadier on a
-shared machine; ``us/span``: wall time per span, flat when time grows linearly) and
-asserts nothing. From 32 MB of input the monitor reads in one worker process per core
-(``workers``); ``peak MB`` is then the parent's peak plus each worker's (an upper bound:
-pages a forked worker shares with the parent count twice).
+``json.loads`` baseline's; ``x fast``: over the fast parse's; ``cpu x``: CPU time of
+every process over the ``json.loads`` baseline's, steadier on a shared machine;
+``us/span``: wall time per span, flat when time grows linearly) and asserts nothing.
+From 32 MB of input the monitor reads in one worker process per core (``workers``);
+``peak MB`` is then the parent's peak plus each worker's (an upper bound: pages a forked
+worker shares with the parent count twice).
 
 The records are copies of real exports (about 4.8 KB a span). ``--compact`` writes the
 same records without their optional bulk (litellm's price-map copy and null metadata, the
@@ -59,18 +62,23 @@ def _figures(started: float, cpu: float, spans: int) -> dict:
     }
 
 
-def _parse_only(folder: Path) -> dict:
+def _parse_only(folder: Path, loads) -> dict:
     started, cpu, spans = time.perf_counter(), time.process_time(), 0
     for path in sorted((folder / "logs").iterdir()):
         with path.open(encoding="utf-8") as handle:
             for line in handle:
-                json.loads(line)
+                loads(line)
                 spans += 1
     return _figures(started, cpu, spans)
 
 
 def _child(kind: str, folder: Path) -> None:
-    figures = (_score if kind == "score" else _parse_only)(folder)
+    if kind == "score":
+        figures = _score(folder)
+    else:
+        from llm_regressions.traces import jsontext
+
+        figures = _parse_only(folder, jsontext.loads if kind == "fast" else json.loads)
     figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(figures))
 
@@ -95,18 +103,19 @@ def _generate(folder: Path, spans: int, compact: bool) -> float:
 
 def main(runs: list[tuple[int, bool]]) -> None:
     print(f"{'spans':>9} {'KB/span':>7} {'MB of logs':>10} {'score s':>8} {'parse s':>8} "
-          f"{'x parse':>8} {'cpu x':>6} {'us/span':>8} {'workers':>7} {'peak MB':>8} "
-          f"{'parse MB':>9}")  # fmt: skip
+          f"{'fast parse s':>12} {'x parse':>8} {'x fast':>6} {'cpu x':>6} {'us/span':>8} "
+          f"{'workers':>7} {'peak MB':>8} {'parse MB':>9}")  # fmt: skip
     for size, compact in runs:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             megabytes = _generate(folder, size, compact)
-            score, parse = _run("score", folder), _run("parse", folder)
+            score, parse, fast = (_run(kind, folder) for kind in ("score", "parse", "fast"))
         kilobytes = megabytes * 1024 / score["spans"]
         print(
             f"{score['spans']:>9,} {kilobytes:>7.1f} {megabytes:>10.0f} "
-            f"{score['seconds']:>8.2f} {parse['seconds']:>8.2f} "
+            f"{score['seconds']:>8.2f} {parse['seconds']:>8.2f} {fast['seconds']:>12.2f} "
             f"{score['seconds'] / parse['seconds']:>8.1f} "
+            f"{score['seconds'] / fast['seconds']:>6.1f} "
             f"{score['cpu'] / parse['cpu']:>6.1f} {score['seconds'] / score['spans'] * 1e6:>8.0f} "
             f"{score['workers']:>7} {score['peak_mb'] + score['worker_mb']:>8.0f} "
             f"{parse['peak_mb']:>9.0f}" + ("  compact records" if compact else ""),
