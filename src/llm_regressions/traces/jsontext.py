@@ -15,11 +15,15 @@ import json
 from typing import Any
 
 try:
+    from msgspec import MsgspecError
     from msgspec.json import Decoder
 except ImportError:  # not CPython, or installed without it: the standard library reads
     _decode = None
 else:
     _decode = Decoder().decode
+    #: What msgspec raises for text it refuses (its own errors, not ValueErrors in
+    #: every version; a string holding a lone surrogate is a UnicodeEncodeError).
+    _REFUSED: tuple[type[BaseException], ...] = (MsgspecError, ValueError, RecursionError)
 
 
 def loads(text: str) -> Any:
@@ -27,6 +31,6 @@ def loads(text: str) -> Any:
     if _decode is not None:
         try:
             return _decode(text)
-        except (ValueError, RecursionError):
+        except _REFUSED:
             pass  # NaN, "\ud800", nesting too deep...: read (or refused) as json reads it
     return json.loads(text)
