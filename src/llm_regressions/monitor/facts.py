@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from llm_regressions.casefile.yamlio import dump_line
@@ -178,11 +179,18 @@ def _failing(span: Span, verdict: Any, file: str, output: str | None) -> Failing
         label=verdict.rule.label,
         start_ns=span.start_ns,
         checks=[
-            {"check": c.describe(), "reason": r.reason, "yaml": dump_line({c.name: c.raw_arg})}
+            {"check": _written(c)[0], "reason": r.reason, "yaml": _written(c)[1]}
             for c, r in verdict.failing
         ],
         excerpt=(output or "")[:EXCERPT_CHARS],
     )
+
+
+@lru_cache(maxsize=1024)
+def _written(check: Any) -> tuple[str, str]:
+    """A check as the list shows it and as its YAML line (once per check, not per span:
+    a bad day has thousands of failing spans, and a YAML dump takes some 30 us)."""
+    return check.describe(), dump_line({check.name: check.raw_arg})
 
 
 def apply(run: MonitorRun, fact: Fact) -> None:
