@@ -160,11 +160,13 @@ def _verdict(span: Span, monitors: Monitors, tenant: str, result: Any, file: str
     unjudged = next((v.unjudged for v in verdicts if v.unjudged), None)
     if unjudged:
         return unjudged
-    figures = []
+    figures, failed = [], []
     for verdict in verdicts:
         schema = [o.passed for c, o in verdict.outcomes if o.applicable and c.family == "schema"]
-        figures.append((verdict.rule.rule.name, verdict.passed, len(schema), sum(schema)))
-    failed = [v for v in verdicts if not v.passed]
+        passed = verdict.passed
+        figures.append((verdict.rule.rule.name, passed, len(schema), sum(schema)))
+        if not passed:
+            failed.append(verdict)
     first = _failing(span, failed[0], file, result.output) if failed else None
     return Verdict(figures, [v.rule.label for v in failed], first)
 

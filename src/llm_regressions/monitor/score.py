@@ -28,13 +28,15 @@ PROMPT_VERSION_KEYS = (
 )
 
 
-@dataclass(frozen=True)
+# Not frozen: one of each is built per LLM span, and a frozen dataclass sets each field
+# through a call.
+@dataclass
 class _Request:
     tools: list[Any]
     messages: list[Any]
 
 
-@dataclass(frozen=True)
+@dataclass
 class SpanCase:
     """What checks read from a case, taken from the span (checks needing an expected
     answer are refused when the rules load)."""
