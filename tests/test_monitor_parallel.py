@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from llm_regressions.monitor import parallel, score
+from llm_regressions.monitor import facts, parallel, score
 from llm_regressions.monitor import report as monitor_report
-from llm_regressions.monitor import run as monitor_run
 from llm_regressions.monitor.alerts import evaluate
 from llm_regressions.monitor.load import load_monitors
 from llm_regressions.monitor.run import monitor
@@ -84,7 +83,7 @@ def test_reading_answers_only_gives_the_report_of_whole_spans(
     assert score.answers_only(load_monitors(tmp_path / "monitors.yaml"))
     lean = _section(tmp_path, 1)
     assert request_wanted()  # only while a line is read
-    monkeypatch.setattr(monitor_run, "answers_only", lambda monitors: False)
+    monkeypatch.setattr(facts, "answers_only", lambda monitors: False)
     assert json.dumps(_section(tmp_path, 1)) == json.dumps(lean)
 
 

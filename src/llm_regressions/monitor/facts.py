@@ -15,18 +15,20 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from llm_regressions.casefile.yamlio import dump_line
 from llm_regressions.monitor.load import Monitors
 from llm_regressions.monitor.score import (
+    answers_only,
     matches,
     score_span,
     span_case,
     span_result,
     tenant_of,
 )
-from llm_regressions.monitor.stream import Unreadable
+from llm_regressions.monitor.stream import Unreadable, read_spans
 from llm_regressions.monitor.windows import Windows, non_ascii
 from llm_regressions.traces.model import TOOL, Span
 
@@ -181,8 +183,9 @@ def _failing(span: Span, verdict: Any, file: str, output: str | None) -> Failing
         label=verdict.rule.label,
         start_ns=span.start_ns,
         checks=[
-            {"check": _written(c)[0], "reason": r.reason, "yaml": _written(c)[1]}
+            {"check": described, "reason": r.reason, "yaml": line}
             for c, r in verdict.failing
+            for described, line in (_written(c),)
         ],
         excerpt=(output or "")[:EXCERPT_CHARS],
     )
@@ -193,6 +196,13 @@ def _written(check: Any) -> tuple[str, str]:
     """A check as the list shows it and as its YAML line (once per check, not per span:
     a bad day has thousands of failing spans, and a YAML dump takes some 30 us)."""
     return check.describe(), dump_line({check.name: check.raw_arg})
+
+
+def add_file(run: MonitorRun, path: Path, monitors: Monitors, sample: float) -> None:
+    """Read and score one file in this process, adding its spans' facts to ``run``."""
+    file = str(path)
+    for span in read_spans(path, run.unreadable, answers_only(monitors)):
+        apply(run, fact_of(span, monitors, sample, file))
 
 
 def apply(run: MonitorRun, fact: Fact) -> None:

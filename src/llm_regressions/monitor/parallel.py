@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llm_regressions.monitor.facts import Fact, MonitorRun, apply, fact_of
+from llm_regressions.monitor.facts import Fact, MonitorRun, add_file, apply, fact_of
 from llm_regressions.monitor.judge import judged
 from llm_regressions.monitor.load import Monitors, load_monitors
 from llm_regressions.monitor.score import answers_only
-from llm_regressions.monitor.stream import WAYS, Unreadable, is_json_lines, read_lines, read_spans
+from llm_regressions.monitor.stream import WAYS, Unreadable, is_json_lines, read_lines
 
 #: Input below this size is read by one process (starting workers would not pay).
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
@@ -103,8 +103,7 @@ def read_into(
                 run.files += 1
                 place = _File()
             if future is None:
-                for span in read_spans(unit.path, run.unreadable, answers_only(monitors)):
-                    apply(run, fact_of(span, monitors, sample, str(unit.path)))
+                add_file(run, unit.path, monitors, sample)
             else:
                 _merge(run, unit, future.result(), place, (monitors, sample))
     finally:

@@ -16,10 +16,8 @@ from pathlib import Path
 
 from llm_regressions.diagnose.trace_clusters import TRACE_SUFFIXES, trace_files
 from llm_regressions.monitor import parallel
-from llm_regressions.monitor.facts import MonitorRun, apply, fact_of
+from llm_regressions.monitor.facts import MonitorRun, add_file
 from llm_regressions.monitor.load import Monitors
-from llm_regressions.monitor.score import answers_only
-from llm_regressions.monitor.stream import read_spans
 from llm_regressions.monitor.windows import Windows
 
 #: Allocations between two young-generation collections during the pass.
@@ -70,10 +68,7 @@ def _monitor(
             return run
         run.notes.append(f"read in one process: no worker process could start ({problem})")
         run.workers = 1
-    lean = answers_only(monitors)
     for path in found:
         run.files += 1
-        file = str(path)
-        for span in read_spans(path, run.unreadable, lean):
-            apply(run, fact_of(span, monitors, sample, file))
+        add_file(run, path, monitors, sample)
     return run
