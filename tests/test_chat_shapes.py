@@ -569,3 +569,31 @@ def test_tool_definitions_keep_strict_mode():
     tool = openai_tool({"name": "f", "parameters": {"type": "object"}, "strict": True})
     assert tool["function"]["strict"] is True
     assert "strict" not in openai_tool({"name": "f", "strict": False})["function"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "Order A-1 ships Monday.",
+        "",
+        "   ",
+        '{"answer": "A-1"}',
+        '"quoted"',
+        '[{"type": "text", "text": "from blocks"}]',
+        '  [{"type": "text", "text": "after spaces"}]',
+        "[not json",
+        '["a", "b"]',
+        "[1, 2]",
+    ],
+)
+def test_a_plain_assistant_message_reads_as_the_general_path_does(content):
+    # {"role": "assistant", "content": text} takes a shortcut in answer(); a third key
+    # that adds nothing ("tool_calls": null) sends the same message the general way
+    lost_fast: list[str] = []
+    lost_general: list[str] = []
+    fast = answer({"role": "assistant", "content": content}, lost_fast.append)
+    general = answer({"role": "assistant", "content": content, "tool_calls": None},
+                     lost_general.append)  # fmt: skip
+    assert fast == general
+    assert lost_fast == lost_general
+    assert answer(json.dumps({"role": "assistant", "content": content})) == general

@@ -220,8 +220,10 @@ def _append(found: list[Message], message: Message) -> None:
 def _tool_definition(item: dict[str, Any]) -> dict[str, Any] | None:
     """LangChain's Langfuse callback records the offered tools as input entries
     ``{"role": "tool", "content": {"type": "function", "function": {...}}}``."""
+    if item.get("role") != "tool" or item.get("tool_call_id"):
+        return None
     content = maybe_json(item.get("content"))
-    if item.get("role") != "tool" or not isinstance(content, dict) or item.get("tool_call_id"):
+    if not isinstance(content, dict):
         return None
     if content.get("type") == "function" or ("name" in content and "parameters" in content):
         return openai_tool(content)
@@ -251,7 +253,8 @@ def _message(item: dict[str, Any], lose: Lose) -> list[Message]:
 
 def _with_content(role: str, item: dict[str, Any], lose: Lose) -> list[Message]:
     raw = item.get("content")
-    content = maybe_json(raw)
+    # only a list of blocks is read from JSON text (other text stays as it was sent)
+    content = maybe_json(raw) if isinstance(raw, str) and raw.lstrip()[:1] == "[" else raw
     results: list[Message] = []
     calls = _tool_calls(item)
     if isinstance(content, list) and all(_is_block(b) for b in content):
@@ -486,6 +489,8 @@ def answer(value: Any, lose: Lose = _ignore) -> Answer:
         return Answer()
     if isinstance(value, str):
         return Answer(text=value)
+    if type(value) is dict and len(value) == 2 and _plain_text(value):
+        return Answer(text=value["content"])  # what the general reading below gives
     if isinstance(value, list):
         return _from_messages(value, lose)
     if not isinstance(value, dict):
@@ -495,6 +500,16 @@ def answer(value: Any, lose: Lose = _ignore) -> Answer:
             return read(value, lose)
     lose("output object read as JSON text (shape not recognised)")
     return Answer(text=json.dumps(value, ensure_ascii=False))
+
+
+def _plain_text(message: dict[str, Any]) -> bool:
+    """``{"role": "assistant", "content": "text"}``, the most common recorded output
+    (Langfuse's OpenAI integration...): its answer is its text, nothing else. Text that
+    may be a JSON list of content blocks is not plain."""
+    content = message.get("content")
+    return (
+        message.get("role") == "assistant" and type(content) is str and content.lstrip()[:1] != "["
+    )
 
 
 def _from_messages(items: list[Any], lose: Lose) -> Answer:

@@ -80,7 +80,10 @@ def read(documents_: list[Any]) -> Trace:
     only = traces[0] if len(traces) == 1 else {}
     spans = []
     for index, raw in enumerate(observations):
-        obs = {k: decoded_json(v) if k in _JSON_FIELDS else v for k, v in raw.items()}
+        obs = dict(raw)
+        for key in _JSON_FIELDS:
+            if key in obs:
+                obs[key] = decoded_json(obs[key])
         spans.append(_span(obs, by_id.get(str(obs.get("traceId")), only), index))
     trace = Trace(TRPC if trpc else shape, spans)
     trace.missing_content = _missing_content(spans, shape)
