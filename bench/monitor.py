@@ -5,7 +5,7 @@ LLM and tool spans, litellm payloads, Langfuse observations) are written, then s
 a fresh process (time and peak RSS), next to baseline processes that only parse every
 line in one process: with ``json.loads`` (``parse s``, the standard library) and with the
 parser the readers use (``fast parse s``: msgspec where installed, see
-llm_regressions/traces/jsontext.py), the least any JSON-lines reader can do. Targets:
+llm_regressions/jsontext.py), the least any JSON-lines reader can do. Targets:
 100,000 spans under 10 s and 300 MB. Prints figures (``x parse``: wall time over the
 ``json.loads`` baseline's; ``x fast``: over the fast parse's; ``cpu x``: CPU time of
 every process over the ``json.loads`` baseline's, steadier on a shared machine;
@@ -76,7 +76,7 @@ def _child(kind: str, folder: Path) -> None:
     if kind == "score":
         figures = _score(folder)
     else:
-        from llm_regressions.traces import jsontext
+        from llm_regressions import jsontext
 
         figures = _parse_only(folder, jsontext.loads if kind == "fast" else json.loads)
     figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -16,6 +16,8 @@ from llm_regressions.traces.shapes import (
     usage_from,
 )
 
+DATA = Path(__file__).parent / "data"
+
 
 def roles(value, lost=None):
     return [m["role"] for m in messages(value, (lost if lost is not None else []).append).messages]
@@ -337,7 +339,7 @@ def test_text_results_chunk_finish_reasons_and_json_text_kept_as_sent():
 
 # -- real provider bodies (tests/data/provider-bodies, see PROVENANCE.md) ------------
 
-BODIES = Path(__file__).parent / "data" / "provider-bodies"
+BODIES = DATA / "provider-bodies"
 
 
 def _interactions(name: str) -> list[tuple[dict, dict]]:
@@ -597,3 +599,65 @@ def test_a_plain_assistant_message_reads_as_the_general_path_does(content):
     assert fast == general
     assert lost_fast == lost_general
     assert answer(json.dumps({"role": "assistant", "content": content})) == general
+
+
+def test_plain_answers_read_as_the_general_path_reads_them_in_every_real_export(monkeypatch):
+    # _plain_answer skips the general message reading for assistant messages that hold
+    # only text: every real export must read to the same calls with the shortcut off
+    from llm_regressions.traces import chat
+    from llm_regressions.traces.detect import read_trace
+    from llm_regressions.traces.errors import TraceError
+
+    files = sorted(p for p in (DATA / "traces").rglob("*") if p.suffix in (".json", ".jsonl"))
+    shortcut = chat._plain_answer
+    taken = []
+
+    def counted(message):
+        plain = shortcut(message)
+        taken.extend([plain] if plain is not None else [])
+        return plain
+
+    def calls(path):
+        try:
+            return [span.llm for span in read_trace(path).spans]
+        except TraceError as exc:
+            return str(exc)
+
+    monkeypatch.setattr(chat, "_plain_answer", counted)
+    fast = {path: calls(path) for path in files}
+    monkeypatch.setattr(chat, "_plain_answer", lambda message: None)
+    general = {path: calls(path) for path in files}
+    assert fast == general
+    assert len(taken) >= 20  # the shortcut is taken on real exports, not only in theory
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("finish_reason", "length"),
+        ("stop_reason", "max_tokens"),
+        ("usage", {"prompt_tokens": 3, "completion_tokens": 2}),
+        ("usage_metadata", {"input_tokens": 3, "output_tokens": 2}),
+        ("response_metadata", {"model_name": "gpt-4o", "finish_reason": "length"}),
+        ("model", "gpt-4o"),
+        ("tool_calls", [{"id": "c1", "function": {"name": "f", "arguments": "{}"}}]),
+        ("additional_kwargs", {"tool_calls": [{"id": "c2", "function": {"name": "g"}}]}),
+        ("parts", [{"type": "text", "content": "from parts"}]),
+        ("type", "message"),
+        ("toolName", "lookup"),
+        ("toolCallId", "c3"),
+        ("name", "helper"),
+        ("function_call", None),
+        ("provider_specific_fields", {"refusal": None}),
+    ],
+)
+def test_an_assistant_message_with_more_than_text_reads_as_the_general_path_does(
+    monkeypatch, key, value
+):
+    from llm_regressions.traces import chat
+
+    message = {"role": "assistant", "content": "Hello", key: value}
+    completion = {"choices": [{"message": message}]}
+    fast = (answer(message), answer(completion))
+    monkeypatch.setattr(chat, "_plain_answer", lambda message: None)
+    assert fast == (answer(message), answer(completion))

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from llm_regressions.traces import jsontext
+from llm_regressions import jsontext
 
 TEXTS = [
     '{"a": 1, "b": [true, false, null], "c": {"d": "e"}}',

@@ -3,12 +3,12 @@ deep comparison with the case's expected output."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from llm_regressions import jsontext
 from llm_regressions.checks.base import Check, CheckArgsError, CheckResult, same_json
 from llm_regressions.checks.schemas import schema_problem
 from llm_regressions.replay import ReplayResult
@@ -29,7 +29,7 @@ def parse_json(text: str | None, allow_code_fence: bool = False) -> tuple[Any, s
         fenced = _FENCE.match(text)
         text = fenced.group(1) if fenced else text
     try:
-        return json.loads(text), None
+        return jsontext.loads(text), None  # json.loads' values and errors, faster
     except ValueError as exc:
         return None, f"output is not valid JSON: {exc}"
 

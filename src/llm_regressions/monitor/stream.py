@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from llm_regressions.traces import detect, jsontext, reading
+from llm_regressions import jsontext
+from llm_regressions.traces import detect, reading
 from llm_regressions.traces.errors import Declined, TraceError
 from llm_regressions.traces.model import Span
 from llm_regressions.traces.typecheck import check_spans

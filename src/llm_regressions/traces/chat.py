@@ -489,8 +489,8 @@ def answer(value: Any, lose: Lose = _ignore) -> Answer:
         return Answer()
     if isinstance(value, str):
         return Answer(text=value)
-    if type(value) is dict and len(value) == 2 and _plain_text(value):
-        return Answer(text=value["content"])  # what the general reading below gives
+    if type(value) is dict and len(value) == 2 and (plain := _plain_answer(value)) is not None:
+        return plain  # {role, content}: no recogniser below takes it before _from_message
     if isinstance(value, list):
         return _from_messages(value, lose)
     if not isinstance(value, dict):
@@ -502,14 +502,28 @@ def answer(value: Any, lose: Lose = _ignore) -> Answer:
     return Answer(text=json.dumps(value, ensure_ascii=False))
 
 
-def _plain_text(message: dict[str, Any]) -> bool:
-    """``{"role": "assistant", "content": "text"}``, the most common recorded output
-    (Langfuse's OpenAI integration...): its answer is its text, nothing else. Text that
-    may be a JSON list of content blocks is not plain."""
+#: What the general reading of a message looks at besides its role and content.
+_READ_KEYS = frozenset(
+    ("lc", "kwargs", "type", "parts", "tool_calls", "additional_kwargs", "name", "id")
+    + ("tool_call_id", "toolName", "toolCallId", "finish_reason", "stop_reason")
+    + ("response_metadata", "usage_metadata", "usage", "model")
+)
+
+
+def _plain_answer(message: dict[str, Any]) -> Answer | None:
+    """The answer of an assistant message that holds text and nothing the general
+    reading looks at (``tool_calls: null`` aside): the most common recorded output
+    (OpenAI's chat message, Langfuse's OpenAI integration), read without building a
+    chat. Text that may be a JSON list of content blocks is not plain. None otherwise."""
     content = message.get("content")
-    return (
-        message.get("role") == "assistant" and type(content) is str and content.lstrip()[:1] != "["
-    )
+    if message.get("role") != "assistant" or type(content) is not str:
+        return None
+    if content.lstrip()[:1] == "[":
+        return None
+    for key in message:
+        if key in _READ_KEYS and (key != "tool_calls" or message[key] is not None):
+            return None
+    return Answer(text=content)
 
 
 def _from_messages(items: list[Any], lose: Lose) -> Answer:
@@ -529,6 +543,9 @@ def _from_messages(items: list[Any], lose: Lose) -> Answer:
 def _from_message(message: dict[str, Any], lose: Lose) -> Answer:
     if message.get("lc") == 1 and isinstance(message.get("kwargs"), dict):
         message = message["kwargs"]  # a LangChain message, serialised
+    plain = _plain_answer(message)
+    if plain is not None:
+        return plain
     found = _from_messages([{"role": "assistant", **message}], lose)
     meta = (
         message.get("response_metadata")

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from llm_regressions import jsontext
 from llm_regressions.traces import (
     console,
-    jsontext,
     langfuse,
     langsmith,
     litellm_payload,

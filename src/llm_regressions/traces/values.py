@@ -1,7 +1,7 @@
 """Scalar conversions shared by the readers: JSON in a string, flattened indexed
 attributes, numbers recorded as strings, and timestamps.
 
-Trace text is data: JSON is parsed (:func:`.jsontext.loads`), never evaluated.
+Trace text is data: JSON is parsed (:func:`llm_regressions.jsontext.loads`), never evaluated.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from llm_regressions.traces.jsontext import loads
+from llm_regressions.jsontext import loads
 
 #: What str.strip() removes (no character above U+3000 is whitespace), and what a JSON
 #: object, array or quoted string starts with.

@@ -1,4 +1,5 @@
-"""JSON text -> Python values for the trace readers, exactly as :func:`json.loads` reads it.
+"""JSON text -> Python values, exactly as :func:`json.loads` reads it, faster: for the
+trace readers and the checks that parse an answer (the monitor runs them per span).
 
 Parsing is a large share of reading production traces (a span is kilobytes of JSON, often
 with JSON text inside). msgspec's decoder parses it more than twice as fast; where it is
