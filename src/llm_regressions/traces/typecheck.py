@@ -85,6 +85,8 @@ def _compile(hint: Any) -> Check:
     settled = {typing.get_origin(o) or o for o in options if _inside(o) is None}
     check.kinds = frozenset(t for t in settled if isinstance(t, type))  # type: ignore[attr-defined]
     check.empties = frozenset(_empty_passes(o) for o in options) - {None}  # type: ignore[attr-defined]
+    alone = [o for o in options if o is not type(None)]
+    check.alone = alone[0] if len(alone) == 1 else None  # type: ignore[attr-defined]
     return check
 
 
@@ -159,6 +161,7 @@ def _each(check: Check, entries: Callable[[Any], Iterable[tuple[Any, Any]]], par
     return check_each
 
 
+@cache
 def _record(cls: type) -> Check:
     """A dataclass (an instance, or its fields as a dict) or a TypedDict."""
     hints = typing.get_type_hints(cls)
@@ -195,6 +198,7 @@ def _record(cls: type) -> Check:
             return check_plain(value)
         return check_instance(value)
 
+    check_record.instance = check_instance  # type: ignore[attr-defined]  # see _instance_check
     return check_record
 
 
@@ -202,24 +206,37 @@ def _instance_check(checks: list[tuple[str, Check]]) -> Check:
     """The check of a dataclass instance's fields, written out field by field as one
     function (as :mod:`dataclasses` writes ``__init__``): a loop over the fields cost a
     twentieth of reading a production span. A value whose type needs no look inside (a
-    scalar, a None where allowed, an empty list...) passes without calling its check."""
+    scalar, a None where allowed, an empty list, a finite float, one of a Literal's
+    strings) passes without a call; an optional dataclass goes straight to its fields."""
     nothing: frozenset[type] = frozenset()
     env: dict[str, Any] = {}
     lines = ["def check_instance(value):"]
     for index, (name, check) in enumerate(checks):
         assert name.isidentifier()  # a field of the model's own dataclasses
         env[f"check_{index}"] = check
-        env[f"kinds_{index}"] = getattr(check, "kinds", nothing)
-        env[f"empties_{index}"] = getattr(check, "empties", nothing)
-        lines += [
-            f"    item = value.{name}",
-            "    kind = type(item)",
-            f"    if kind not in kinds_{index} and (kind not in empties_{index} or item):",
-            f"        problem = check_{index}(item)",
-            "        if problem:",
-            f"            problem[0].append('.{name}')",
-            "            return problem",
-        ]
+        env[f"kinds_{index}"] = kinds = getattr(check, "kinds", nothing)
+        env[f"empties_{index}"] = empties = getattr(check, "empties", nothing)
+        passes = f"kind in kinds_{index}" if kinds else "False"
+        if empties:
+            passes += f" or (kind in empties_{index} and not item)"
+        alone = getattr(check, "alone", None)  # the one type the field has besides None
+        if alone is float:
+            passes += " or (kind is float and item - item == 0)"  # not inf, not NaN
+        elif typing.get_origin(alone) is Literal and all(
+            isinstance(v, str) for v in typing.get_args(alone)
+        ):
+            env[f"allowed_{index}"] = frozenset(typing.get_args(alone))
+            passes += f" or (kind is str and item in allowed_{index})"
+        found = ["        if problem:", f"            problem[0].append('.{name}')"]
+        found += ["            return problem"]
+        lines += [f"    item = value.{name}", "    kind = type(item)"]
+        if dataclasses.is_dataclass(alone):
+            env[f"record_{index}"], env[f"fields_{index}"] = alone, _record(alone).instance
+            lines += [f"    if kind is record_{index}:", f"        problem = fields_{index}(item)"]
+            lines += [*found, f"    elif not ({passes}):"]
+        else:
+            lines += [f"    if not ({passes}):"]
+        lines += [f"        problem = check_{index}(item)", *found]
     lines.append("    return None")
     exec(compile("\n".join(lines), f"<typecheck of {len(checks)} fields>", "exec"), env)
     return env["check_instance"]
