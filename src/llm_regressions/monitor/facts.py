@@ -29,7 +29,7 @@ from llm_regressions.monitor.score import (
     tenant_of,
 )
 from llm_regressions.monitor.stream import Unreadable, read_spans
-from llm_regressions.monitor.windows import Windows, non_ascii
+from llm_regressions.monitor.windows import Windows, non_ascii, tokens_of
 from llm_regressions.traces.model import TOOL, Span
 
 #: Failing spans kept for the list (all are counted).
@@ -73,10 +73,19 @@ class MonitorRun:
     workers: int = 1  # processes that read the input
 
 
+def _pickled_as_tuple(fact: tuple) -> tuple:
+    """How a fact travels from a worker process: its class and its values, rebuilt by
+    ``tuple.__new__`` (a NamedTuple's own pickling calls two Python functions per fact:
+    a third of the parent's time went to reading facts back)."""
+    return tuple.__new__, (type(fact), tuple(fact))
+
+
 class ToolFact(NamedTuple):
     start_ns: int
     name: str
     ok: bool
+
+    __reduce__ = _pickled_as_tuple
 
 
 class Verdict(NamedTuple):
@@ -87,6 +96,8 @@ class Verdict(NamedTuple):
     failed_labels: list[str]
     failing: Failing | None
 
+    __reduce__ = _pickled_as_tuple
+
 
 class LlmFact(NamedTuple):
     start_ns: int
@@ -94,10 +105,12 @@ class LlmFact(NamedTuple):
     model: str
     chars: tuple[int, int] | None  # (non-ASCII characters, characters) of the answer
     latency_ms: float | None
-    usage: dict[str, int] | None
+    tokens: int  # windows.tokens_of(usage)
     cost_usd: float | None
     #: None: no rule matched; a string: why a judge call was not sent (not scored).
     verdict: Verdict | str | None
+
+    __reduce__ = _pickled_as_tuple
 
 
 Fact = str | ToolFact | LlmFact
@@ -148,7 +161,7 @@ def _llm_fact(span: Span, monitors: Monitors, file: str) -> LlmFact:
     output = result.output
     chars = (non_ascii(output), len(output)) if output else None
     figures = (span.start_ns, tenant, result.model or "unknown", chars, result.latency_ms,
-               result.usage, result.cost_usd)  # fmt: skip
+               tokens_of(result.usage), result.cost_usd)  # fmt: skip
     return LlmFact(*figures, _verdict(span, monitors, tenant, result, file))
 
 
@@ -220,7 +233,7 @@ def apply(run: MonitorRun, fact: Fact) -> None:
 
 def _apply_llm(run: MonitorRun, fact: LlmFact) -> None:
     window = run.windows.at(fact.start_ns)
-    window.add_llm(fact.tenant, fact.model, fact.chars, fact.latency_ms, fact.usage,
+    window.add_llm(fact.tenant, fact.model, fact.chars, fact.latency_ms, fact.tokens,
                    fact.cost_usd)  # fmt: skip
     verdict = fact.verdict
     if verdict is None:

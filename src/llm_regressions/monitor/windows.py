@@ -52,14 +52,14 @@ class Window:
     chars: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
 
     def add_llm(
-        self, tenant: str, model: str, chars: tuple[int, int] | None, latency, usage, cost
+        self, tenant: str, model: str, chars: tuple[int, int] | None, latency, tokens: int, cost
     ) -> None:
         """One LLM span's operational figures (whether or not a rule scored it); ``chars``:
-        its answer's non-ASCII characters and length (None: no answer)."""
+        its answer's non-ASCII characters and length (None: no answer); ``tokens``: see
+        :func:`tokens_of`."""
         self.spans += 1
         if latency is not None:
             self.latencies.append(latency)
-        tokens = int((usage or {}).get("total_tokens") or _sum_tokens(usage))
         self.tokens += tokens
         self.cost_usd += cost or 0.0
         totals = self.tenants[tenant]
@@ -123,9 +123,12 @@ class Window:
         }
 
 
-def _sum_tokens(usage: dict[str, int] | None) -> int:
+def tokens_of(usage: dict[str, int] | None) -> int:
+    """The tokens a call used: its total, else its parts added up (0: none recorded)."""
     if not usage:
         return 0
+    if usage.get("total_tokens"):
+        return int(usage["total_tokens"])
     return sum(
         int(usage.get(k) or 0)
         for k in ("prompt_tokens", "completion_tokens", "input_tokens", "output_tokens")
