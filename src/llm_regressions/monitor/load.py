@@ -8,8 +8,11 @@ what a production span does not have are refused here, by name and line.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 from pydantic import ValidationError
 
@@ -30,20 +33,48 @@ from llm_regressions.monitor.rules import MonitorFile, Rule, known_field_names
 NEEDS_CASE = {"matches_expected": "needs a case's expected output; production spans have none"}
 
 
+#: A compiled glob: whether a text matches it (as ``fnmatch.fnmatchcase`` says).
+Glob = Callable[[str], bool]
+
+
 @dataclass
 class LoadedRule:
-    """A rule with its checks compiled; ``line`` locates it in the file."""
+    """A rule with its checks and its match's globs compiled (it is matched against
+    every span); ``line`` locates it in the file."""
 
     rule: Rule
     checks: list[Check]
     line: int
+    #: The globs of the match's fields (None: left out, matches everything).
+    model: Glob | None = field(init=False)
+    span_name: Glob | None = field(init=False)
+    prompt_version: Glob | None = field(init=False)
+    tenant: Glob | None = field(init=False)
+    attributes: list[tuple[str, Glob]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        match = self.rule.match
+        self.model, self.span_name = glob(match.model), glob(match.span_name)
+        self.prompt_version, self.tenant = glob(match.prompt_version), glob(match.tenant)
+        self.attributes = [(key, glob(pattern)) for key, pattern in match.attributes.items()]
 
     @property
     def label(self) -> str:
         return self.rule.label or self.rule.name
 
-    def pattern_ok(self, pattern: str | None, value: str | None) -> bool:
-        return pattern is None or (value is not None and fnmatch.fnmatchcase(value, pattern))
+
+@overload
+def glob(pattern: str) -> Glob: ...
+@overload
+def glob(pattern: None) -> None: ...
+def glob(pattern: str | None) -> Glob | None:
+    """``pattern`` compiled: text without ``*``, ``?`` or ``[`` only matches itself."""
+    if pattern is None:
+        return None
+    if not any(wildcard in pattern for wildcard in "*?["):
+        return pattern.__eq__
+    match = re.compile(fnmatch.translate(pattern)).match
+    return lambda text: match(text) is not None
 
 
 @dataclass

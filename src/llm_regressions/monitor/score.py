@@ -110,25 +110,24 @@ def prompt_version_of(span: Span) -> str | None:
 
 
 def matches(rule: LoadedRule, span: Span, tenant: str) -> bool:
-    """Every field of the rule's ``match:`` holds for the span."""
-    match, call = rule.rule.match, span.llm
+    """Every field of the rule's ``match:`` holds for the span (a field left out matches
+    everything: nothing is looked at for it, this runs per span and rule)."""
+    call = span.llm
     assert call is not None
-    if match.model is not None and not any(
-        rule.pattern_ok(match.model, m) for m in (call.request_model, call.response_model) if m
-    ):
+    model, asked, answered = rule.model, call.request_model, call.response_model
+    if model is not None and not ((asked and model(asked)) or (answered and model(answered))):
         return False
-    # (a field left out matches everything: no call for it, this runs per span and rule)
-    if match.span_name is not None and not rule.pattern_ok(match.span_name, span.name):
+    if rule.span_name is not None and not rule.span_name(span.name):
         return False
-    if match.tenant is not None and not rule.pattern_ok(match.tenant, tenant):
+    if rule.tenant is not None and not rule.tenant(tenant):
         return False
-    if match.prompt_version is not None and not rule.pattern_ok(
-        match.prompt_version, prompt_version_of(span)
-    ):
-        return False
-    return not match.attributes or all(
-        key in span.attributes and rule.pattern_ok(pattern, str(span.attributes[key]))
-        for key, pattern in match.attributes.items()
+    if rule.prompt_version is not None:
+        version = prompt_version_of(span)
+        if version is None or not rule.prompt_version(version):
+            return False
+    attributes = span.attributes
+    return all(
+        key in attributes and matched(str(attributes[key])) for key, matched in rule.attributes
     )
 
 
