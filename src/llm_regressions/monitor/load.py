@@ -46,11 +46,11 @@ class LoadedRule:
     checks: list[Check]
     line: int
     #: The globs of the match's fields (None: left out, matches everything).
-    model: Glob | None = field(init=False)
-    span_name: Glob | None = field(init=False)
-    prompt_version: Glob | None = field(init=False)
-    tenant: Glob | None = field(init=False)
-    attributes: list[tuple[str, Glob]] = field(init=False)
+    model: Glob | None = field(init=False, repr=False, compare=False)
+    span_name: Glob | None = field(init=False, repr=False, compare=False)
+    prompt_version: Glob | None = field(init=False, repr=False, compare=False)
+    tenant: Glob | None = field(init=False, repr=False, compare=False)
+    attributes: list[tuple[str, Glob]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         match = self.rule.match
