@@ -588,17 +588,21 @@ def test_tool_definitions_keep_strict_mode():
         "[1, 2]",
     ],
 )
-def test_a_plain_assistant_message_reads_as_the_general_path_does(content):
-    # {"role": "assistant", "content": text} takes a shortcut in answer(); a third key
-    # that adds nothing ("tool_calls": null) sends the same message the general way
+def test_a_plain_assistant_message_reads_as_the_general_path_does(monkeypatch, content):
+    # {"role": "assistant", "content": text} (and with "tool_calls": null) takes the
+    # _plain_answer shortcut; with it turned off, the general path must read the same
+    from llm_regressions.traces import chat
+
+    plain = {"role": "assistant", "content": content}
     lost_fast: list[str] = []
+    fast = answer(plain, lost_fast.append)
+    assert answer({**plain, "tool_calls": None}) == fast
+    monkeypatch.setattr(chat, "_plain_answer", lambda message: None)
     lost_general: list[str] = []
-    fast = answer({"role": "assistant", "content": content}, lost_fast.append)
-    general = answer({"role": "assistant", "content": content, "tool_calls": None},
-                     lost_general.append)  # fmt: skip
+    general = answer(plain, lost_general.append)
     assert fast == general
     assert lost_fast == lost_general
-    assert answer(json.dumps({"role": "assistant", "content": content})) == general
+    assert answer(json.dumps(plain)) == general
 
 
 def test_plain_answers_read_as_the_general_path_reads_them_in_every_real_export(monkeypatch):

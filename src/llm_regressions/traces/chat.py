@@ -254,7 +254,7 @@ def _message(item: dict[str, Any], lose: Lose) -> list[Message]:
 def _with_content(role: str, item: dict[str, Any], lose: Lose) -> list[Message]:
     raw = item.get("content")
     # only a list of blocks is read from JSON text (other text stays as it was sent)
-    content = maybe_json(raw) if isinstance(raw, str) and raw.lstrip()[:1] == "[" else raw
+    content = maybe_json(raw) if isinstance(raw, str) and _may_list_blocks(raw) else raw
     results: list[Message] = []
     calls = _tool_calls(item)
     if isinstance(content, list) and all(_is_block(b) for b in content):
@@ -276,6 +276,11 @@ def _with_content(role: str, item: dict[str, Any], lose: Lose) -> list[Message]:
         results and content is None and not calls
     )
     return ([clean(message)] if keep else []) + results
+
+
+def _may_list_blocks(text: str) -> bool:
+    """Whether JSON text could be a list (of content blocks): it starts with ``[``."""
+    return text.lstrip()[:1] == "["
 
 
 def _is_block(value: Any) -> bool:
@@ -489,8 +494,6 @@ def answer(value: Any, lose: Lose = _ignore) -> Answer:
         return Answer()
     if isinstance(value, str):
         return Answer(text=value)
-    if type(value) is dict and len(value) == 2 and (plain := _plain_answer(value)) is not None:
-        return plain  # {role, content}: no recogniser below takes it before _from_message
     if isinstance(value, list):
         return _from_messages(value, lose)
     if not isinstance(value, dict):
@@ -518,7 +521,7 @@ def _plain_answer(message: dict[str, Any]) -> Answer | None:
     content = message.get("content")
     if message.get("role") != "assistant" or type(content) is not str:
         return None
-    if content.lstrip()[:1] == "[":
+    if _may_list_blocks(content):
         return None
     for key in message:
         if key in _READ_KEYS and (key != "tool_calls" or message[key] is not None):
