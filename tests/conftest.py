@@ -28,6 +28,20 @@ checks:
 """
 
 
+#: No test here takes a minute; one that hangs (a lost wakeup, a call nobody answers)
+#: fails after this long with its stack, instead of stalling the run and CI.
+HANG_SECONDS = 300
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test gets pytest-timeout's limit (a test's own timeout mark or
+    ``--timeout`` wins); without pytest-timeout installed, nothing changes."""
+    if not config.pluginmanager.hasplugin("timeout") or config.getoption("timeout"):
+        return
+    for item in items:
+        item.add_marker(pytest.mark.timeout(HANG_SECONDS))
+
+
 @pytest.fixture
 def write_case(pytester: pytest.Pytester):
     """Write a case file under ``regressions/`` and return its path.

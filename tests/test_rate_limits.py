@@ -6,6 +6,7 @@ Provider faults that waiting cannot fix are named for what they are."""
 from __future__ import annotations
 
 import asyncio
+import random
 
 import pytest
 
@@ -206,6 +207,90 @@ def test_a_pause_holds_every_call_of_the_model_and_counts_once():
         await limit.acquire()
         assert loop.time() - started >= 0.19
         assert limit.stats().waited_s == pytest.approx(0.2, abs=0.01)
+
+    asyncio.run(scenario())
+
+
+class TickingClock:
+    """Time that moves on at every reading, as on a loaded machine: whatever the
+    limiter decides from two readings may see a pause end in between."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+@pytest.mark.parametrize("readings", range(1, 9))
+def test_a_pause_that_ends_between_two_clock_readings_still_wakes_the_waiter(readings):
+    # The pause ends ``readings`` clock readings from now: every alignment of its end
+    # with the limiter's own readings (one of them once lost the waiter for good).
+    async def scenario() -> None:
+        limit = ModelLimit(MODEL, 2, TickingClock(0.001))
+        limit.pause(0.001 * readings)
+        await asyncio.wait_for(limit.acquire(), 2.0)
+        assert limit.in_flight == 1
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_every_waiting_call_is_served_whatever_the_providers_answers(seed):
+    # Many calls on one model, answered at random: successes, 429s with and without a
+    # wait, other failures, retried 429s ahead of the queue. Every call ends and every
+    # slot comes back.
+    rng = random.Random(seed)
+
+    async def call(limit: ModelLimit) -> None:
+        first = False
+        while True:
+            sent_in = await limit.acquire(first)
+            await asyncio.sleep(rng.random() * 0.002)
+            outcome = rng.random()
+            if outcome < 0.25:
+                limit.rejected(sent_in, rng.choice([None, 0.001, 0.005]))
+                first = True
+                continue
+            if outcome < 0.35:
+                limit.release()
+            else:
+                limit.succeeded()
+            return
+
+    async def scenario() -> None:
+        limit = ModelLimit(MODEL, 8, TickingClock(0.0003))
+        calls = [call(limit) for _ in range(200)]
+        await asyncio.wait_for(asyncio.gather(*calls), 20.0)
+        assert limit.in_flight == 0 and not limit._waiters
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning:pydantic")  # litellm's models, on first call
+def test_a_call_cancelled_in_flight_gives_its_slots_back(llm_stub):
+    # The engine's close cancels calls still in flight: their slots must come back, or
+    # whatever shares the limiter afterwards waits for ever.
+    from llm_regressions.replay.client import complete
+    from llm_regressions.replay.limits import Limits
+    from llm_regressions.replay.request import ProviderRequest
+
+    llm_stub.script("slow", Fault("slow", seconds=5.0), Reply("ok"))
+    request = ProviderRequest(MODEL, [{"role": "user", "content": "slow"}])
+
+    async def scenario() -> None:
+        limits = Limits(1)
+        call = asyncio.ensure_future(
+            complete(request, api_base=llm_stub.url, timeout=10, retries=0, limits=limits)
+        )
+        while not llm_stub.received("slow"):
+            await asyncio.sleep(0.01)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        assert limits.of(MODEL).in_flight == 0
+        await asyncio.wait_for(limits.slot(MODEL), 1.0)  # the process slot is back too
 
     asyncio.run(scenario())
 

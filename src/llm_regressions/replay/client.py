@@ -8,6 +8,7 @@ bookkeeping that a test runner never reads switched off (see :func:`_configure`)
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.metadata
 import os
@@ -200,6 +201,9 @@ class _Attempts:
                     num_retries=0,
                     caching=False,
                 )
+            except asyncio.CancelledError:  # the engine's close: the slot goes back
+                self.limits.done(self.model).release()
+                raise
             except Exception as exc:  # noqa: BLE001 - every provider failure becomes one line
                 limit = self.limits.done(self.model)
                 self._after_failure(exc, limit, sent_in)

@@ -160,16 +160,22 @@ class ModelLimit:
         self.in_flight += change
 
     def _wake(self) -> None:
-        """Hand free slots to waiting calls, in order; come back when a pause ends."""
-        while self._waiters and self._free():
+        """Hand free slots to waiting calls, in order; come back when a pause ends.
+        Each decision reads the clock once: a pause that ends between two readings
+        (one saying "not yet", the next "no need for a timer") would leave the waiters
+        with nobody to wake them."""
+        while self._waiters and self.in_flight < int(self.window):
+            wait = self._opens_at() - self._clock()
+            if wait > 0:
+                if self._timer is None:
+                    loop = asyncio.get_running_loop()
+                    self._timer = loop.call_later(wait, self._resume)
+                return
             waiter = self._waiters.popleft()
             if waiter.done():
                 continue
             self._take()
             waiter.set_result(None)
-        if self._waiters and self._timer is None and self._clock() < self._opens_at():
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(self._opens_at() - self._clock(), self._resume)
 
     def _resume(self) -> None:
         self._timer = None
