@@ -74,6 +74,11 @@ def as_int(value: Any) -> int | None:
         return value
     if value is None or isinstance(value, bool):
         return None
+    if isinstance(value, str):
+        try:  # integer text as is: through float, a nanosecond time loses its last digits
+            return int(value)
+        except ValueError:
+            pass
     try:
         return int(float(value)) if isinstance(value, (str, float)) else int(value)
     except (TypeError, ValueError, OverflowError):
