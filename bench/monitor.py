@@ -19,13 +19,20 @@ same records without their optional bulk (litellm's price-map copy and null meta
 OTel attributes Langfuse copies into an observation: about 2.8 KB a span), clearly
 labelled; it is the cheaper way to a 1,000,000-span figure (2.8 GB instead of 4.8 GB).
 
-Run: ``python bench/monitor.py [--compact] [SPANS ...]`` (default: 10000 100000 1000000).
+``--repeat N`` measures each size N times in rounds (score, then both baselines), one row
+a round, then the best of the rounds: on a shared machine the least disturbed figure,
+with the median beside it.
+
+Run: ``python bench/monitor.py [--compact] [--repeat N] [SPANS ...]`` (default: 10000
+100000 1000000; one round).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -101,32 +108,45 @@ def _generate(folder: Path, spans: int, compact: bool) -> float:
     return sum(p.stat().st_size for p in (folder / "logs").iterdir()) / 1_048_576
 
 
-def main(runs: list[tuple[int, bool]]) -> None:
+def main(runs: list[tuple[int, bool]], repeat: int = 1) -> None:
     print(f"{'spans':>9} {'KB/span':>7} {'MB of logs':>10} {'score s':>8} {'parse s':>8} "
           f"{'fast parse s':>12} {'x parse':>8} {'x fast':>6} {'cpu x':>6} {'us/span':>8} "
           f"{'workers':>7} {'peak MB':>8} {'parse MB':>9}")  # fmt: skip
     for size, compact in runs:
+        scores = []
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             megabytes = _generate(folder, size, compact)
-            score, parse, fast = (_run(kind, folder) for kind in ("score", "parse", "fast"))
-        kilobytes = megabytes * 1024 / score["spans"]
-        print(
-            f"{score['spans']:>9,} {kilobytes:>7.1f} {megabytes:>10.0f} "
-            f"{score['seconds']:>8.2f} {parse['seconds']:>8.2f} {fast['seconds']:>12.2f} "
-            f"{score['seconds'] / parse['seconds']:>8.1f} "
-            f"{score['seconds'] / fast['seconds']:>6.1f} "
-            f"{score['cpu'] / parse['cpu']:>6.1f} {score['seconds'] / score['spans'] * 1e6:>8.0f} "
-            f"{score['workers']:>7} {score['peak_mb'] + score['worker_mb']:>8.0f} "
-            f"{parse['peak_mb']:>9.0f}" + ("  compact records" if compact else ""),
-            flush=True,
-        )
+            for _ in range(repeat):
+                score, parse, fast = (_run(kind, folder) for kind in ("score", "parse", "fast"))
+                _row(megabytes, score, parse, fast, compact)
+                scores.append(score["seconds"])
+        if repeat > 1:
+            print(f"{'':>9} best of {repeat}: {min(scores):.2f} s, median "
+                  f"{statistics.median(scores):.2f} s", flush=True)  # fmt: skip
+
+
+def _row(megabytes: float, score: dict, parse: dict, fast: dict, compact: bool) -> None:
+    kilobytes = megabytes * 1024 / score["spans"]
+    print(
+        f"{score['spans']:>9,} {kilobytes:>7.1f} {megabytes:>10.0f} "
+        f"{score['seconds']:>8.2f} {parse['seconds']:>8.2f} {fast['seconds']:>12.2f} "
+        f"{score['seconds'] / parse['seconds']:>8.1f} "
+        f"{score['seconds'] / fast['seconds']:>6.1f} "
+        f"{score['cpu'] / parse['cpu']:>6.1f} {score['seconds'] / score['spans'] * 1e6:>8.0f} "
+        f"{score['workers']:>7} {score['peak_mb'] + score['worker_mb']:>8.0f} "
+        f"{parse['peak_mb']:>9.0f}" + ("  compact records" if compact else ""),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
         _child(sys.argv[2], Path(sys.argv[3]))
     else:
-        compact = "--compact" in sys.argv[1:]
-        sizes = [int(a) for a in sys.argv[1:] if a != "--compact"]
-        main([(size, compact) for size in sizes or (10_000, 100_000, 1_000_000)])
+        parser = argparse.ArgumentParser(description="--llm-monitor on generated logs")
+        parser.add_argument("--compact", action="store_true", help="records without bulk")
+        parser.add_argument("--repeat", type=int, default=1, help="rounds per size")
+        parser.add_argument("spans", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
+        args = parser.parse_args()
+        main([(size, args.compact) for size in args.spans], max(1, args.repeat))
