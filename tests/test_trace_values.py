@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llm_regressions.traces.values import as_int
+from llm_regressions.traces.values import as_int, time_to_ns
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,26 @@ from llm_regressions.traces.values import as_int
 )
 def test_as_int(value, expected):
     assert as_int(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1732441537, 1732441537_000000000),  # seconds
+        (1732441537.170123, 1732441537_170123000),  # every written digit, none of float's
+        ("1732441537.170123", 1732441537_170123000),
+        (1728803137170, 1728803137_170000000),  # milliseconds (not exact as a float in ns)
+        (" 1728803137170 ", 1728803137_170000000),
+        (1728803137170123, 1728803137_170123000),  # microseconds
+        (1728803137170123456, 1728803137_170123456),  # nanoseconds
+        ("2024-10-13T07:05:37.170123456Z", 1728803137_170123456),
+        ("2024-10-13 09:05:37.1+02:00", 1728803137_100000000),
+    ],
+)
+def test_time_to_ns(value, expected):
+    assert time_to_ns(value) == expected
+
+
+@pytest.mark.parametrize("value", [0, -5, 0.0, float("inf"), float("nan"), True, None, "soon"])
+def test_what_is_no_time(value):
+    assert time_to_ns(value) is None
