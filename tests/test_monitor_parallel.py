@@ -16,6 +16,7 @@ from llm_regressions.monitor import report as monitor_report
 from llm_regressions.monitor.alerts import evaluate
 from llm_regressions.monitor.load import load_monitors
 from llm_regressions.monitor.run import monitor
+from llm_regressions.monitor.windows import Windows
 from llm_regressions.traces.reading import request_wanted
 from monitor_support import MONITORS_YAML, write_logs
 
@@ -58,6 +59,16 @@ def test_workers_give_the_report_of_one_process(tmp_path, monkeypatch, incident,
     if incident == "mixed":
         assert len(one["unreadable"]) == 3 * 35 and one["spans_read"] == 960
         assert _section(tmp_path, 2, 0.3) == _section(tmp_path, 1, 0.3)
+
+
+def test_workers_list_the_first_failing_spans_as_one_process_does(tmp_path, monkeypatch):
+    write_logs(tmp_path / "logs", "pass_rate")
+    (tmp_path / "monitors.yaml").write_text(MONITORS_YAML, encoding="utf-8")
+    monkeypatch.setattr(facts, "MAX_LISTED", 3)  # of 10, spread over several chunks
+    one = _section(tmp_path, 1)
+    monkeypatch.setattr(parallel, "CHUNK_BYTES", 40_000)
+    monkeypatch.setattr(parallel, "fork_safe", lambda: True)  # workers inherit the 3
+    assert json.dumps(_section(tmp_path, 2)) == json.dumps(one)
 
 
 def test_small_or_judged_runs_stay_in_one_process(tmp_path, monkeypatch) -> None:
@@ -114,3 +125,55 @@ def test_without_worker_processes_the_run_is_read_in_one(tmp_path, monkeypatch) 
         "(OSError: [Errno 38] Function not implemented)"
     ]
     assert run.windows.summaries() == one.windows.summaries() and run.files == 3
+
+
+def _worker_chunk(tmp_path: Path, monkeypatch, name: str) -> tuple[Path, Any, tuple]:
+    """A worker's reading of the whole of ``name``, in this process; the rules; and
+    what one process adds from that file."""
+    logs = write_logs(tmp_path / "logs", "pass_rate")
+    (tmp_path / "monitors.yaml").write_text(MONITORS_YAML, encoding="utf-8")
+    monitors = load_monitors(tmp_path / "monitors.yaml")
+    monkeypatch.setattr(parallel, "_WORKER", {})
+    parallel._start(monitors, 1.0, Windows(86400.0), (700, 10, 10))
+    path = logs / name
+    return path, monitors, parallel._chunk(path, 0, path.stat().st_size)
+
+
+def _one_process(path: Path, monitors: Any) -> facts.MonitorRun:
+    run = facts.MonitorRun(Windows(86400.0))
+    facts.add_file(run, path, monitors, 1.0)
+    return run
+
+
+def test_a_worker_adds_up_the_lines_one_reader_reads_in_a_row(tmp_path, monkeypatch) -> None:
+    path, monitors, (count, lines) = _worker_chunk(tmp_path, monkeypatch, "otlp.jsonl")
+    first, segment = lines  # the first line alone (the reader order decides it), then the rest
+    assert first[0] == 1 and isinstance(segment, parallel.Segment)
+    assert segment.numbers == list(range(2, count + 1)) and segment.way == first[1]
+    run = facts.MonitorRun(Windows(86400.0))
+    parallel._merge(
+        run, parallel.Unit(path, (0, 1)), (count, lines), parallel._File(), (monitors, 1.0)
+    )
+    one = _one_process(path, monitors)
+    assert run.windows.summaries() == one.windows.summaries()
+    assert (run.spans_read, run.matched, run.passed, run.failing_total) == (
+        one.spans_read, one.matched, one.passed, one.failing_total
+    )  # fmt: skip
+    assert run.failing == one.failing and run.failing  # the incident's failing spans, in order
+
+
+def test_a_segment_the_parent_would_read_otherwise_is_read_again(tmp_path, monkeypatch) -> None:
+    # Should the parent read the line before a segment with another reader than the
+    # worker did (two readers taking the same lines), the segment's totals are not
+    # its own: it reads the segment's lines itself.
+    path, monitors, (count, lines) = _worker_chunk(tmp_path, monkeypatch, "otlp.jsonl")
+    first, segment = lines
+    elsewhere = next(i for i in range(len(parallel.WAYS)) if i != segment.way)
+    wrong = parallel.Segment(elsewhere, segment.numbers, facts.MonitorRun(Windows(86400.0)))
+    run = facts.MonitorRun(Windows(86400.0))
+    unit = parallel.Unit(path, (0, path.stat().st_size))
+    parallel._merge(run, unit, (count, [first, wrong]), parallel._File(), (monitors, 1.0))
+    one = _one_process(path, monitors)
+    assert run.spans_read == one.spans_read == count
+    assert run.windows.summaries() == one.windows.summaries()
+    assert run.failing == one.failing

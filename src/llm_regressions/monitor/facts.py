@@ -231,6 +231,21 @@ def apply(run: MonitorRun, fact: Fact) -> None:
         run.untimed += 1
 
 
+def merge(run: MonitorRun, later: MonitorRun) -> None:
+    """Add a run of spans that come after ``run``'s in the input (what a worker process
+    applied itself, see monitor/parallel.py): the same as applying their facts here."""
+    run.spans_read += later.spans_read
+    run.sampled_out += later.sampled_out
+    run.untimed += later.untimed
+    run.unjudged += later.unjudged
+    run.matched.update(later.matched)
+    run.passed.update(later.passed)
+    run.failing_total += later.failing_total
+    run.failing += later.failing[: max(0, MAX_LISTED - len(run.failing))]
+    for start, window in later.windows.by_start.items():
+        run.windows.at(start).merge(window)
+
+
 def _apply_llm(run: MonitorRun, fact: LlmFact) -> None:
     window = run.windows.at(fact.start_ns)
     window.add_llm(fact.tenant, fact.model, fact.chars, fact.latency_ms, fact.tokens,

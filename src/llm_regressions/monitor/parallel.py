@@ -15,6 +15,13 @@ the reason given for an unreadable line (readers in the order tried), and which 
 wins should two accept a line. The parent follows the order one process would have had;
 when a worker read a line under an order that could give another outcome, the parent
 reads that line again itself.
+
+A worker sends one by one only the lines whose outcome may depend on that order: the
+unreadable ones, and each line a reader took after another reader's (or first in the
+chunk). The lines after it that the same reader took form a :class:`Segment`, whose
+facts the worker adds up itself (sending one fact a span cost the parent more than all
+its other work); the parent adds the segment's totals when it too reads with that reader
+first, which makes every line of it read the same, and otherwise reads its lines again.
 """
 
 from __future__ import annotations
@@ -32,11 +39,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llm_regressions.monitor.facts import Fact, MonitorRun, add_file, apply, fact_of
+from llm_regressions.monitor.facts import Fact, MonitorRun, add_file, apply, fact_of, merge
 from llm_regressions.monitor.judge import judged
 from llm_regressions.monitor.load import Monitors, load_monitors
 from llm_regressions.monitor.score import answers_only
 from llm_regressions.monitor.stream import WAYS, Unreadable, is_json_lines, read_lines
+from llm_regressions.monitor.windows import Windows
 
 #: Input below this size is read by one process (starting workers would not pay).
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
@@ -49,6 +57,16 @@ MAX_WORKERS = 8
 #: One line a worker read: (number in its chunk, index of the way that read it or None,
 #: the facts of its spans, or why it is unreadable).
 Line = tuple[int, "int | None", "list[Fact] | str"]
+
+
+@dataclass
+class Segment:
+    """Lines of a chunk that the way which read the line before them read too, in a
+    row: their numbers and their facts added up (in input order)."""
+
+    way: int
+    numbers: list[int]
+    totals: MonitorRun
 
 
 @dataclass(frozen=True)
@@ -92,7 +110,7 @@ def read_into(
     """Read and score ``files`` in ``workers`` processes into ``run``; or, reading
     nothing, say why no worker process could start (no semaphores in a sandbox...)."""
     try:
-        pool = _pool(workers, monitors, sample)
+        pool = _pool(workers, monitors, sample, run.windows.empty())
     except (OSError, NotImplementedError, ImportError, BrokenProcessPool) as exc:
         return f"{type(exc).__name__}: {exc}"
     units = [unit for path in files for unit in _units(path)]
@@ -145,13 +163,25 @@ def _ahead(pool: ProcessPoolExecutor, units: list[Unit], limit: int) -> Iterator
 
 
 def _merge(
-    run: MonitorRun, unit: Unit, result: tuple[int, list[Line]], place: _File, how: tuple
+    run: MonitorRun,
+    unit: Unit,
+    result: tuple[int, list[Line | Segment]],
+    place: _File,
+    how: tuple,
 ) -> None:
     """Add a worker's chunk to the run, following the reader order of one process."""
     count, lines = result
     seen = list(WAYS)  # the order the worker read under
     file = str(unit.path)
-    for number, way, read in lines:
+    for line in lines:
+        if isinstance(line, Segment):
+            if place.order[0] is WAYS[line.way]:  # each of its lines is read the same
+                merge(run, line.totals)
+            else:
+                for number in line.numbers:
+                    _read_again(run, unit, place, number, how)
+            continue
+        number, way, read = line
         if not _same_outcome(place.order, seen, way):
             _read_again(run, unit, place, number, how)
         elif way is None:
@@ -203,14 +233,14 @@ def _read_again(run: MonitorRun, unit: Unit, place: _File, number: int, how: tup
 _WORKER: dict[str, Any] = {}
 
 
-def _pool(workers: int, monitors: Monitors, sample: float) -> ProcessPoolExecutor:
+def _pool(workers: int, monitors: Monitors, sample: float, windows: Windows) -> ProcessPoolExecutor:
     """Worker processes, one of them started and answering: forked (nothing to import or
     pickle) where that is safe, Linux with no other thread running; else spawned,
     loading the rules file again."""
     fork = fork_safe()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     rules: Monitors | Path = monitors if fork else monitors.path
-    start = (rules, sample, gc.get_threshold())  # the pass's fewer collections
+    start = (rules, sample, windows, gc.get_threshold())  # the pass's fewer collections
     pool = ProcessPoolExecutor(workers, context, initializer=_start, initargs=start)
     try:
         pool.submit(os.getpid).result()
@@ -226,23 +256,37 @@ def fork_safe() -> bool:
     return sys.platform == "linux" and threading.active_count() == 1
 
 
-def _start(rules: Monitors | Path, sample: float, thresholds: tuple[int, ...]) -> None:
+def _start(
+    rules: Monitors | Path, sample: float, windows: Windows, thresholds: tuple[int, ...]
+) -> None:
     _WORKER["monitors"] = load_monitors(rules) if isinstance(rules, Path) else rules
     _WORKER["sample"] = sample
+    _WORKER["windows"] = windows  # empty: what a segment's totals start from
     _WORKER["lean"] = answers_only(_WORKER["monitors"])
     gc.set_threshold(*thresholds)
 
 
-def _chunk(path: Path, start: int, end: int) -> tuple[int, list[Line]]:
-    """A chunk's lines, each with its spans' facts (or why it is unreadable), and how
-    many lines it has."""
+def _chunk(path: Path, start: int, end: int) -> tuple[int, list[Line | Segment]]:
+    """A chunk's lines, and how many it has: one by one (with their spans' facts, or
+    why they are unreadable) where the reader order may matter, else in segments."""
     monitors, sample, file = _WORKER["monitors"], _WORKER["sample"], str(path)
     reading = read_lines(path, list(WAYS), start, end, answers_only=_WORKER["lean"])
-    lines: list[Line] = []
+    lines: list[Line | Segment] = []
+    previous: int | None = None  # the way that read the line before
     while True:
         try:
             number, way, read = next(reading)
         except StopIteration as stop:
             return stop.value, lines
-        facts = read if way is None else [fact_of(s, monitors, sample, file) for s in read]
-        lines.append((number, way, facts))
+        if way is None or way != previous:
+            facts = read if way is None else [fact_of(s, monitors, sample, file) for s in read]
+            lines.append((number, way, facts))
+        else:
+            last = lines[-1]
+            if not isinstance(last, Segment):
+                last = Segment(way, [], MonitorRun(_WORKER["windows"].empty()))
+                lines.append(last)
+            last.numbers.append(number)
+            for span in read:
+                apply(last.totals, fact_of(span, monitors, sample, file))
+        previous = way
