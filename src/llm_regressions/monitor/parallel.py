@@ -61,8 +61,8 @@ Line = tuple[int, "int | None", "list[Fact] | str"]
 
 @dataclass
 class Segment:
-    """Lines of a chunk that the way which read the line before them read too, in a
-    row: their numbers and their facts added up (in input order)."""
+    """Consecutive lines of a chunk, each read by the way that read the line before it:
+    their numbers, and their facts added up in input order."""
 
     way: int
     numbers: list[int]
