@@ -173,15 +173,15 @@ def _merge(
     count, lines = result
     seen = list(WAYS)  # the order the worker read under
     file = str(unit.path)
-    for line in lines:
-        if isinstance(line, Segment):
-            if place.order[0] is WAYS[line.way]:  # each of its lines is read the same
-                merge(run, line.totals)
+    for entry in lines:
+        if isinstance(entry, Segment):
+            if place.order[0] is WAYS[entry.way]:  # each of its lines is read the same
+                merge(run, entry.totals)
             else:
-                for number in line.numbers:
+                for number in entry.numbers:
                     _read_again(run, unit, place, number, how)
             continue
-        number, way, read = line
+        number, way, read = entry
         if not _same_outcome(place.order, seen, way):
             _read_again(run, unit, place, number, how)
         elif way is None:
