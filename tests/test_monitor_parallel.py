@@ -5,6 +5,7 @@ workers), and spans read without their requests when no rule's check reads them.
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -128,13 +129,13 @@ def test_without_worker_processes_the_run_is_read_in_one(tmp_path, monkeypatch) 
 
 
 def _worker_chunk(tmp_path: Path, monkeypatch, name: str) -> tuple[Path, Any, tuple]:
-    """A worker's reading of the whole of ``name``, in this process; the rules; and
-    what one process adds from that file."""
+    """The path of ``name`` in the planted-incident logs, the rules, and a worker's
+    reading of the whole file as one chunk (in this process)."""
     logs = write_logs(tmp_path / "logs", "pass_rate")
     (tmp_path / "monitors.yaml").write_text(MONITORS_YAML, encoding="utf-8")
     monitors = load_monitors(tmp_path / "monitors.yaml")
     monkeypatch.setattr(parallel, "_WORKER", {})
-    parallel._start(monitors, 1.0, Windows(86400.0), (700, 10, 10))
+    parallel._start(monitors, 1.0, Windows(86400.0), gc.get_threshold())  # gc as it is
     path = logs / name
     return path, monitors, parallel._chunk(path, 0, path.stat().st_size)
 
@@ -151,9 +152,8 @@ def test_a_worker_adds_up_the_lines_one_reader_reads_in_a_row(tmp_path, monkeypa
     assert first[0] == 1 and isinstance(segment, parallel.Segment)
     assert segment.numbers == list(range(2, count + 1)) and segment.way == first[1]
     run = facts.MonitorRun(Windows(86400.0))
-    parallel._merge(
-        run, parallel.Unit(path, (0, 1)), (count, lines), parallel._File(), (monitors, 1.0)
-    )
+    unit = parallel.Unit(path, (0, path.stat().st_size))
+    parallel._merge(run, unit, (count, lines), parallel._File(), (monitors, 1.0))
     one = _one_process(path, monitors)
     assert run.windows.summaries() == one.windows.summaries()
     assert (run.spans_read, run.matched, run.passed, run.failing_total) == (

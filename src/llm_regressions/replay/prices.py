@@ -36,7 +36,7 @@ def _table() -> dict[str, Any]:
     if spec is None or spec.origin is None:
         return {}
     try:
-        # jsontext: the table is ~1.5 MB, and each monitor worker reads it once
+        # jsontext: the table is 3.5 MB, and each monitor worker reads it once
         data = jsontext.loads((Path(spec.origin).parent / TABLE_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
